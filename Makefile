@@ -1,0 +1,52 @@
+# The two commands a newcomer needs are `make run` and `make test`; the rest are for development.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+NODE_DEPS := node_modules/.package-lock.json
+
+.PHONY: help run test lint fmt promote bench clean
+
+help:
+	@echo "make run    serve the whole API on http://127.0.0.1:$${PORT:-3000} with DynamoDB Local"
+	@echo "make test   run every test (starts and stops DynamoDB Local by itself)"
+	@echo "make lint   rustfmt, clippy and cfn-lint"
+	@echo "make promote USERNAME=alice   make a local user an admin"
+
+$(NODE_DEPS): package.json package-lock.json
+	@scripts/prerequisites.sh node
+	npm ci --no-audit --no-fund
+	@touch $@
+
+$(VENV)/bin/cfn-lint: requirements-dev.txt
+	@scripts/prerequisites.sh python
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+run: $(NODE_DEPS)
+	@scripts/prerequisites.sh rust java node
+	cargo build -p local --bin local-server
+	@scripts/run-local.sh
+
+test: $(NODE_DEPS)
+	@scripts/prerequisites.sh rust java node
+	cargo test --workspace --all-targets
+
+lint: $(VENV)/bin/cfn-lint
+	@scripts/prerequisites.sh rust python
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	$(VENV)/bin/cfn-lint template.yaml
+
+fmt:
+	cargo fmt --all
+
+promote:
+	@test -n "$(USERNAME)" || { echo "usage: make promote USERNAME=<username>"; exit 2; }
+	TABLE_NAME=$${TABLE_NAME:-events} DYNAMODB_ENDPOINT=$${DYNAMODB_ENDPOINT:-http://127.0.0.1:$${DYNAMODB_PORT:-8000}} \
+		cargo run --quiet -p local --bin eventsctl -- promote "$(USERNAME)"
+
+clean:
+	cargo clean
+	rm -rf node_modules $(VENV)

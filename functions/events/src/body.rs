@@ -1,0 +1,116 @@
+//! Reading event bodies: every writable field with its rule, for create, full replace and patch.
+
+use serde_json::{Map, Value};
+use shared::domain::{
+    Capacity, Category, Description, EventDraft, EventPatch, Instant, Location, Timezone, Title,
+};
+use shared::http::fields::{Slot, boolean, checked, instant, integer, text};
+use shared::http::{ApiError, Fields};
+
+const WRITABLE: &[&str] = &[
+    "title",
+    "description",
+    "starts_at",
+    "ends_at",
+    "location",
+    "capacity",
+    "category",
+    "timezone",
+    "waitlist_enabled",
+];
+
+/// A complete set of writable fields (POST, PUT). Optional fields left out take their defaults.
+/// `current_start` is the stored start when replacing an existing event.
+pub fn draft(
+    body: Map<String, Value>,
+    now: Instant,
+    current_start: Option<Instant>,
+) -> Result<EventDraft, ApiError> {
+    let mut f = Fields::new(body, WRITABLE);
+    let title = f.required("title", text(Title::parse));
+    let description = f.optional("description", text(Description::parse)).value();
+    let starts_at = f.required("starts_at", instant);
+    let ends_at = f.optional("ends_at", instant).value();
+    let location = f.required("location", text(Location::parse));
+    let capacity = f.required("capacity", integer(Capacity::new));
+    let category = f.optional("category", text(Category::parse)).value();
+    let timezone = f.optional("timezone", text(Timezone::parse)).value().unwrap_or_default();
+    let waitlist_enabled = f.present("waitlist_enabled", boolean).unwrap_or(true);
+    let f = f.proceed()?;
+    let draft = EventDraft {
+        title: checked(title)?,
+        description,
+        starts_at: checked(starts_at)?,
+        ends_at,
+        timezone,
+        location: checked(location)?,
+        capacity: checked(capacity)?,
+        category,
+        waitlist_enabled,
+    };
+    rules(f, &draft, now, current_start)?;
+    Ok(draft)
+}
+
+/// A partial update applied to `current` (PATCH).
+pub fn patched(body: Map<String, Value>, current: &EventDraft, now: Instant) -> Result<EventDraft, ApiError> {
+    let mut f = Fields::new(body, WRITABLE);
+    let patch = EventPatch {
+        title: f.present("title", text(Title::parse)),
+        description: f.optional("description", text(Description::parse)).change(),
+        starts_at: f.present("starts_at", instant),
+        ends_at: f.optional("ends_at", instant).change(),
+        location: f.present("location", text(Location::parse)),
+        capacity: f.present("capacity", integer(Capacity::new)),
+        category: f.optional("category", text(Category::parse)).change(),
+        timezone: match f.optional("timezone", text(Timezone::parse)) {
+            Slot::Absent => None,
+            Slot::Null => Some(Timezone::default()),
+            Slot::Value(tz) => Some(tz),
+        },
+        waitlist_enabled: f.present("waitlist_enabled", boolean),
+    };
+    let f = f.proceed()?;
+    let draft = current.apply(patch);
+    rules(f, &draft, now, Some(current.starts_at))?;
+    Ok(draft)
+}
+
+fn rules(
+    mut f: Fields,
+    draft: &EventDraft,
+    now: Instant,
+    current_start: Option<Instant>,
+) -> Result<(), ApiError> {
+    if let Err(errors) = draft.check(now, current_start) {
+        f.merge(errors);
+    }
+    f.finish()
+}
+
+/// The stored event as a draft, for patching.
+pub fn stored_draft(event: &shared::store::items::EventRecord) -> Result<EventDraft, ApiError> {
+    let corrupt =
+        |field: &str| ApiError::Internal(format!("stored event {} has an invalid {field}", event.id));
+    Ok(EventDraft {
+        title: Title::parse(&event.title).map_err(|_| corrupt("title"))?,
+        description: event
+            .description
+            .as_deref()
+            .map(Description::parse)
+            .transpose()
+            .map_err(|_| corrupt("description"))?,
+        starts_at: event.starts_at,
+        ends_at: event.ends_at,
+        timezone: Timezone::parse(&event.timezone).map_err(|_| corrupt("timezone"))?,
+        location: Location::parse(&event.location).map_err(|_| corrupt("location"))?,
+        capacity: Capacity::new(i64::from(event.capacity)).map_err(|_| corrupt("capacity"))?,
+        category: event
+            .category
+            .as_deref()
+            .map(Category::parse)
+            .transpose()
+            .map_err(|_| corrupt("category"))?,
+        waitlist_enabled: event.waitlist_enabled,
+    })
+}

@@ -1,0 +1,144 @@
+//! Event handlers: route → extract → authorize → domain → one store call → response.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use shared::AppState;
+use shared::auth::Caller;
+use shared::domain::{Id, Instant, category};
+use shared::http::{ApiError, JsonObject, respond};
+use shared::store::events::{EditRefused, edited};
+use shared::store::items::EventRecord;
+use shared::views::EventView;
+
+use crate::body;
+
+/// How often an edit is re-applied when another edit raced it.
+const EDIT_ATTEMPTS: usize = 3;
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let now = Instant::now();
+    let draft = body::draft(body, now, None)?;
+    let id = Id::new();
+    let template = EventRecord {
+        id,
+        title: String::new(),
+        description: None,
+        starts_at: draft.starts_at,
+        ends_at: None,
+        timezone: String::new(),
+        location: String::new(),
+        category: None,
+        capacity: 0,
+        confirmed_count: 0,
+        waitlist_count: 0,
+        waitlist_enabled: true,
+        organizer_id: caller.id(),
+        organizer_username: caller.0.username.clone(),
+        series_id: None,
+        created_at: now,
+        updated_at: now,
+        version: 0,
+        rating_sum: 0,
+        rating_count: 0,
+        title_search: String::new(),
+        location_search: String::new(),
+        deleting: false,
+    };
+    let mut event = edited(&template, &draft, now);
+    event.version = 1;
+    if !state.store.create_event(&event).await? {
+        return Err(ApiError::invalid_token());
+    }
+    Ok(respond::created(format!("/events/{id}"), &EventView::from(event)))
+}
+
+async fn find(state: &AppState, raw_id: &str) -> Result<EventRecord, ApiError> {
+    let id = Id::parse(raw_id).ok_or_else(|| ApiError::not_found("event"))?;
+    state.store.find_event(id).await?.ok_or_else(|| ApiError::not_found("event"))
+}
+
+/// The event, if the caller organises it or is an admin.
+async fn managed(state: &AppState, caller: &Caller, raw_id: &str) -> Result<EventRecord, ApiError> {
+    let event = find(state, raw_id).await?;
+    if !caller.may_manage(event.organizer_id) {
+        return Err(ApiError::forbidden("only the organizer or an admin may change this event"));
+    }
+    Ok(event)
+}
+
+pub async fn read(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<EventView>, ApiError> {
+    Ok(Json(find(&state, &id).await?.into()))
+}
+
+pub async fn replace(
+    state: State<AppState>,
+    caller: Caller,
+    id: Path<String>,
+    body: JsonObject,
+) -> Result<Json<EventView>, ApiError> {
+    edit(state, caller, id, body, true).await
+}
+
+pub async fn patch(
+    state: State<AppState>,
+    caller: Caller,
+    id: Path<String>,
+    body: JsonObject,
+) -> Result<Json<EventView>, ApiError> {
+    edit(state, caller, id, body, false).await
+}
+
+/// PUT (`full`) or PATCH. The edit is computed from the event as read and saved only if nobody
+/// edited it meanwhile; otherwise it is re-applied to the fresh event.
+async fn edit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonObject(body): JsonObject,
+    full: bool,
+) -> Result<Json<EventView>, ApiError> {
+    for _ in 0..EDIT_ATTEMPTS {
+        let current = managed(&state, &caller, &id).await?;
+        let now = Instant::now();
+        let draft = if full {
+            body::draft(body.clone(), now, Some(current.starts_at))?
+        } else {
+            body::patched(body.clone(), &body::stored_draft(&current)?, now)?
+        };
+        let next = edited(&current, &draft, now);
+        match state.store.save_event_edit(&current, &next).await? {
+            Ok(()) => return Ok(Json(next.into())),
+            Err(EditRefused::Changed) => continue,
+            Err(EditRefused::Gone) => return Err(ApiError::not_found("event")),
+            Err(EditRefused::BelowConfirmed { confirmed }) => {
+                return Err(ApiError::conflict(
+                    "capacity-below-confirmed",
+                    format!("capacity cannot go below the {confirmed} seats already confirmed"),
+                ));
+            }
+        }
+    }
+    Err(ApiError::conflict("edit-conflict", "the event kept changing; fetch it and try again"))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let event = managed(&state, &caller, &id).await?;
+    state.store.delete_event(event.id).await?;
+    Ok(respond::no_content())
+}
+
+pub async fn categories() -> Json<&'static [category::Category]> {
+    Json(category::ALL)
+}

@@ -1,0 +1,32 @@
+//! The events function: event CRUD and the category list.
+
+mod body;
+mod handlers;
+
+use axum::Router;
+use axum::routing::{get, post};
+use shared::AppState;
+
+/// Every path this function serves, with its methods: `template.yaml` routes these paths here,
+/// and a test checks both against the router.
+pub const ROUTES: shared::http::router::RouteList = &[
+    ("/events", &["POST"]),
+    ("/events/{id}", &["DELETE", "GET", "PATCH", "PUT"]),
+    ("/categories", &["GET"]),
+];
+
+/// The routes this function serves, unfinished (see [`shared::http::finish`]).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/events", post(handlers::create))
+        .route(
+            "/events/{id}",
+            get(handlers::read).put(handlers::replace).patch(handlers::patch).delete(handlers::delete),
+        )
+        .route("/categories", get(handlers::categories))
+}
+
+/// The finished router, as the Lambda binary serves it.
+pub fn router(state: AppState) -> Router {
+    shared::http::finish(routes().with_state(state))
+}

@@ -1,0 +1,180 @@
+//! Sign-up, profiles, the admin list, profile edits and account deletion.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use shared::AppState;
+use shared::auth::{Caller, password};
+use shared::domain::{Email, Id, Instant, Password, Role, Username};
+use shared::http::fields::{checked, raw_string, text};
+use shared::http::{ApiError, Fields, JsonObject, PageRequest, QueryMap, respond};
+use shared::store::items::UserRecord;
+use shared::store::users::{Taken, UpdateRefused, UserChanges};
+use shared::views::UserView;
+
+/// Hashing is deliberately slow; it runs off the async workers.
+async fn hash_password(password: Password) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || password::hash(password.expose()))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+async fn password_matches(candidate: String, hash: String) -> Result<bool, ApiError> {
+    tokio::task::spawn_blocking(move || password::verify(&candidate, &hash))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+fn taken_conflict(taken: Taken) -> ApiError {
+    let what = match (taken.username, taken.email) {
+        (true, true) => "username and email are",
+        (true, false) => "username is",
+        _ => "email is",
+    };
+    ApiError::conflict("already-taken", format!("that {what} already taken"))
+}
+
+pub async fn sign_up(
+    State(state): State<AppState>,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let mut fields = Fields::new(body, &["username", "email", "password"]);
+    let username = fields.required("username", text(Username::parse));
+    let email = fields.required("email", text(Email::parse));
+    let password = fields.required("password", text(Password::parse));
+    fields.finish()?;
+    let now = Instant::now();
+    let user = UserRecord {
+        id: Id::new(),
+        username: checked(username)?.as_str().to_owned(),
+        email: checked(email)?.as_str().to_owned(),
+        role: Role::User,
+        password_hash: hash_password(checked(password)?).await?,
+        created_at: now,
+        updated_at: now,
+        calendar_version: 0,
+    };
+    state.store.create_user(&user).await?.map_err(taken_conflict)?;
+    Ok(respond::created(format!("/users/{}", user.id), &UserView::new(user, true)))
+}
+
+pub async fn me(caller: Caller) -> Json<UserView> {
+    Json(UserView::new(caller.0, true))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: QueryMap,
+) -> Result<Response, ApiError> {
+    if !caller.is_admin() {
+        return Err(ApiError::forbidden("only admins may list users"));
+    }
+    let page = PageRequest::parse(&query, &state.tokens.cursor_key, "users")?;
+    let users = state.store.list_users(&page).await?;
+    Ok(users.map(|u| UserView::new(u, true)).respond(&state.tokens.cursor_key, "users"))
+}
+
+/// The user named by a path id; a malformed id is just an unknown one.
+async fn target(state: &AppState, raw_id: &str) -> Result<UserRecord, ApiError> {
+    let id = Id::parse(raw_id).ok_or_else(|| ApiError::not_found("user"))?;
+    state.store.find_user(id).await?.ok_or_else(|| ApiError::not_found("user"))
+}
+
+pub async fn read(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<UserView>, ApiError> {
+    let user = target(&state, &id).await?;
+    let show_email = caller.may_manage(user.id);
+    Ok(Json(UserView::new(user, show_email)))
+}
+
+pub async fn replace(
+    state: State<AppState>,
+    caller: Caller,
+    id: Path<String>,
+    body: JsonObject,
+) -> Result<Json<UserView>, ApiError> {
+    edit(state, caller, id, body, true).await
+}
+
+pub async fn patch(
+    state: State<AppState>,
+    caller: Caller,
+    id: Path<String>,
+    body: JsonObject,
+) -> Result<Json<UserView>, ApiError> {
+    edit(state, caller, id, body, false).await
+}
+
+/// PUT (`full`: username and email required) and PATCH. A new password needs the current one,
+/// unless an admin sets it.
+async fn edit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonObject(body): JsonObject,
+    full: bool,
+) -> Result<Json<UserView>, ApiError> {
+    let user = target(&state, &id).await?;
+    if !caller.may_manage(user.id) {
+        return Err(ApiError::forbidden("only the user or an admin may change this user"));
+    }
+    let mut fields = Fields::new(body, &["username", "email", "password", "current_password"]);
+    let (username, email) = if full {
+        (fields.required("username", text(Username::parse)), fields.required("email", text(Email::parse)))
+    } else {
+        (fields.present("username", text(Username::parse)), fields.present("email", text(Email::parse)))
+    };
+    let new_password = fields.present("password", text(Password::parse));
+    let current_password = fields.present("current_password", raw_string);
+    let needs_current = new_password.is_some() && !caller.is_admin();
+    if needs_current && current_password.is_none() {
+        fields.fail("current_password", "is required to change the password".into());
+    }
+    fields.finish()?;
+    if needs_current {
+        let current = checked(current_password)?;
+        if !password_matches(current, user.password_hash.clone()).await? {
+            return Err(ApiError::forbidden("current_password does not match"));
+        }
+    }
+    let password_hash = match new_password {
+        Some(p) => Some(hash_password(p).await?),
+        None => None,
+    };
+    let changes = UserChanges {
+        username: username.map(|u| u.as_str().to_owned()),
+        email: email.map(|e| e.as_str().to_owned()),
+        password_hash,
+    };
+    let renamed = changes.username.as_ref().is_some_and(|u| *u != user.username);
+    match state.store.update_user(&user, changes, Instant::now()).await? {
+        Ok(updated) => {
+            if renamed {
+                state.store.propagate_username(&updated).await?;
+            }
+            Ok(Json(UserView::new(updated, true)))
+        }
+        Err(UpdateRefused::Taken(taken)) => Err(taken_conflict(taken)),
+        Err(UpdateRefused::Changed) => Err(ApiError::conflict(
+            "edit-conflict",
+            "the user was changed by another request; fetch it and try again",
+        )),
+    }
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let user = target(&state, &id).await?;
+    if !caller.may_manage(user.id) {
+        return Err(ApiError::forbidden("only the user or an admin may delete this user"));
+    }
+    state.store.delete_user(&user).await?;
+    Ok(respond::no_content())
+}

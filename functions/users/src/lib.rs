@@ -1,0 +1,36 @@
+//! The users function: sign-up, tokens, profiles and account deletion.
+
+mod accounts;
+mod sessions;
+
+use axum::Router;
+use axum::routing::{get, post};
+use shared::AppState;
+
+/// Every path this function serves, with its methods: `template.yaml` routes these paths here,
+/// and a test checks both against the router.
+pub const ROUTES: shared::http::router::RouteList = &[
+    ("/users", &["GET", "POST"]),
+    ("/users/me", &["GET"]),
+    ("/users/{id}", &["DELETE", "GET", "PATCH", "PUT"]),
+    ("/auth/token", &["POST"]),
+    ("/auth/refresh", &["POST"]),
+];
+
+/// The routes this function serves, unfinished (see [`shared::http::finish`]).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/users", post(accounts::sign_up).get(accounts::list))
+        .route("/users/me", get(accounts::me))
+        .route(
+            "/users/{id}",
+            get(accounts::read).put(accounts::replace).patch(accounts::patch).delete(accounts::delete),
+        )
+        .route("/auth/token", post(sessions::log_in))
+        .route("/auth/refresh", post(sessions::refresh))
+}
+
+/// The finished router, as the Lambda binary serves it.
+pub fn router(state: AppState) -> Router {
+    shared::http::finish(routes().with_state(state))
+}

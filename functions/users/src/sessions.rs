@@ -1,0 +1,85 @@
+//! `POST /auth/token` and `POST /auth/refresh`: access tokens and rotating refresh tokens.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+use shared::AppState;
+use shared::auth::{RefreshToken, password};
+use shared::domain::{Id, Instant, Role};
+use shared::http::fields::{checked, raw_string};
+use shared::http::{ApiError, Fields, JsonObject};
+use shared::store::sessions::Rotation;
+
+#[derive(Serialize)]
+pub struct TokenPair {
+    access_token: String,
+    token_type: &'static str,
+    expires_in: u64,
+    refresh_token: String,
+}
+
+const BAD_CREDENTIALS: &str = "the username or password is incorrect";
+
+/// Issues an access token and stores a refresh token.
+fn issue(state: &AppState, user_id: Id, role: Role, refresh: RefreshToken, now: Instant) -> TokenPair {
+    TokenPair {
+        access_token: state.tokens.issue_access(user_id, role, now),
+        token_type: "Bearer",
+        expires_in: state.tokens.access_ttl.as_secs(),
+        refresh_token: refresh.expose(),
+    }
+}
+
+fn refresh_expiry(state: &AppState, now: Instant) -> Instant {
+    now.plus_seconds(state.tokens.refresh_ttl.as_secs() as i64)
+}
+
+pub async fn log_in(
+    State(state): State<AppState>,
+    JsonObject(body): JsonObject,
+) -> Result<Json<TokenPair>, ApiError> {
+    let mut fields = Fields::new(body, &["username", "password"]);
+    let username = fields.required("username", raw_string);
+    let secret = fields.required("password", raw_string);
+    fields.finish()?;
+    let (username, secret) = (checked(username)?, checked(secret)?);
+    if secret.chars().count() > shared::domain::Password::MAX_CHARS {
+        return Err(ApiError::unauthorized(BAD_CREDENTIALS));
+    }
+    let user = state.store.find_user_by_username(&username).await?;
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let valid = tokio::task::spawn_blocking(move || match hash {
+        Some(hash) => password::verify(&secret, &hash),
+        None => {
+            password::verify_against_nothing(&secret);
+            false
+        }
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let Some(user) = user.filter(|_| valid) else {
+        return Err(ApiError::unauthorized(BAD_CREDENTIALS));
+    };
+    let now = Instant::now();
+    let refresh = RefreshToken::generate(user.id);
+    state.store.store_refresh_token(&refresh, refresh_expiry(&state, now)).await?;
+    Ok(Json(issue(&state, user.id, user.role, refresh, now)))
+}
+
+pub async fn refresh(
+    State(state): State<AppState>,
+    JsonObject(body): JsonObject,
+) -> Result<Json<TokenPair>, ApiError> {
+    let mut fields = Fields::new(body, &["refresh_token"]);
+    let token = fields.required("refresh_token", raw_string);
+    fields.finish()?;
+    let refused = || ApiError::unauthorized("the refresh token is unknown, expired, revoked or already used");
+    let presented = RefreshToken::parse(&checked(token)?).ok_or_else(refused)?;
+    let user = state.store.find_user(presented.user_id).await?.ok_or_else(refused)?;
+    let now = Instant::now();
+    let next = RefreshToken::generate(user.id);
+    match state.store.rotate_refresh_token(&presented, &next, now, refresh_expiry(&state, now)).await? {
+        Rotation::Rotated => Ok(Json(issue(&state, user.id, user.role, next, now))),
+        Rotation::Refused => Err(refused()),
+    }
+}

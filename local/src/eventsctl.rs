@@ -1,0 +1,52 @@
+//! `eventsctl`: operator commands against the table named by `TABLE_NAME` (and, locally,
+//! `DYNAMODB_ENDPOINT`). On AWS it uses the usual AWS credentials of the shell it runs in.
+//!
+//! ```text
+//! eventsctl create-table
+//! eventsctl promote <username>     make a user an admin
+//! eventsctl demote <username>      make an admin a user again
+//! ```
+
+use std::process::exit;
+use std::time::Duration;
+
+use shared::domain::Role;
+use shared::store::Store;
+
+const USAGE: &str = "usage: eventsctl create-table | promote <username> | demote <username>";
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Ok(table) = std::env::var("TABLE_NAME") else {
+        eprintln!("TABLE_NAME must name the DynamoDB table");
+        exit(2);
+    };
+    let endpoint = std::env::var("DYNAMODB_ENDPOINT").ok();
+    let store = Store::open(table, endpoint.as_deref(), Duration::from_secs(10)).await;
+    let outcome = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["create-table"] => store.ensure_table().await.map(|()| "table ready".to_owned()),
+        ["promote", username] => set_role(&store, username, Role::Admin).await,
+        ["demote", username] => set_role(&store, username, Role::User).await,
+        _ => {
+            eprintln!("{USAGE}");
+            exit(2);
+        }
+    };
+    match outcome {
+        Ok(message) => println!("{message}"),
+        Err(e) => {
+            eprintln!("{e}");
+            exit(1);
+        }
+    }
+}
+
+async fn set_role(store: &Store, username: &str, role: Role) -> Result<String, shared::store::StoreError> {
+    let Some(user) = store.find_user_by_username(username).await? else {
+        eprintln!("no user named {username:?}");
+        exit(1);
+    };
+    store.set_role(user.id, role).await?;
+    Ok(format!("{} is now {}", user.username, if role.is_admin() { "an admin" } else { "a user" }))
+}

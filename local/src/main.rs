@@ -1,0 +1,48 @@
+//! The local server: the whole API on `127.0.0.1:$PORT` (default 3000), against the table named by
+//! `TABLE_NAME` at `DYNAMODB_ENDPOINT`, which it creates if missing.
+
+use std::net::{Ipv4Addr, SocketAddr};
+
+#[tokio::main]
+async fn main() {
+    shared::telemetry::init();
+    let config = match shared::Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
+    let port = match std::env::var("PORT") {
+        Err(_) => 3000,
+        Ok(raw) => raw.parse::<u16>().unwrap_or_else(|_| {
+            eprintln!("PORT must be a port number, not {raw:?}");
+            std::process::exit(2);
+        }),
+    };
+    let state = shared::AppState::new(&config).await;
+    if config.dynamodb_endpoint.is_some()
+        && let Err(e) = state.store.ensure_table().await
+    {
+        eprintln!("could not create the table {:?}: {e}", config.table_name);
+        std::process::exit(1);
+    }
+    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let listener = match tokio::net::TcpListener::bind(address).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("cannot listen on {address}: {e}");
+            std::process::exit(1);
+        }
+    };
+    println!("Event Management API on http://{address} (table {})", config.table_name);
+    let served = axum::serve(listener, local::app(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await;
+    if let Err(e) = served {
+        eprintln!("server error: {e}");
+        std::process::exit(1);
+    }
+}

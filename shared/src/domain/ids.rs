@@ -1,0 +1,88 @@
+//! Identifiers: ULIDs, time-sortable and opaque to clients.
+
+use std::fmt;
+use std::str::FromStr;
+
+use std::sync::Mutex;
+
+use ulid::{Generator, Ulid};
+
+/// The id of a user, event, series, registration, feedback or notification.
+///
+/// Any string that is not a canonical ULID is simply an unknown id: handlers answer 404 without
+/// touching storage, and nothing a client puts in a path ever reaches a key unparsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Id(Ulid);
+
+impl Id {
+    /// A fresh id, ordered after every id made earlier in this process (even within one
+    /// millisecond), so that lists ordered by id are in creation order.
+    pub fn new() -> Self {
+        static GENERATOR: Mutex<Generator> = Mutex::new(Generator::new());
+        let mut generator = GENERATOR.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // The generator only fails when 2^80 ids are made in one millisecond.
+        Id(generator.generate().unwrap_or_else(|_| Ulid::new()))
+    }
+
+    /// Parses a path segment; `None` for anything that is not a ULID in canonical upper case.
+    pub fn parse(raw: &str) -> Option<Self> {
+        if raw.len() != 26 {
+            return None;
+        }
+        let id = Ulid::from_str(raw).ok()?;
+        (id.to_string() == raw).then_some(Id(id))
+    }
+}
+
+impl Default for Id {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl serde::Serialize for Id {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Id {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Id::parse(&raw).ok_or_else(|| serde::de::Error::custom("not an id"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_canonical_ids() {
+        let id = Id::new();
+        assert_eq!(Id::parse(&id.to_string()), Some(id));
+    }
+
+    #[test]
+    fn ids_made_in_sequence_are_ordered() {
+        let ids: Vec<Id> = (0..1000).map(|_| Id::new()).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn rejects_anything_else() {
+        let id = Id::new().to_string();
+        assert_eq!(Id::parse(&id.to_lowercase()), None);
+        assert_eq!(Id::parse(""), None);
+        assert_eq!(Id::parse("123"), None);
+        assert_eq!(Id::parse(&format!("{id}X")), None);
+        assert_eq!(Id::parse("ZZZZZZZZZZZZZZZZZZZZZZZZZZ"), None);
+        assert_eq!(Id::parse("../../etc/passwd"), None);
+    }
+}

@@ -1,0 +1,17 @@
+//! Validated values and business rules. Nothing here performs I/O: a value of a type in this
+//! module is valid by construction ("parse, don't validate"), so the layers above never re-check.
+
+pub mod category;
+pub mod event;
+pub mod ids;
+pub mod page;
+pub mod text;
+pub mod time;
+pub mod user;
+
+pub use category::Category;
+pub use event::{Capacity, Description, EventDraft, EventPatch, Location, Timezone, Title};
+pub use ids::Id;
+pub use page::Limit;
+pub use time::Instant;
+pub use user::{Email, Password, Role, Username};

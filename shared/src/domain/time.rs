@@ -1,0 +1,138 @@
+//! Points in time. Input must carry an offset (a naive datetime is ambiguous); output and storage are
+//! always UTC with `Z`, at whole seconds, so that stored strings sort in time order.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, SubsecRound, TimeZone, Utc};
+
+/// An instant in UTC, at whole-second precision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Instant(DateTime<Utc>);
+
+impl Instant {
+    pub fn now() -> Self {
+        Self::from_utc(Utc::now())
+    }
+
+    /// Truncates to whole seconds.
+    pub fn from_utc(at: DateTime<Utc>) -> Self {
+        Instant(at.trunc_subsecs(0))
+    }
+
+    pub fn from_unix(secs: i64) -> Option<Self> {
+        Utc.timestamp_opt(secs, 0).single().map(Instant)
+    }
+
+    /// Parses an RFC 3339 datetime that carries an offset (`Z` or `±hh:mm`).
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let parsed = DateTime::parse_from_rfc3339(raw.trim()).map_err(|_| {
+            "must be an RFC 3339 datetime with an offset, such as 2027-03-01T18:00:00+01:00".to_owned()
+        })?;
+        let at = parsed.with_timezone(&Utc);
+        if at.timestamp() < 0 || at.format("%Y").to_string().len() != 4 {
+            return Err("must be between 1970 and 9999".to_owned());
+        }
+        Ok(Self::from_utc(at))
+    }
+
+    /// Parses a filter bound: an RFC 3339 datetime, or a `YYYY-MM-DD` day meaning that whole UTC
+    /// day (its first second for a lower bound, its last for an upper bound).
+    pub fn parse_bound(raw: &str, upper: bool) -> Result<Self, String> {
+        if let Ok(day) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+            let start = day
+                .and_hms_opt(0, 0, 0)
+                .map(|naive| Utc.from_utc_datetime(&naive))
+                .ok_or_else(|| "is not a valid date".to_owned())?;
+            let at = if upper { start + chrono::Duration::seconds(86_399) } else { start };
+            if at.timestamp() < 0 || day.format("%Y").to_string().len() != 4 {
+                return Err("must be between 1970 and 9999".to_owned());
+            }
+            return Ok(Instant(at));
+        }
+        Self::parse(raw).map_err(|_| {
+            "must be an RFC 3339 datetime with an offset or a date such as 2027-03-01".to_owned()
+        })
+    }
+
+    pub fn utc(self) -> DateTime<Utc> {
+        self.0
+    }
+
+    pub fn unix(self) -> i64 {
+        self.0.timestamp()
+    }
+
+    pub fn plus_seconds(self, secs: i64) -> Self {
+        Instant(self.0 + chrono::Duration::seconds(secs))
+    }
+
+    /// The month bucket of the time index (`YYYY-MM`), see `store::keys`.
+    pub fn month(self) -> String {
+        self.0.format("%Y-%m").to_string()
+    }
+}
+
+impl fmt::Display for Instant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.to_rfc3339_opts(SecondsFormat::Secs, true))
+    }
+}
+
+impl serde::Serialize for Instant {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Instant {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Instant::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_offsets_to_utc_seconds() {
+        let at = Instant::parse("2027-03-01T18:00:00.750+01:00").unwrap();
+        assert_eq!(at.to_string(), "2027-03-01T17:00:00Z");
+    }
+
+    #[test]
+    fn refuses_naive_and_malformed_datetimes() {
+        for bad in [
+            "2027-03-01T18:00:00",
+            "2027-03-01 18:00",
+            "2027-03-01",
+            "tomorrow",
+            "",
+            "2027-13-01T00:00:00Z",
+            "1969-12-31T23:59:59Z",
+        ] {
+            assert!(Instant::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn day_bounds_cover_the_whole_utc_day() {
+        let from = Instant::parse_bound("2027-03-01", false).unwrap();
+        let to = Instant::parse_bound("2027-03-01", true).unwrap();
+        assert_eq!(from.to_string(), "2027-03-01T00:00:00Z");
+        assert_eq!(to.to_string(), "2027-03-01T23:59:59Z");
+        assert!(Instant::parse_bound("2027-02-30", false).is_err());
+        assert!(Instant::parse_bound("2027-03-01T10:00:00Z", true).is_ok());
+        assert!(Instant::parse_bound("2027-03-01T10:00:00", true).is_err());
+    }
+
+    #[test]
+    fn string_order_is_time_order() {
+        let a = Instant::parse("2027-03-01T09:00:00Z").unwrap();
+        let b = Instant::parse("2027-03-01T10:00:00+00:30").unwrap();
+        assert!(a < b);
+        assert!(a.to_string() < b.to_string());
+        assert_eq!(a.month(), "2027-03");
+    }
+}

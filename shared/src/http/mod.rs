@@ -1,0 +1,17 @@
+//! HTTP plumbing shared by every router: problem+json errors, the strict JSON body reader, query
+//! parameters and pagination, and the finishing layers (fallback, 405, CORS).
+
+pub mod body;
+pub mod fields;
+pub mod pagination;
+pub mod problem;
+pub mod query;
+pub mod respond;
+pub mod router;
+
+pub use body::JsonObject;
+pub use fields::Fields;
+pub use pagination::{Page, PageRequest};
+pub use problem::ApiError;
+pub use query::QueryMap;
+pub use router::finish;

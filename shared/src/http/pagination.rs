@@ -1,0 +1,70 @@
+//! The one pagination shape: `?limit=&cursor=` in, `{"results": [...], "next_cursor": ...}` out.
+
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::problem::ApiError;
+use super::query::QueryMap;
+use crate::auth::keys::SigningKey;
+use crate::domain::Limit;
+use crate::store::cursor::{self, StartKey};
+
+/// A validated page request: the size, and where the previous page stopped.
+#[derive(Debug, Clone)]
+pub struct PageRequest {
+    pub limit: Limit,
+    pub start: Option<StartKey>,
+}
+
+impl PageRequest {
+    /// Reads `limit` and `cursor`. `scope` names the list; a cursor made for another list, or
+    /// altered in any way, is a 400.
+    pub fn parse(query: &QueryMap, key: &SigningKey, scope: &str) -> Result<Self, ApiError> {
+        let limit = match query.get("limit") {
+            None => Limit::default(),
+            Some(raw) => Limit::parse(raw).map_err(|m| ApiError::validation("limit", m))?,
+        };
+        let start = match query.get("cursor") {
+            None => None,
+            Some(raw) => Some(cursor::decode(raw, scope, key).ok_or_else(|| {
+                ApiError::InvalidCursor("the cursor is not one this list issued".to_owned())
+            })?),
+        };
+        Ok(PageRequest { limit, start })
+    }
+}
+
+/// One page of results from the store, with where the next one starts.
+#[derive(Debug)]
+pub struct Page<T> {
+    pub results: Vec<T>,
+    pub next: Option<StartKey>,
+}
+
+impl<T> Page<T> {
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page { results: self.results.into_iter().map(f).collect(), next: self.next }
+    }
+}
+
+#[derive(Serialize)]
+struct PageBody<T, E: Serialize> {
+    results: Vec<T>,
+    next_cursor: Option<String>,
+    #[serde(flatten)]
+    extra: E,
+}
+
+impl<T: Serialize> Page<T> {
+    /// The response body, with the cursor sealed for `scope`.
+    pub fn respond(self, key: &SigningKey, scope: &str) -> Response {
+        self.respond_with(key, scope, serde_json::Map::new())
+    }
+
+    /// The response body with extra top-level fields (such as `average_rating`).
+    pub fn respond_with<E: Serialize>(self, key: &SigningKey, scope: &str, extra: E) -> Response {
+        let next_cursor = self.next.as_ref().map(|start| cursor::encode(start, scope, key));
+        Json(PageBody { results: self.results, next_cursor, extra }).into_response()
+    }
+}

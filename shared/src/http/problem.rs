@@ -1,0 +1,234 @@
+//! RFC 9457 problem details: the one error shape of the API.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::domain::event::FieldErrors;
+use crate::store::StoreError;
+
+/// Where the problem types live; each type is this plus a slug.
+pub const PROBLEM_BASE: &str = "https://events-api.example.com/problems/";
+
+/// Every error a handler can answer with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("validation failed")]
+    Validation(FieldErrors),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    InvalidCursor(String),
+    #[error("{detail}")]
+    Unauthorized { detail: String, invalid_token: bool },
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{detail}")]
+    Conflict { slug: &'static str, detail: String },
+    #[error("request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("storage is unavailable")]
+    Unavailable,
+    #[error("internal error")]
+    Internal(String),
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<&'a FieldErrors>,
+}
+
+impl ApiError {
+    pub fn validation(field: &str, message: impl Into<String>) -> Self {
+        let mut errors = FieldErrors::new();
+        errors.insert(field.to_owned(), vec![message.into()]);
+        ApiError::Validation(errors)
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        ApiError::NotFound(format!("{what} not found"))
+    }
+
+    pub fn forbidden(detail: &str) -> Self {
+        ApiError::Forbidden(detail.to_owned())
+    }
+
+    pub fn conflict(slug: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::Conflict { slug, detail: detail.into() }
+    }
+
+    pub fn unauthorized(detail: &str) -> Self {
+        ApiError::Unauthorized { detail: detail.to_owned(), invalid_token: false }
+    }
+
+    pub fn invalid_token() -> Self {
+        ApiError::Unauthorized {
+            detail: "the access token is missing its user, expired or invalid".to_owned(),
+            invalid_token: true,
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Validation(_) | ApiError::BadRequest(_) | ApiError::InvalidCursor(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn slug(&self) -> &'static str {
+        match self {
+            ApiError::Validation(_) => "validation-error",
+            ApiError::BadRequest(_) => "bad-request",
+            ApiError::InvalidCursor(_) => "invalid-cursor",
+            ApiError::Unauthorized { .. } => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not-found",
+            ApiError::Conflict { slug, .. } => slug,
+            ApiError::PayloadTooLarge { .. } => "payload-too-large",
+            ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
+            ApiError::Unavailable => "service-unavailable",
+            ApiError::Internal(_) => "internal-error",
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::Validation(errors) => {
+                let fields: Vec<&str> = errors.keys().map(String::as_str).collect();
+                format!("invalid fields: {}", fields.join(", "))
+            }
+            ApiError::Unavailable => "storage is unavailable; retry shortly".to_owned(),
+            // Never leak internals to the client; they are logged instead.
+            ApiError::Internal(_) => "an unexpected error occurred".to_owned(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// A problem+json response for any status, for the layers that answer before a handler runs.
+pub fn problem_response(status: StatusCode, slug: &str, detail: &str) -> Response {
+    let title = status.canonical_reason().unwrap_or("Error");
+    let body = Problem {
+        kind: format!("{PROBLEM_BASE}{slug}"),
+        title,
+        status: status.as_u16(),
+        detail: detail.to_owned(),
+        errors: None,
+    };
+    with_problem_type(status, Json(body).into_response())
+}
+
+fn with_problem_type(status: StatusCode, mut response: Response) -> Response {
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    response
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if let ApiError::Internal(reason) = &self {
+            tracing::error!(reason = %reason, "internal error");
+        }
+        let errors = match &self {
+            ApiError::Validation(errors) => Some(errors),
+            _ => None,
+        };
+        let body = Problem {
+            kind: format!("{PROBLEM_BASE}{}", self.slug()),
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            detail: self.detail(),
+            errors,
+        };
+        let mut response = with_problem_type(status, Json(body).into_response());
+        let headers = response.headers_mut();
+        match &self {
+            ApiError::Unauthorized { invalid_token: true, .. } => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                );
+            }
+            ApiError::Unauthorized { .. } => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            ApiError::Unavailable => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(reason) => {
+                tracing::warn!(reason = %reason, "storage unavailable");
+                ApiError::Unavailable
+            }
+            StoreError::Internal(reason) => ApiError::Internal(reason),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    async fn body(r: Response) -> serde_json::Value {
+        let bytes = r.into_body().collect().await.unwrap().to_bytes();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[tokio::test]
+    async fn validation_lists_each_field() {
+        let r = ApiError::validation("title", "must not be blank").into_response();
+        assert_eq!(r.status(), 400);
+        assert_eq!(r.headers()[header::CONTENT_TYPE], "application/problem+json");
+        let b = body(r).await;
+        assert_eq!(b["type"], format!("{PROBLEM_BASE}validation-error"));
+        assert_eq!(b["status"], 400);
+        assert_eq!(b["errors"]["title"][0], "must not be blank");
+    }
+
+    #[tokio::test]
+    async fn unauthorized_and_unavailable_carry_their_headers() {
+        let r = ApiError::invalid_token().into_response();
+        assert!(r.headers()[header::WWW_AUTHENTICATE].to_str().unwrap().starts_with("Bearer"));
+        let r = ApiError::Unavailable.into_response();
+        assert_eq!(r.status(), 503);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "1");
+    }
+
+    #[tokio::test]
+    async fn internal_errors_hide_their_reason() {
+        let r = ApiError::Internal("secret table detail".into()).into_response();
+        let b = body(r).await;
+        assert!(!b.to_string().contains("secret table detail"));
+        assert!(b.get("errors").is_none());
+    }
+}

@@ -1,0 +1,32 @@
+//! The state every handler receives: storage and token keys, built once per process.
+
+use std::sync::Arc;
+
+use crate::auth::Tokens;
+use crate::config::Config;
+use crate::store::Store;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub tokens: Arc<Tokens>,
+}
+
+impl AppState {
+    /// Builds the state from configuration. No network traffic happens here: the DynamoDB client
+    /// connects on its first call.
+    pub async fn new(config: &Config) -> Self {
+        AppState { store: Store::connect(config).await, tokens: Arc::new(Tokens::new(config)) }
+    }
+
+    /// Reads the environment and builds the state, or stops the process with the reason.
+    pub async fn from_env() -> Self {
+        match Config::from_env() {
+            Ok(config) => Self::new(&config).await,
+            Err(e) => {
+                eprintln!("{e}");
+                std::process::exit(2);
+            }
+        }
+    }
+}

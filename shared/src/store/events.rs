@@ -1,0 +1,276 @@
+//! Events: create, read, edit and delete, and the index entries that keep them listable by
+//! organizer, by time, by category and time, and by series.
+
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
+use futures::stream::{self, StreamExt, TryStreamExt};
+
+use super::Store;
+use super::error::{StoreError, classify};
+use super::items::{EventRecord, IndexKeys, Stored};
+use super::keys;
+use super::tx::{Item, Write, from_item, key_item, n, s, to_item};
+use crate::domain::{EventDraft, Id, Instant};
+
+/// Why an edit of an event did not happen.
+#[derive(Debug, PartialEq, Eq)]
+pub enum EditRefused {
+    /// The event does not exist (or is being deleted).
+    Gone,
+    /// Someone else edited it meanwhile; re-read and apply again.
+    Changed,
+    /// The new capacity is below the seats already confirmed.
+    BelowConfirmed { confirmed: u32 },
+}
+
+/// The index keys of an event: organizer, time, category and time, series.
+pub fn event_index_keys(event: &EventRecord) -> IndexKeys {
+    let month = event.starts_at.month();
+    let time_sk = keys::time_sk(event.starts_at, event.id);
+    IndexKeys {
+        gsi1pk: Some(keys::user_pk(event.organizer_id)),
+        gsi1sk: Some(keys::organized_sk(event.starts_at, event.id)),
+        gsi2pk: Some(keys::time_bucket(&month)),
+        gsi2sk: Some(time_sk.clone()),
+        gsi3pk: event.category.as_deref().map(|c| keys::category_time_bucket(c, &month)),
+        gsi3sk: event.category.as_ref().map(|_| time_sk.clone()),
+        gsi4pk: event.series_id.map(keys::series_pk),
+        gsi4sk: event.series_id.map(|_| time_sk),
+    }
+}
+
+fn event_item(event: &EventRecord) -> Result<Item, StoreError> {
+    let key = keys::event(event.id);
+    to_item(&Stored {
+        pk: &key.pk,
+        sk: &key.sk,
+        kind: "event",
+        index: &event_index_keys(event),
+        record: event,
+    })
+}
+
+/// The directory entries that let the time index find the month of an event, for all events and
+/// for its category. Idempotent puts.
+fn bucket_writes(event: &EventRecord) -> Vec<Write> {
+    let month = event.starts_at.month();
+    let mut entries = vec![keys::bucket_entry(None, &month)];
+    if let Some(category) = &event.category {
+        entries.push(keys::bucket_entry(Some(category), &month));
+    }
+    entries
+        .into_iter()
+        .map(|key| {
+            let mut item = key_item(&key);
+            item.insert("type".into(), s("time_bucket"));
+            Write::put(item)
+        })
+        .collect()
+}
+
+/// Applies a validated draft to a stored event: the record as it will be after the edit.
+pub fn edited(current: &EventRecord, draft: &EventDraft, now: Instant) -> EventRecord {
+    let mut next = current.clone();
+    next.title = draft.title.as_str().to_owned();
+    next.title_search = crate::domain::text::search_key(&next.title);
+    next.description = draft.description.as_ref().map(|d| d.as_str().to_owned()).filter(|d| !d.is_empty());
+    next.starts_at = draft.starts_at;
+    next.ends_at = draft.ends_at;
+    next.timezone = draft.timezone.name().to_owned();
+    next.location = draft.location.as_str().to_owned();
+    next.location_search = crate::domain::text::search_key(&next.location);
+    next.capacity = draft.capacity.get();
+    next.category = draft.category.map(|c| c.slug.to_owned());
+    next.waitlist_enabled = draft.waitlist_enabled;
+    next.version = current.version + 1;
+    next.updated_at = now;
+    next
+}
+
+impl Store {
+    /// Writes a new event, checking in the same transaction that its organizer still exists.
+    pub async fn create_event(&self, event: &EventRecord) -> Result<bool, StoreError> {
+        let mut writes = vec![
+            Write::put(event_item(event)?).condition("attribute_not_exists(pk)"),
+            Write::check(keys::user(event.organizer_id), "attribute_exists(pk)"),
+        ];
+        writes.extend(bucket_writes(event));
+        Ok(self.transact(writes).await?.is_ok())
+    }
+
+    /// An event by id; one consistent GetItem. An event being deleted is already gone.
+    pub async fn find_event(&self, id: Id) -> Result<Option<EventRecord>, StoreError> {
+        Ok(self.get_record::<EventRecord>(keys::event(id)).await?.filter(|e| !e.deleting))
+    }
+
+    /// Saves an edit computed by [`edited`] from `current`. Only the writable fields and index
+    /// keys are set: the counters, which registrations change concurrently, are never written
+    /// here. `version` makes a concurrent edit a refusal, and the capacity condition makes a
+    /// capacity below the confirmed seats a refusal, both checked by DynamoDB.
+    pub async fn save_event_edit(
+        &self,
+        current: &EventRecord,
+        next: &EventRecord,
+    ) -> Result<Result<(), EditRefused>, StoreError> {
+        let index = event_index_keys(next);
+        let mut set = vec![
+            ("title", s(&next.title)),
+            ("title_search", s(&next.title_search)),
+            ("starts_at", s(next.starts_at.to_string())),
+            ("timezone", s(&next.timezone)),
+            ("location", s(&next.location)),
+            ("location_search", s(&next.location_search)),
+            ("capacity", n(next.capacity)),
+            ("waitlist_enabled", AttributeValue::Bool(next.waitlist_enabled)),
+            ("version", n(next.version)),
+            ("updated_at", s(next.updated_at.to_string())),
+        ];
+        let mut remove = Vec::new();
+        let optional = [
+            ("description", next.description.clone()),
+            ("ends_at", next.ends_at.map(|e| e.to_string())),
+            ("category", next.category.clone()),
+            ("gsi1sk", index.gsi1sk.clone()),
+            ("gsi2pk", index.gsi2pk.clone()),
+            ("gsi2sk", index.gsi2sk.clone()),
+            ("gsi3pk", index.gsi3pk.clone()),
+            ("gsi3sk", index.gsi3sk.clone()),
+        ];
+        for (attribute, value) in optional {
+            match value {
+                Some(v) => set.push((attribute, s(v))),
+                None => remove.push(attribute),
+            }
+        }
+        let update = Write::set_fields(keys::event(next.id), set, remove)
+            .condition("attribute_exists(pk) AND attribute_not_exists(deleting) AND version = :expected AND confirmed_count <= :capacity")
+            .value(":expected", n(current.version))
+            .value(":capacity", n(next.capacity))
+            .return_old_on_failure();
+        let mut writes = vec![update];
+        writes.extend(bucket_writes(next));
+        match self.transact(writes).await? {
+            Ok(()) => Ok(Ok(())),
+            Err(cancelled) => {
+                let Some(old) = cancelled.old_item(0).cloned() else {
+                    return Ok(Err(EditRefused::Gone));
+                };
+                let old: EventRecord = from_item(old)?;
+                Ok(Err(if old.deleting {
+                    EditRefused::Gone
+                } else if old.version != current.version {
+                    EditRefused::Changed
+                } else {
+                    EditRefused::BelowConfirmed { confirmed: old.confirmed_count }
+                }))
+            }
+        }
+    }
+
+    /// Deletes an event and everything stored under it (registrations, feedback, reminder
+    /// markers). The event is first marked as being deleted, which hides it and stops new
+    /// registrations; the items under it then go in batches; the event item goes last, so a
+    /// deletion cut short is finished by repeating it. Returns the event as it was.
+    pub async fn delete_event(&self, id: Id) -> Result<Option<EventRecord>, StoreError> {
+        let marked = self
+            .write(
+                Write::update(keys::event(id), "SET deleting = :yes")
+                    .condition("attribute_exists(pk)")
+                    .value(":yes", AttributeValue::Bool(true)),
+            )
+            .await?;
+        let Ok(Some(old)) = marked else {
+            return Ok(None);
+        };
+        let event: EventRecord = from_item(old)?;
+        self.purge_partition(&keys::event_pk(id), Some("EVENT")).await?;
+        self.write(Write::delete(keys::event(id))).await?.ok();
+        Ok(Some(event))
+    }
+
+    /// Every event organised by a user (for deleting the user).
+    pub async fn events_organized_by(&self, user: Id) -> Result<Vec<EventRecord>, StoreError> {
+        let items = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI1)
+            .key_condition_expression("gsi1pk = :pk AND begins_with(gsi1sk, :prefix)")
+            .expression_attribute_values(":pk", s(keys::user_pk(user)))
+            .expression_attribute_values(":prefix", s(keys::ORGANIZED_PREFIX))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(classify)?;
+        items.into_iter().map(from_item).collect()
+    }
+
+    /// Deletes every item of a partition except the one with sort key `keep`, 25 per batch and a
+    /// few batches at a time, retrying what DynamoDB hands back unprocessed.
+    pub(crate) async fn purge_partition(&self, pk: &str, keep: Option<&str>) -> Result<(), StoreError> {
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(pk))
+                .projection_expression("pk, sk")
+                .set_exclusive_start_key(start)
+                .limit(500)
+                .send()
+                .await
+                .map_err(classify)?;
+            let keys: Vec<Item> = page
+                .items
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|item| {
+                    keep.is_none_or(|k| item.get("sk").and_then(|v| v.as_s().ok()).is_none_or(|sk| sk != k))
+                })
+                .collect();
+            let batches: Vec<Vec<Item>> = keys.chunks(25).map(<[Item]>::to_vec).collect();
+            stream::iter(batches)
+                .map(|batch| self.batch_delete(batch))
+                .buffer_unordered(4)
+                .try_collect::<Vec<()>>()
+                .await?;
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn batch_delete(&self, keys: Vec<Item>) -> Result<(), StoreError> {
+        let mut requests: Vec<WriteRequest> = keys
+            .into_iter()
+            .map(|key| {
+                DeleteRequest::builder()
+                    .set_key(Some(key))
+                    .build()
+                    .map(|d| WriteRequest::builder().delete_request(d).build())
+                    .map_err(|e| StoreError::Internal(e.to_string()))
+            })
+            .collect::<Result<_, _>>()?;
+        for attempt in 1..=8 {
+            if requests.is_empty() {
+                return Ok(());
+            }
+            let out = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, requests)
+                .send()
+                .await
+                .map_err(classify)?;
+            requests = out.unprocessed_items.and_then(|mut m| m.remove(&self.table)).unwrap_or_default();
+            if !requests.is_empty() {
+                tokio::time::sleep(super::tx::backoff(attempt)).await;
+            }
+        }
+        Err(StoreError::Unavailable("batch deletes kept coming back unprocessed".into()))
+    }
+}

@@ -1,0 +1,122 @@
+//! The records stored in the table. Each is written with its keys (see [`super::keys`]) and a
+//! `type` attribute; reading ignores the key attributes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Id, Instant, Role};
+
+/// A user, as stored under `USER#<id>` / `PROFILE`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct UserRecord {
+    pub id: Id,
+    pub username: String,
+    pub email: String,
+    pub role: Role,
+    pub password_hash: String,
+    pub created_at: Instant,
+    pub updated_at: Instant,
+    /// Bumped to revoke the personal calendar-feed URL.
+    #[serde(default)]
+    pub calendar_version: u32,
+}
+
+/// An event with its live counters, as stored under `EVENT#<id>` / `EVENT`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EventRecord {
+    pub id: Id,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub starts_at: Instant,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ends_at: Option<Instant>,
+    pub timezone: String,
+    pub location: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    pub capacity: u32,
+    pub confirmed_count: u32,
+    pub waitlist_count: u32,
+    pub waitlist_enabled: bool,
+    pub organizer_id: Id,
+    pub organizer_username: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series_id: Option<Id>,
+    pub created_at: Instant,
+    pub updated_at: Instant,
+    /// Bumped by every edit of the writable fields (not by registrations): edits are
+    /// read-modify-write and use it for optimistic concurrency.
+    pub version: u64,
+    #[serde(default)]
+    pub rating_sum: u64,
+    #[serde(default)]
+    pub rating_count: u64,
+    /// Lower-cased title and location that the substring filters compare against.
+    pub title_search: String,
+    pub location_search: String,
+    /// Set while the event and its registrations are being deleted: the event is gone for
+    /// readers and refuses new registrations.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleting: bool,
+}
+
+impl EventRecord {
+    pub fn seats_left(&self) -> u32 {
+        self.capacity.saturating_sub(self.confirmed_count)
+    }
+}
+
+/// A refresh token's record under `USER#<id>` / `REFRESH#<token id>`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RefreshRecord {
+    pub user_id: Id,
+    pub token_id: Id,
+    /// All tokens descended from one login share a family; reuse of a spent one revokes it.
+    pub family: Id,
+    pub secret_hash: String,
+    /// Unix seconds; also the table's TTL attribute.
+    pub expires_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used_at: Option<Instant>,
+}
+
+/// A username or email reservation: `USERNAME#<lc>` / `EMAIL#<lc>`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MarkerRecord {
+    pub user_id: Id,
+}
+
+/// The secondary-index keys an item carries; absent ones are not written (an index key may not
+/// be null).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct IndexKeys {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gsi1pk: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gsi1sk: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gsi2pk: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gsi2sk: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gsi3pk: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gsi3sk: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gsi4pk: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gsi4sk: Option<String>,
+}
+
+/// A record with its primary key, type and index keys: what is written to the table.
+#[derive(Serialize)]
+pub struct Stored<'a, T> {
+    pub pk: &'a str,
+    pub sk: &'a str,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    #[serde(flatten)]
+    pub index: &'a IndexKeys,
+    #[serde(flatten)]
+    pub record: &'a T,
+}

@@ -1,0 +1,127 @@
+//! Every key of the single table, built in one place. See the README's table design for the
+//! access pattern each serves.
+//!
+//! | entity | pk | sk | gsi1 (owner) | gsi2 (order) | gsi3 (category time) | gsi4 (series) |
+//! |---|---|---|---|---|---|---|
+//! | user | `USER#<id>` | `PROFILE` | `USERS` / `<id>` | | | |
+//! | username / email marker | `USERNAME#<lc>` / `EMAIL#<lc>` | same word | | | | |
+//! | refresh token | `USER#<id>` | `REFRESH#<token id>` | | | | |
+//! | notification | `USER#<id>` | `NOTIF#<id>` | | | | |
+//! | event | `EVENT#<id>` | `EVENT` | `USER#<organizer>` / `EVENT#<start>#<id>` | `TIME#<yyyy-mm>` / `<start>#<id>` | `TIME#<category>#<yyyy-mm>` / `<start>#<id>` | `SERIES#<id>` / `<start>#<id>` |
+//! | registration | `EVENT#<id>` | `REG#<user>` | `USER#<user>` / `REG#<start>#<event>` | `REGS#<event>` / `C#<seq>` or `W#<seq>` | | |
+//! | feedback | `EVENT#<id>` | `FEEDBACK#<user>` | `USER#<user>` / `FEEDBACK#<event>` | `FEEDBACK#<event>` / `<id>` | | |
+//! | reminder marker | `EVENT#<id>` | `REMINDED#<user>` | | | | |
+//! | time bucket | `BUCKETS` | `ALL#<yyyy-mm>` / `CAT#<category>#<yyyy-mm>` | | | | |
+
+use crate::domain::{Id, Instant};
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+pub const GSI1: &str = "gsi1";
+pub const GSI2: &str = "gsi2";
+pub const GSI3: &str = "gsi3";
+pub const GSI4: &str = "gsi4";
+
+/// A full primary key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+fn key(pk: String, sk: impl Into<String>) -> Key {
+    Key { pk, sk: sk.into() }
+}
+
+pub fn user_pk(id: Id) -> String {
+    format!("USER#{id}")
+}
+
+pub fn user(id: Id) -> Key {
+    key(user_pk(id), "PROFILE")
+}
+
+pub fn username(lowercase: &str) -> Key {
+    key(format!("USERNAME#{lowercase}"), "USERNAME")
+}
+
+pub fn email(lowercase: &str) -> Key {
+    key(format!("EMAIL#{lowercase}"), "EMAIL")
+}
+
+pub fn refresh_token(user: Id, token: Id) -> Key {
+    key(user_pk(user), format!("REFRESH#{token}"))
+}
+
+pub const REFRESH_PREFIX: &str = "REFRESH#";
+
+pub fn event_pk(id: Id) -> String {
+    format!("EVENT#{id}")
+}
+
+pub fn event(id: Id) -> Key {
+    key(event_pk(id), "EVENT")
+}
+
+/// The partition of the admin user list, ordered by id (creation time).
+pub const USERS_LIST: &str = "USERS";
+
+/// gsi1 sort key of an event under its organizer.
+pub fn organized_sk(starts_at: Instant, id: Id) -> String {
+    format!("EVENT#{starts_at}#{id}")
+}
+
+pub const ORGANIZED_PREFIX: &str = "EVENT#";
+
+/// The month bucket of the time index: months keep every partition bounded to one month of
+/// events, and a month's worth is a handful of Query pages even at scale.
+pub fn time_bucket(month: &str) -> String {
+    format!("TIME#{month}")
+}
+
+pub fn category_time_bucket(category: &str, month: &str) -> String {
+    format!("TIME#{category}#{month}")
+}
+
+/// The sort key of an event in the time indexes and its series: start, then id.
+pub fn time_sk(starts_at: Instant, id: Id) -> String {
+    format!("{starts_at}#{id}")
+}
+
+pub fn series_pk(id: Id) -> String {
+    format!("SERIES#{id}")
+}
+
+/// The directory of time buckets that hold (or held) events.
+pub const BUCKETS_PK: &str = "BUCKETS";
+
+pub fn bucket_entry(category: Option<&str>, month: &str) -> Key {
+    match category {
+        None => key(BUCKETS_PK.to_owned(), format!("ALL#{month}")),
+        Some(slug) => key(BUCKETS_PK.to_owned(), format!("CAT#{slug}#{month}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_keys_sort_by_start_then_id() {
+        let early = Instant::parse("2027-01-01T09:00:00Z").unwrap();
+        let late = Instant::parse("2027-01-01T10:00:00Z").unwrap();
+        let (a, b) = (Id::new(), Id::new());
+        assert!(time_sk(early, b) < time_sk(late, a));
+        assert!(time_sk(early, a) < time_sk(early, b));
+        assert_eq!(time_bucket(&early.month()), "TIME#2027-01");
+    }
+
+    #[test]
+    fn keys_of_different_entities_never_collide() {
+        let id = Id::new();
+        assert_ne!(user(id), refresh_token(id, id));
+        assert_ne!(event(id).pk, user(id).pk);
+        assert_ne!(username("a"), email("a"));
+        assert_ne!(bucket_entry(None, "2027-01"), bucket_entry(Some("ALL"), "2027-01"));
+    }
+}

@@ -1,0 +1,84 @@
+//! The only code that knows DynamoDB: keys, items, conditions, transactions and cursors. Handlers
+//! call one method per request; each method is (ideally) one round trip.
+
+pub mod cursor;
+pub mod error;
+pub mod events;
+pub mod items;
+pub mod keys;
+pub mod sessions;
+pub mod table;
+pub mod tx;
+pub mod users;
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::{Credentials, Region, retry::RetryConfig, timeout::TimeoutConfig};
+
+pub use error::StoreError;
+
+use crate::config::Config;
+
+/// The DynamoDB client and the table name. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) client: Client,
+    pub(crate) table: String,
+}
+
+impl Store {
+    /// Builds the client. On AWS the credentials and region come from the Lambda environment; with
+    /// `DYNAMODB_ENDPOINT` set, fixed dummy credentials and region are used so that the SDK never
+    /// looks for credentials on the network (no instance-metadata probe).
+    ///
+    /// Retries: the SDK's standard mode, 3 attempts with exponential backoff, for throttling and
+    /// transient errors. Timeouts: 1 s to connect, the configured budget per attempt and in total,
+    /// so that a dead endpoint answers 503 promptly instead of hanging a request.
+    pub async fn connect(config: &Config) -> Self {
+        Self::open(config.table_name.clone(), config.dynamodb_endpoint.as_deref(), config.dynamodb_timeout)
+            .await
+    }
+
+    /// [`Store::connect`] from the storage settings alone (for the operator command).
+    pub async fn open(table: String, endpoint: Option<&str>, timeout: Duration) -> Self {
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(1))
+            .operation_attempt_timeout(timeout)
+            .operation_timeout(timeout)
+            .build();
+        let retry = RetryConfig::standard().with_max_attempts(3);
+        let sdk_config = match endpoint {
+            Some(endpoint) => aws_sdk_dynamodb::Config::builder()
+                .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+                .region(Region::from_static("us-east-1"))
+                .credentials_provider(Credentials::new("local", "local", None, None, "static"))
+                .endpoint_url(endpoint)
+                .timeout_config(timeouts)
+                .retry_config(retry)
+                .build(),
+            None => {
+                let shared = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+                aws_sdk_dynamodb::config::Builder::from(&shared)
+                    .timeout_config(timeouts)
+                    .retry_config(retry)
+                    .build()
+            }
+        };
+        Store { client: Client::from_conf(sdk_config), table }
+    }
+
+    /// The raw client, for set-up and tests.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table_name(&self) -> &str {
+        &self.table
+    }
+
+    /// Creates the table if it does not exist.
+    pub async fn ensure_table(&self) -> Result<(), StoreError> {
+        table::create_table(&self.client, &self.table).await
+    }
+}

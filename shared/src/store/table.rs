@@ -1,0 +1,97 @@
+//! The one table's definition. Local set-up and the tests create the table from it; a test checks
+//! that `template.yaml` declares the same keys, indexes and TTL.
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+};
+
+use super::error::{StoreError, classify};
+use super::keys;
+
+/// A global secondary index: name, partition key attribute, sort key attribute.
+pub struct IndexSpec {
+    pub name: &'static str,
+    pub pk: &'static str,
+    pub sk: &'static str,
+}
+
+/// Every index projects all attributes, so list endpoints answer from the index alone.
+pub const INDEXES: &[IndexSpec] = &[
+    IndexSpec { name: keys::GSI1, pk: "gsi1pk", sk: "gsi1sk" },
+    IndexSpec { name: keys::GSI2, pk: "gsi2pk", sk: "gsi2sk" },
+    IndexSpec { name: keys::GSI3, pk: "gsi3pk", sk: "gsi3sk" },
+    IndexSpec { name: keys::GSI4, pk: "gsi4pk", sk: "gsi4sk" },
+];
+
+/// The attribute DynamoDB deletes expired items by (refresh tokens, notifications).
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+
+/// Every key attribute, all strings.
+pub fn key_attributes() -> Vec<&'static str> {
+    let mut names = vec![keys::PK, keys::SK];
+    for index in INDEXES {
+        names.push(index.pk);
+        names.push(index.sk);
+    }
+    names
+}
+
+fn schema(pk: &str, sk: &str) -> Result<Vec<KeySchemaElement>, StoreError> {
+    let element = |name: &str, kind| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .map_err(|e| StoreError::Internal(e.to_string()))
+    };
+    Ok(vec![element(pk, KeyType::Hash)?, element(sk, KeyType::Range)?])
+}
+
+/// Creates the table (on-demand, with its indexes and TTL) unless it exists already.
+pub async fn create_table(client: &Client, name: &str) -> Result<(), StoreError> {
+    let mut request = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_key_schema(Some(schema(keys::PK, keys::SK)?));
+    for attribute in key_attributes() {
+        request = request.attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(attribute)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .map_err(|e| StoreError::Internal(e.to_string()))?,
+        );
+    }
+    for index in INDEXES {
+        request = request.global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(index.name)
+                .set_key_schema(Some(schema(index.pk, index.sk)?))
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .build()
+                .map_err(|e| StoreError::Internal(e.to_string()))?,
+        );
+    }
+    match request.send().await {
+        Ok(_) => {}
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => return Ok(()),
+        Err(e) => return Err(classify(e)),
+    }
+    client
+        .update_time_to_live()
+        .table_name(name)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .enabled(true)
+                .attribute_name(TTL_ATTRIBUTE)
+                .build()
+                .map_err(|e| StoreError::Internal(e.to_string()))?,
+        )
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(())
+}

@@ -1,0 +1,357 @@
+//! One way to describe a conditional write, run alone or inside a transaction, and the transaction
+//! runner that retries only what is safe to retry (cancellations caused purely by a conflicting
+//! concurrent transaction; a failed condition is an answer, never retried here).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    Update,
+};
+use serde::Serialize;
+
+use super::Store;
+use super::error::{Cancelled, StoreError, classify};
+use super::keys::Key;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+/// A string attribute value.
+pub fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+/// A number attribute value.
+pub fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// Serialises a record (with its keys) into an item.
+pub fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(value).map_err(|e| StoreError::Internal(format!("serialising an item: {e}")))
+}
+
+/// Reads a record from an item.
+pub fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(|e| StoreError::Internal(format!("reading an item: {e}")))
+}
+
+pub fn key_item(key: &Key) -> Item {
+    HashMap::from([("pk".to_owned(), s(&key.pk)), ("sk".to_owned(), s(&key.sk))])
+}
+
+enum Action {
+    Put(Item),
+    Update { key: Key, expression: String },
+    Delete(Key),
+    Check(Key),
+}
+
+/// One write (or condition check) with its condition and expression attributes.
+pub struct Write {
+    action: Action,
+    condition: Option<String>,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+    return_old: bool,
+}
+
+impl Write {
+    fn new(action: Action) -> Self {
+        Write { action, condition: None, names: HashMap::new(), values: HashMap::new(), return_old: false }
+    }
+
+    pub fn put(item: Item) -> Self {
+        Self::new(Action::Put(item))
+    }
+
+    pub fn update(key: Key, expression: impl Into<String>) -> Self {
+        Self::new(Action::Update { key, expression: expression.into() })
+    }
+
+    /// An update that sets and removes whole attributes. Every name goes through a placeholder,
+    /// so reserved words (`capacity`, `location`, `status`, ...) need no care.
+    pub fn set_fields(key: Key, set: Vec<(&str, AttributeValue)>, remove: Vec<&str>) -> Self {
+        let mut names = HashMap::new();
+        let mut values = HashMap::new();
+        let mut assignments = Vec::new();
+        for (i, (attribute, value)) in set.into_iter().enumerate() {
+            names.insert(format!("#s{i}"), attribute.to_owned());
+            values.insert(format!(":s{i}"), value);
+            assignments.push(format!("#s{i} = :s{i}"));
+        }
+        let mut expression = format!("SET {}", assignments.join(", "));
+        if !remove.is_empty() {
+            let removed: Vec<String> = remove
+                .into_iter()
+                .enumerate()
+                .map(|(i, attribute)| {
+                    names.insert(format!("#r{i}"), attribute.to_owned());
+                    format!("#r{i}")
+                })
+                .collect();
+            expression.push_str(&format!(" REMOVE {}", removed.join(", ")));
+        }
+        let mut write = Self::update(key, expression);
+        write.names = names;
+        write.values = values;
+        write
+    }
+
+    pub fn delete(key: Key) -> Self {
+        Self::new(Action::Delete(key))
+    }
+
+    pub fn check(key: Key, condition: impl Into<String>) -> Self {
+        Self::new(Action::Check(key)).condition(condition)
+    }
+
+    pub fn condition(mut self, condition: impl Into<String>) -> Self {
+        self.condition = Some(condition.into());
+        self
+    }
+
+    pub fn name(mut self, placeholder: &str, attribute: &str) -> Self {
+        self.names.insert(placeholder.to_owned(), attribute.to_owned());
+        self
+    }
+
+    pub fn value(mut self, placeholder: &str, value: AttributeValue) -> Self {
+        self.values.insert(placeholder.to_owned(), value);
+        self
+    }
+
+    /// Asks for the item as it was when the condition fails.
+    pub fn return_old_on_failure(mut self) -> Self {
+        self.return_old = true;
+        self
+    }
+
+    fn names(&self) -> Option<HashMap<String, String>> {
+        (!self.names.is_empty()).then(|| self.names.clone())
+    }
+
+    fn values(&self) -> Option<HashMap<String, AttributeValue>> {
+        (!self.values.is_empty()).then(|| self.values.clone())
+    }
+
+    fn on_failure(&self) -> Option<ReturnValuesOnConditionCheckFailure> {
+        self.return_old.then_some(ReturnValuesOnConditionCheckFailure::AllOld)
+    }
+
+    /// This write as one item of a transaction.
+    pub fn into_transact(self, table: &str) -> Result<TransactWriteItem, StoreError> {
+        let built = match &self.action {
+            Action::Put(item) => TransactWriteItem::builder().put(
+                Put::builder()
+                    .table_name(table)
+                    .set_item(Some(item.clone()))
+                    .set_condition_expression(self.condition.clone())
+                    .set_expression_attribute_names(self.names())
+                    .set_expression_attribute_values(self.values())
+                    .set_return_values_on_condition_check_failure(self.on_failure())
+                    .build()
+                    .map_err(build_error)?,
+            ),
+            Action::Update { key, expression } => TransactWriteItem::builder().update(
+                Update::builder()
+                    .table_name(table)
+                    .set_key(Some(key_item(key)))
+                    .update_expression(expression)
+                    .set_condition_expression(self.condition.clone())
+                    .set_expression_attribute_names(self.names())
+                    .set_expression_attribute_values(self.values())
+                    .set_return_values_on_condition_check_failure(self.on_failure())
+                    .build()
+                    .map_err(build_error)?,
+            ),
+            Action::Delete(key) => TransactWriteItem::builder().delete(
+                Delete::builder()
+                    .table_name(table)
+                    .set_key(Some(key_item(key)))
+                    .set_condition_expression(self.condition.clone())
+                    .set_expression_attribute_names(self.names())
+                    .set_expression_attribute_values(self.values())
+                    .set_return_values_on_condition_check_failure(self.on_failure())
+                    .build()
+                    .map_err(build_error)?,
+            ),
+            Action::Check(key) => TransactWriteItem::builder().condition_check(
+                ConditionCheck::builder()
+                    .table_name(table)
+                    .set_key(Some(key_item(key)))
+                    .condition_expression(self.condition.clone().unwrap_or_default())
+                    .set_expression_attribute_names(self.names())
+                    .set_expression_attribute_values(self.values())
+                    .set_return_values_on_condition_check_failure(self.on_failure())
+                    .build()
+                    .map_err(build_error)?,
+            ),
+        };
+        Ok(built.build())
+    }
+}
+
+fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    StoreError::Internal(format!("building a request: {e}"))
+}
+
+/// A single write whose condition failed, with the item as it was when asked for.
+#[derive(Debug)]
+pub struct ConditionFailed {
+    pub old: Option<Item>,
+}
+
+/// How many times a transaction cancelled only by conflicting transactions is tried in all.
+const TRANSACTION_ATTEMPTS: u32 = 6;
+
+impl Store {
+    /// Runs one write alone (one round trip). `Ok(Err(_))` when its condition failed.
+    pub async fn write(&self, write: Write) -> Result<Result<Option<Item>, ConditionFailed>, StoreError> {
+        use aws_sdk_dynamodb::types::ReturnValue;
+        let names = write.names();
+        let values = write.values();
+        let on_failure = write.on_failure();
+        let condition = write.condition.clone();
+        match write.action {
+            Action::Put(item) => {
+                let result = self
+                    .client
+                    .put_item()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .set_condition_expression(condition)
+                    .set_expression_attribute_names(names)
+                    .set_expression_attribute_values(values)
+                    .set_return_values_on_condition_check_failure(on_failure)
+                    .send()
+                    .await;
+                match result {
+                    Ok(out) => Ok(Ok(out.attributes)),
+                    Err(e) => match e.as_service_error() {
+                        Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c)) => {
+                            Ok(Err(ConditionFailed { old: c.item.clone() }))
+                        }
+                        _ => Err(classify(e)),
+                    },
+                }
+            }
+            Action::Update { key, expression } => {
+                let result = self
+                    .client
+                    .update_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key_item(&key)))
+                    .update_expression(expression)
+                    .set_condition_expression(condition)
+                    .set_expression_attribute_names(names)
+                    .set_expression_attribute_values(values)
+                    .set_return_values_on_condition_check_failure(on_failure)
+                    .return_values(ReturnValue::AllNew)
+                    .send()
+                    .await;
+                match result {
+                    Ok(out) => Ok(Ok(out.attributes)),
+                    Err(e) => match e.as_service_error() {
+                        Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c)) => {
+                            Ok(Err(ConditionFailed { old: c.item.clone() }))
+                        }
+                        _ => Err(classify(e)),
+                    },
+                }
+            }
+            Action::Delete(key) => {
+                let result = self
+                    .client
+                    .delete_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key_item(&key)))
+                    .set_condition_expression(condition)
+                    .set_expression_attribute_names(names)
+                    .set_expression_attribute_values(values)
+                    .set_return_values_on_condition_check_failure(on_failure)
+                    .return_values(ReturnValue::AllOld)
+                    .send()
+                    .await;
+                match result {
+                    Ok(out) => Ok(Ok(out.attributes)),
+                    Err(e) => match e.as_service_error() {
+                        Some(aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(c)) => {
+                            Ok(Err(ConditionFailed { old: c.item.clone() }))
+                        }
+                        _ => Err(classify(e)),
+                    },
+                }
+            }
+            Action::Check(_) => {
+                Err(StoreError::Internal("a condition check only runs inside a transaction".into()))
+            }
+        }
+    }
+
+    /// Runs writes as one transaction (one round trip). `Ok(Err(_))` when a condition failed; the
+    /// reasons are in the order of `writes`. A cancellation caused only by concurrent transactions
+    /// is retried with jittered backoff, since nothing was written; if that keeps happening the
+    /// storage is too contended to answer now (503).
+    pub async fn transact(&self, writes: Vec<Write>) -> Result<Result<(), Cancelled>, StoreError> {
+        let items =
+            writes.into_iter().map(|w| w.into_transact(&self.table)).collect::<Result<Vec<_>, _>>()?;
+        for attempt in 1..=TRANSACTION_ATTEMPTS {
+            let result =
+                self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
+            let cancelled = match result {
+                Ok(_) => return Ok(Ok(())),
+                Err(e) => match e.as_service_error() {
+                    Some(TransactWriteItemsError::TransactionCanceledException(c)) => {
+                        Cancelled { reasons: c.cancellation_reasons().to_vec() }
+                    }
+                    _ => return Err(classify(e)),
+                },
+            };
+            if !cancelled.is_conflict() {
+                return Ok(Err(cancelled));
+            }
+            if attempt < TRANSACTION_ATTEMPTS {
+                tokio::time::sleep(backoff(attempt)).await;
+            }
+        }
+        Err(StoreError::Unavailable("transaction kept conflicting with concurrent writes".into()))
+    }
+}
+
+/// Full-jitter exponential backoff: up to 10 ms, 20 ms, 40 ms, ...
+pub fn backoff(attempt: u32) -> Duration {
+    use rand::Rng;
+    let ceiling = 10u64 << attempt.min(6);
+    Duration::from_millis(rand::thread_rng().gen_range(1..=ceiling))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_stays_bounded() {
+        for attempt in 1..10 {
+            let d = backoff(attempt);
+            assert!(d >= Duration::from_millis(1));
+            assert!(d <= Duration::from_millis(640));
+        }
+    }
+
+    #[test]
+    fn builds_transaction_items() {
+        let key = Key { pk: "A".into(), sk: "B".into() };
+        let item = Write::check(key.clone(), "attribute_exists(pk)").into_transact("t").unwrap();
+        assert_eq!(item.condition_check().unwrap().condition_expression(), "attribute_exists(pk)");
+        let item = Write::update(key, "SET #n = :v")
+            .name("#n", "name")
+            .value(":v", s("x"))
+            .condition("attribute_exists(pk)")
+            .into_transact("t")
+            .unwrap();
+        assert_eq!(item.update().unwrap().update_expression(), "SET #n = :v");
+    }
+}

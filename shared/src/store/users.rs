@@ -1,0 +1,277 @@
+//! Users, their username and email reservations, and the admin list.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::Store;
+use super::error::{StoreError, classify};
+use super::items::{EventRecord, IndexKeys, MarkerRecord, Stored, UserRecord};
+use super::keys::{self, Key};
+use super::tx::{Item, Write, from_item, s, to_item};
+use crate::domain::{Id, Instant, Role};
+use crate::http::pagination::{Page, PageRequest};
+use crate::store::cursor::StartKey;
+
+/// Which unique values were already taken.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Taken {
+    pub username: bool,
+    pub email: bool,
+}
+
+/// A change to a user's own fields; `None` leaves a field alone.
+#[derive(Debug, Default)]
+pub struct UserChanges {
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub password_hash: Option<String>,
+}
+
+/// Why a user update did not happen.
+#[derive(Debug, PartialEq, Eq)]
+pub enum UpdateRefused {
+    Taken(Taken),
+    /// The user was changed or deleted by someone else meanwhile.
+    Changed,
+}
+
+fn user_item(user: &UserRecord) -> Result<Item, StoreError> {
+    let key = keys::user(user.id);
+    let index = IndexKeys {
+        gsi1pk: Some(keys::USERS_LIST.to_owned()),
+        gsi1sk: Some(user.id.to_string()),
+        ..IndexKeys::default()
+    };
+    to_item(&Stored { pk: &key.pk, sk: &key.sk, kind: "user", index: &index, record: user })
+}
+
+fn marker_put(key: Key, kind: &'static str, user_id: Id) -> Result<Write, StoreError> {
+    let item = to_item(&Stored {
+        pk: &key.pk,
+        sk: &key.sk,
+        kind,
+        index: &IndexKeys::default(),
+        record: &MarkerRecord { user_id },
+    })?;
+    Ok(Write::put(item).condition("attribute_not_exists(pk)"))
+}
+
+fn marker_delete(key: Key, user_id: Id) -> Write {
+    Write::delete(key).condition("user_id = :me").value(":me", s(user_id.to_string()))
+}
+
+impl Store {
+    /// Creates a user with its username and email reservations in one transaction, so two
+    /// sign-ups can never both take a name.
+    pub async fn create_user(&self, user: &UserRecord) -> Result<Result<(), Taken>, StoreError> {
+        let writes = vec![
+            Write::put(user_item(user)?).condition("attribute_not_exists(pk)"),
+            marker_put(keys::username(&user.username.to_ascii_lowercase()), "username", user.id)?,
+            marker_put(keys::email(&user.email.to_lowercase()), "email", user.id)?,
+        ];
+        match self.transact(writes).await? {
+            Ok(()) => Ok(Ok(())),
+            Err(cancelled) => {
+                let taken =
+                    Taken { username: cancelled.condition_failed(1), email: cancelled.condition_failed(2) };
+                if taken == Taken::default() {
+                    return Err(StoreError::Internal(format!(
+                        "user creation cancelled: {:?}",
+                        cancelled.reasons
+                    )));
+                }
+                Ok(Err(taken))
+            }
+        }
+    }
+
+    /// A user by id, read consistently (a deleted user must stop working at once).
+    pub async fn find_user(&self, id: Id) -> Result<Option<UserRecord>, StoreError> {
+        self.get_record(keys::user(id)).await
+    }
+
+    /// A user by username, ignoring case.
+    pub async fn find_user_by_username(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
+        let Some(marker) =
+            self.get_record::<MarkerRecord>(keys::username(&username.to_ascii_lowercase())).await?
+        else {
+            return Ok(None);
+        };
+        self.find_user(marker.user_id).await
+    }
+
+    /// One item by key, consistently read.
+    pub(crate) async fn get_record<T: serde::de::DeserializeOwned>(
+        &self,
+        key: Key,
+    ) -> Result<Option<T>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(super::tx::key_item(&key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        out.item.map(from_item).transpose()
+    }
+
+    /// All users in creation order (admin).
+    pub async fn list_users(&self, page: &PageRequest) -> Result<Page<UserRecord>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI1)
+            .key_condition_expression("gsi1pk = :users")
+            .expression_attribute_values(":users", s(keys::USERS_LIST))
+            .limit(page.limit.get() as i32)
+            .set_exclusive_start_key(page.start.as_ref().map(StartKey::item_key))
+            .send()
+            .await
+            .map_err(classify)?;
+        let results =
+            out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page { results, next: out.last_evaluated_key.as_ref().and_then(StartKey::from_item_key) })
+    }
+
+    /// Applies changes to `current`, moving username and email reservations in the same
+    /// transaction. The condition on the old values makes a concurrent change a refusal rather
+    /// than a lost update.
+    pub async fn update_user(
+        &self,
+        current: &UserRecord,
+        changes: UserChanges,
+        now: Instant,
+    ) -> Result<Result<UserRecord, UpdateRefused>, StoreError> {
+        let mut next = current.clone();
+        let mut writes = Vec::new();
+        let mut marker_slots = (None, None);
+        if let Some(username) = changes.username.filter(|u| *u != current.username) {
+            let (old, new) = (current.username.to_ascii_lowercase(), username.to_ascii_lowercase());
+            if old != new {
+                writes.push(marker_delete(keys::username(&old), current.id));
+                marker_slots.0 = Some(writes.len());
+                writes.push(marker_put(keys::username(&new), "username", current.id)?);
+            }
+            next.username = username;
+        }
+        if let Some(email) = changes.email.filter(|e| *e != current.email) {
+            let (old, new) = (current.email.to_lowercase(), email.to_lowercase());
+            if old != new {
+                writes.push(marker_delete(keys::email(&old), current.id));
+                marker_slots.1 = Some(writes.len());
+                writes.push(marker_put(keys::email(&new), "email", current.id)?);
+            }
+            next.email = email;
+        }
+        if let Some(hash) = changes.password_hash {
+            next.password_hash = hash;
+        }
+        next.updated_at = now;
+        writes.push(
+            Write::put(user_item(&next)?)
+                .condition("attribute_exists(pk) AND username = :u AND email = :e AND password_hash = :p")
+                .value(":u", s(&current.username))
+                .value(":e", s(&current.email))
+                .value(":p", s(&current.password_hash)),
+        );
+        match self.transact(writes).await? {
+            Ok(()) => Ok(Ok(next)),
+            Err(cancelled) => {
+                let failed = |slot: Option<usize>| slot.is_some_and(|i| cancelled.condition_failed(i));
+                let taken = Taken { username: failed(marker_slots.0), email: failed(marker_slots.1) };
+                if taken != Taken::default() {
+                    Ok(Err(UpdateRefused::Taken(taken)))
+                } else {
+                    Ok(Err(UpdateRefused::Changed))
+                }
+            }
+        }
+    }
+
+    /// Sets a user's role (the operator's promotion command).
+    pub async fn set_role(&self, id: Id, role: Role) -> Result<bool, StoreError> {
+        let role = serde_dynamo::to_attribute_value::<_, AttributeValue>(role)
+            .map_err(|e| StoreError::Internal(e.to_string()))?;
+        let result = self
+            .write(
+                Write::update(keys::user(id), "SET #role = :role")
+                    .condition("attribute_exists(pk)")
+                    .name("#role", "role")
+                    .value(":role", role),
+            )
+            .await?;
+        Ok(result.is_ok())
+    }
+
+    /// Deletes the profile and both reservations together. `false` if the user was already gone.
+    async fn delete_user_profile(&self, user: &UserRecord) -> Result<bool, StoreError> {
+        let writes = vec![
+            Write::delete(keys::user(user.id)).condition("attribute_exists(pk)"),
+            marker_delete(keys::username(&user.username.to_ascii_lowercase()), user.id),
+            marker_delete(keys::email(&user.email.to_lowercase()), user.id),
+        ];
+        Ok(self.transact(writes).await?.is_ok())
+    }
+}
+
+impl Store {
+    /// Deletes a user and everything that points at them: the events they organise (with those
+    /// events' registrations), their sessions and notifications, then the profile and the
+    /// reservations of their username and email. Each step is idempotent, so a deletion cut short
+    /// by an outage is finished by repeating it. Returns the events that were deleted.
+    pub async fn delete_user(&self, user: &UserRecord) -> Result<Vec<EventRecord>, StoreError> {
+        let mut deleted = Vec::new();
+        for event in self.events_organized_by(user.id).await? {
+            if let Some(gone) = self.delete_event(event.id).await? {
+                deleted.push(gone);
+            }
+        }
+        self.purge_partition(&keys::user_pk(user.id), Some(keys::user(user.id).sk.as_str())).await?;
+        self.delete_user_profile(user).await?;
+        Ok(deleted)
+    }
+}
+
+impl Store {
+    /// Copies a user's new username onto the items that show it: the events they organise now,
+    /// and (as those features store them) their registrations and feedback.
+    pub async fn propagate_username(&self, user: &UserRecord) -> Result<(), StoreError> {
+        let items = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI1)
+            .key_condition_expression("gsi1pk = :pk")
+            .expression_attribute_values(":pk", s(keys::user_pk(user.id)))
+            .projection_expression("pk, sk, #type")
+            .expression_attribute_names("#type", "type")
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(classify)?;
+        for item in items {
+            let (Some(pk), Some(sk)) =
+                (item.get("pk").and_then(|v| v.as_s().ok()), item.get("sk").and_then(|v| v.as_s().ok()))
+            else {
+                continue;
+            };
+            let attribute = match item.get("type").and_then(|v| v.as_s().ok()).map(String::as_str) {
+                Some("event") => "organizer_username",
+                _ => "username",
+            };
+            let key = Key { pk: pk.clone(), sk: sk.clone() };
+            // An item deleted meanwhile needs no new name.
+            let _ = self
+                .write(
+                    Write::set_fields(key, vec![(attribute, s(&user.username))], vec![])
+                        .condition("attribute_exists(pk)"),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+}

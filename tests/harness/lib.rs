@@ -1,0 +1,224 @@
+//! The test harness: one DynamoDB Local per test run, and per test a fresh table with the whole
+//! API served on its own port (the pattern of zero2prod's `spawn_app`), so tests never depend on
+//! each other or on their order.
+
+pub mod dynamodb_local;
+pub mod proxy;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode, header::HeaderMap};
+use serde_json::{Value, json};
+use shared::{AppState, Config};
+
+/// The secret every test app signs with.
+pub const TEST_SECRET: &str = "test-secret-test-secret-test-secret!";
+/// The password every test user signs up with.
+pub const PASSWORD: &str = "correct-horse-battery";
+
+/// One running API with its own table.
+pub struct TestApp {
+    pub address: SocketAddr,
+    pub state: AppState,
+    pub client: reqwest::Client,
+    pub table: String,
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts a problem+json response with this status, and returns its body.
+    #[track_caller]
+    pub fn problem(&self, status: u16) -> &Value {
+        assert_eq!(self.status.as_u16(), status, "expected {status}, got {}: {}", self.status, self.text);
+        assert_eq!(self.header("content-type"), Some("application/problem+json"), "{}", self.text);
+        assert_eq!(self.body["status"], status);
+        assert!(
+            self.body["type"].as_str().is_some_and(|t| t.starts_with("https://") && t.contains("/problems/"))
+        );
+        assert!(self.body["title"].is_string() && self.body["detail"].is_string());
+        &self.body
+    }
+
+    #[track_caller]
+    pub fn ok(&self, status: u16) -> &Value {
+        assert_eq!(self.status.as_u16(), status, "expected {status}, got {}: {}", self.status, self.text);
+        &self.body
+    }
+}
+
+/// A signed-up user with a fresh access token.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: String,
+    pub username: String,
+    pub token: String,
+    pub refresh_token: String,
+}
+
+/// Settings for an app; tests change the endpoint or timeout for fault injection.
+pub struct AppOptions {
+    pub endpoint: String,
+    pub timeout_ms: u64,
+    pub access_ttl_seconds: u64,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        AppOptions { endpoint: dynamodb_local::endpoint(), timeout_ms: 5000, access_ttl_seconds: 900 }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(AppOptions::default()).await
+}
+
+/// Builds the state for a fresh table at `options.endpoint` (creating the table through the
+/// real endpoint) and serves the whole API on a free port.
+pub async fn spawn_app_with(options: AppOptions) -> TestApp {
+    let table = format!("test-{}", ulid::Ulid::new());
+    let settings = [
+        ("TABLE_NAME", table.clone()),
+        ("DYNAMODB_ENDPOINT", options.endpoint.clone()),
+        ("JWT_SECRET", TEST_SECRET.to_owned()),
+        ("DYNAMODB_TIMEOUT_MS", options.timeout_ms.to_string()),
+        ("ACCESS_TOKEN_TTL_SECONDS", options.access_ttl_seconds.to_string()),
+    ];
+    let config =
+        Config::from_lookup(|name| settings.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()))
+            .expect("test configuration is valid");
+    let direct =
+        shared::store::Store::open(table.clone(), Some(&dynamodb_local::endpoint()), Duration::from_secs(30))
+            .await;
+    direct.ensure_table().await.expect("creating the test table");
+    let state = AppState::new(&config).await;
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("binding a port");
+    let address = listener.local_addr().expect("local address");
+    let app = local::app(state.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("http client");
+    TestApp { address, state, client, table }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.address, path)
+    }
+
+    /// Sends a request; `body` is sent as JSON when given.
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        read(request.send().await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call(Method::PUT, path, token, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call(Method::PATCH, path, token, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
+        self.call(Method::DELETE, path, token, None).await
+    }
+
+    /// Signs up `username` and logs in.
+    pub async fn user(&self, username: &str) -> TestUser {
+        let email = format!("{}@example.com", username.to_lowercase());
+        let created = self
+            .post("/users", None, json!({"username": username, "email": email, "password": PASSWORD}))
+            .await;
+        let id = created.ok(201)["id"].as_str().expect("user id").to_owned();
+        let tokens = self.log_in(username, PASSWORD).await;
+        let body = tokens.ok(200);
+        TestUser {
+            id,
+            username: username.to_owned(),
+            token: body["access_token"].as_str().expect("access token").to_owned(),
+            refresh_token: body["refresh_token"].as_str().expect("refresh token").to_owned(),
+        }
+    }
+
+    /// Signs up `username`, makes them an admin (as the operator command does) and logs in.
+    pub async fn admin(&self, username: &str) -> TestUser {
+        let user = self.user(username).await;
+        let store = &self.state.store;
+        let record = store.find_user_by_username(username).await.unwrap().unwrap();
+        assert!(store.set_role(record.id, shared::domain::Role::Admin).await.unwrap());
+        user
+    }
+
+    pub async fn log_in(&self, username: &str, password: &str) -> Reply {
+        self.post("/auth/token", None, json!({"username": username, "password": password})).await
+    }
+
+    /// Creates an event from `body` merged over sensible defaults, returning its JSON.
+    pub async fn event(&self, organizer: &TestUser, overrides: Value) -> Value {
+        let reply = self.post("/events", Some(&organizer.token), event_body(overrides)).await;
+        reply.ok(201).clone()
+    }
+}
+
+/// A valid event body one week ahead, with `overrides` applied.
+pub fn event_body(overrides: Value) -> Value {
+    let starts = chrono::Utc::now() + chrono::Duration::days(7);
+    let mut body = json!({
+        "title": "Rust Lisbon meetup",
+        "description": "Talks and pastéis de nata",
+        "starts_at": starts.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "location": "Lisbon",
+        "capacity": 10,
+        "category": "meetup",
+    });
+    if let (Some(base), Some(extra)) = (body.as_object_mut(), overrides.as_object()) {
+        for (k, v) in extra {
+            base.insert(k.clone(), v.clone());
+        }
+    }
+    body
+}
+
+/// An RFC 3339 instant `days` from now.
+pub fn days_from_now(days: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::days(days)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+pub async fn read(response: reqwest::Response) -> Reply {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Reply { status, headers, body, text }
+}
+
+/// A request the caller builds itself (odd methods, raw bodies, headers).
+pub fn raw(app: &TestApp, method: Method, path: &str) -> reqwest::RequestBuilder {
+    app.client.request(method, app.url(path))
+}
