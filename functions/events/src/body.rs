@@ -64,7 +64,7 @@ pub fn patched(body: Map<String, Value>, current: &EventDraft, now: Instant) -> 
         capacity: f.present("capacity", integer(Capacity::new)),
         category: f.optional("category", text(Category::parse)).change(),
         timezone: match f.optional("timezone", text(Timezone::parse)) {
-            Slot::Absent => None,
+            Slot::Absent | Slot::Invalid => None,
             Slot::Null => Some(Timezone::default()),
             Slot::Value(tz) => Some(tz),
         },

@@ -20,6 +20,8 @@ pub enum Slot<T> {
     Absent,
     Null,
     Value(T),
+    /// Present but refused; the problem is already recorded.
+    Invalid,
 }
 
 impl<T> Slot<T> {
@@ -34,7 +36,7 @@ impl<T> Slot<T> {
     /// For partial updates: `None` to leave alone, `Some(None)` to clear, `Some(Some(v))` to set.
     pub fn change(self) -> Option<Option<T>> {
         match self {
-            Slot::Absent => None,
+            Slot::Absent | Slot::Invalid => None,
             Slot::Null => Some(None),
             Slot::Value(v) => Some(Some(v)),
         }
@@ -62,6 +64,7 @@ impl Fields {
     pub fn required<T>(&mut self, name: &str, parse: impl FnOnce(&Value) -> Result<T, String>) -> Option<T> {
         match self.optional(name, parse) {
             Slot::Value(v) => Some(v),
+            Slot::Invalid => None,
             Slot::Absent => {
                 self.fail(name, "is required".to_owned());
                 None
@@ -82,7 +85,7 @@ impl Fields {
                 Ok(v) => Slot::Value(v),
                 Err(message) => {
                     self.fail(name, message);
-                    Slot::Absent
+                    Slot::Invalid
                 }
             },
         }
@@ -92,7 +95,7 @@ impl Fields {
     pub fn present<T>(&mut self, name: &str, parse: impl FnOnce(&Value) -> Result<T, String>) -> Option<T> {
         match self.optional(name, parse) {
             Slot::Value(v) => Some(v),
-            Slot::Absent => None,
+            Slot::Absent | Slot::Invalid => None,
             Slot::Null => {
                 self.fail(name, "must not be null".to_owned());
                 None
