@@ -3,7 +3,8 @@
 use serde::Serialize;
 
 use crate::domain::{Id, Instant, Role};
-use crate::store::items::{EventRecord, UserRecord};
+use crate::store::items::{EventRecord, RegistrationStatus, UserRecord};
+use crate::store::registrations::Placed;
 
 /// A user. `email` is shown only to the user and to admins.
 #[derive(Debug, Serialize)]
@@ -78,6 +79,29 @@ impl From<EventRecord> for EventView {
             series_id: e.series_id,
             created_at: e.created_at,
             updated_at: e.updated_at,
+        }
+    }
+}
+
+/// A registration, with its place on the waitlist.
+#[derive(Debug, Serialize)]
+pub struct RegistrationView {
+    pub event_id: Id,
+    pub user: UserRef,
+    pub status: RegistrationStatus,
+    pub waitlist_position: Option<u32>,
+    pub created_at: Instant,
+}
+
+impl From<Placed> for RegistrationView {
+    fn from(placed: Placed) -> Self {
+        let r = placed.registration;
+        RegistrationView {
+            event_id: r.event_id,
+            user: UserRef { id: r.user_id, username: r.username },
+            status: r.status,
+            waitlist_position: placed.waitlist_position,
+            created_at: r.created_at,
         }
     }
 }

@@ -94,17 +94,17 @@ async fn forged_expired_and_malformed_access_tokens_are_401() {
     let app = spawn_app().await;
     let alice = app.user("alice").await;
     let id = Id::parse(&alice.id).unwrap();
-    let expired = app.state.tokens.issue_access(id, Role::User, Instant::now().plus_seconds(-3600));
+    let expired = app.state.tokens.issue_access(id, "alice", Role::User, Instant::now().plus_seconds(-3600));
     let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
     let now = chrono::Utc::now().timestamp();
     let claims = URL_SAFE_NO_PAD.encode(
-        json!({"sub": alice.id, "role": "admin", "iat": now, "exp": now + 600, "iss": "events-api"})
+        json!({"sub": alice.id, "name": "alice", "role": "admin", "iat": now, "exp": now + 600, "iss": "events-api"})
             .to_string(),
     );
     let alg_none = format!("{header}.{claims}.");
     let foreign = jsonwebtoken::encode(
         &jsonwebtoken::Header::default(),
-        &json!({"sub": alice.id, "role": "admin", "iat": now, "exp": now + 600, "iss": "events-api"}),
+        &json!({"sub": alice.id, "name": "alice", "role": "admin", "iat": now, "exp": now + 600, "iss": "events-api"}),
         &jsonwebtoken::EncodingKey::from_secret(api_tests::TEST_SECRET.as_bytes()),
     )
     .unwrap();

@@ -4,5 +4,6 @@ mod auth;
 mod events;
 mod faults;
 mod plumbing;
+mod registrations;
 mod routes;
 mod users;

@@ -3,6 +3,7 @@
 //! each other or on their order.
 
 pub mod dynamodb_local;
+pub mod invariants;
 pub mod proxy;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -88,6 +89,11 @@ pub async fn spawn_app() -> TestApp {
 /// Builds the state for a fresh table at `options.endpoint` (creating the table through the
 /// real endpoint) and serves the whole API on a free port.
 pub async fn spawn_app_with(options: AppOptions) -> TestApp {
+    // Logs show with a failing test's output, and only then.
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+        .try_init();
     let table = format!("test-{}", ulid::Ulid::new());
     let settings = [
         ("TABLE_NAME", table.clone()),
@@ -118,8 +124,14 @@ impl TestApp {
     }
 
     /// Sends a request; `body` is sent as JSON when given.
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
-        let mut request = self.client.request(method, self.url(path));
+    pub async fn call(
+        &self,
+        method: Method,
+        path: impl Into<String>,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = self.client.request(method, self.url(&path.into()));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -129,23 +141,23 @@ impl TestApp {
         read(request.send().await.expect("request sent")).await
     }
 
-    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+    pub async fn get(&self, path: impl Into<String>, token: Option<&str>) -> Reply {
         self.call(Method::GET, path, token, None).await
     }
 
-    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+    pub async fn post(&self, path: impl Into<String>, token: Option<&str>, body: Value) -> Reply {
         self.call(Method::POST, path, token, Some(body)).await
     }
 
-    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+    pub async fn put(&self, path: impl Into<String>, token: Option<&str>, body: Value) -> Reply {
         self.call(Method::PUT, path, token, Some(body)).await
     }
 
-    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+    pub async fn patch(&self, path: impl Into<String>, token: Option<&str>, body: Value) -> Reply {
         self.call(Method::PATCH, path, token, Some(body)).await
     }
 
-    pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
+    pub async fn delete(&self, path: impl Into<String>, token: Option<&str>) -> Reply {
         self.call(Method::DELETE, path, token, None).await
     }
 
@@ -221,4 +233,35 @@ pub async fn read(response: reqwest::Response) -> Reply {
 /// A request the caller builds itself (odd methods, raw bodies, headers).
 pub fn raw(app: &TestApp, method: Method, path: &str) -> reqwest::RequestBuilder {
     app.client.request(method, app.url(path))
+}
+
+impl TestApp {
+    /// `count` users written straight to the store, with tokens, skipping password hashing: for
+    /// tests that need crowds.
+    pub async fn crowd(&self, prefix: &str, count: usize) -> Vec<TestUser> {
+        use shared::domain::{Id, Instant, Role};
+        let now = Instant::now();
+        use futures::StreamExt;
+        let make = (0..count).map(|i| async move {
+            let username = format!("{prefix}{i}");
+            let record = shared::store::items::UserRecord {
+                id: Id::new(),
+                username: username.clone(),
+                email: format!("{username}@example.com"),
+                role: Role::User,
+                password_hash: "$argon2id$not-a-real-hash".into(),
+                created_at: now,
+                updated_at: now,
+                calendar_version: 0,
+            };
+            self.state.store.create_user(&record).await.expect("storage").expect("unique");
+            TestUser {
+                id: record.id.to_string(),
+                token: self.state.tokens.issue_access(record.id, &username, Role::User, now),
+                username,
+                refresh_token: String::new(),
+            }
+        });
+        futures::stream::iter(make).buffered(16).collect().await
+    }
 }

@@ -115,7 +115,11 @@ async fn edit(
         };
         let next = edited(&current, &draft, now);
         match state.store.save_event_edit(&current, &next).await? {
-            Ok(()) => return Ok(Json(next.into())),
+            Ok(()) => {
+                state.store.event_edited(&current, &next).await?;
+                let fresh = state.store.find_event(next.id).await?.unwrap_or(next);
+                return Ok(Json(fresh.into()));
+            }
             Err(EditRefused::Changed) => continue,
             Err(EditRefused::Gone) => return Err(ApiError::not_found("event")),
             Err(EditRefused::BelowConfirmed { confirmed }) => {

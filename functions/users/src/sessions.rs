@@ -5,9 +5,10 @@ use axum::extract::State;
 use serde::Serialize;
 use shared::AppState;
 use shared::auth::{RefreshToken, password};
-use shared::domain::{Id, Instant, Role};
+use shared::domain::Instant;
 use shared::http::fields::{checked, raw_string};
 use shared::http::{ApiError, Fields, JsonObject};
+use shared::store::items::UserRecord;
 use shared::store::sessions::Rotation;
 
 #[derive(Serialize)]
@@ -21,9 +22,9 @@ pub struct TokenPair {
 const BAD_CREDENTIALS: &str = "the username or password is incorrect";
 
 /// Issues an access token and stores a refresh token.
-fn issue(state: &AppState, user_id: Id, role: Role, refresh: RefreshToken, now: Instant) -> TokenPair {
+fn issue(state: &AppState, user: &UserRecord, refresh: RefreshToken, now: Instant) -> TokenPair {
     TokenPair {
-        access_token: state.tokens.issue_access(user_id, role, now),
+        access_token: state.tokens.issue_access(user.id, &user.username, user.role, now),
         token_type: "Bearer",
         expires_in: state.tokens.access_ttl.as_secs(),
         refresh_token: refresh.expose(),
@@ -63,7 +64,7 @@ pub async fn log_in(
     let now = Instant::now();
     let refresh = RefreshToken::generate(user.id);
     state.store.store_refresh_token(&refresh, refresh_expiry(&state, now)).await?;
-    Ok(Json(issue(&state, user.id, user.role, refresh, now)))
+    Ok(Json(issue(&state, &user, refresh, now)))
 }
 
 pub async fn refresh(
@@ -79,7 +80,7 @@ pub async fn refresh(
     let now = Instant::now();
     let next = RefreshToken::generate(user.id);
     match state.store.rotate_refresh_token(&presented, &next, now, refresh_expiry(&state, now)).await? {
-        Rotation::Rotated => Ok(Json(issue(&state, user.id, user.role, next, now))),
+        Rotation::Rotated => Ok(Json(issue(&state, &user, next, now))),
         Rotation::Refused => Err(refused()),
     }
 }

@@ -16,6 +16,9 @@ const ISSUER: &str = "events-api";
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AccessClaims {
     pub sub: String,
+    /// The username when the token was issued; see [`crate::auth::Claims`] for how a rename
+    /// since then is caught.
+    pub name: String,
     pub role: Role,
     pub iat: i64,
     pub exp: i64,
@@ -63,9 +66,10 @@ impl Tokens {
     }
 
     /// Signs an access token for a user.
-    pub fn issue_access(&self, user_id: Id, role: Role, now: Instant) -> String {
+    pub fn issue_access(&self, user_id: Id, username: &str, role: Role, now: Instant) -> String {
         let claims = AccessClaims {
             sub: user_id.to_string(),
+            name: username.to_owned(),
             role,
             iat: now.unix(),
             exp: now.unix() + self.access_ttl.as_secs() as i64,
@@ -105,7 +109,7 @@ mod tests {
     fn issues_and_verifies() {
         let t = tokens(SECRET);
         let id = Id::new();
-        let jwt = t.issue_access(id, Role::Admin, Instant::now());
+        let jwt = t.issue_access(id, "alice", Role::Admin, Instant::now());
         let claims = t.verify_access(&jwt).unwrap();
         assert_eq!(claims.user_id(), Some(id));
         assert_eq!(claims.role, Role::Admin);
@@ -116,12 +120,14 @@ mod tests {
     fn refuses_expired_foreign_and_tampered_tokens() {
         let t = tokens(SECRET);
         let old = Instant::now().plus_seconds(-901);
-        assert!(t.verify_access(&t.issue_access(Id::new(), Role::User, old)).is_none());
+        assert!(t.verify_access(&t.issue_access(Id::new(), "alice", Role::User, old)).is_none());
 
         let other = tokens("another-secret-another-secret-xx");
-        assert!(t.verify_access(&other.issue_access(Id::new(), Role::User, Instant::now())).is_none());
+        assert!(
+            t.verify_access(&other.issue_access(Id::new(), "alice", Role::User, Instant::now())).is_none()
+        );
 
-        let jwt = t.issue_access(Id::new(), Role::User, Instant::now());
+        let jwt = t.issue_access(Id::new(), "alice", Role::User, Instant::now());
         let mut parts: Vec<String> = jwt.split('.').map(str::to_owned).collect();
         let mut claims: serde_json::Value =
             serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts[1]).unwrap()).unwrap();
@@ -136,7 +142,7 @@ mod tests {
         let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
         let now = Instant::now().unix();
         let body = URL_SAFE_NO_PAD.encode(
-            serde_json::json!({"sub": Id::new().to_string(), "role": "admin", "iat": now, "exp": now + 60, "iss": "events-api"})
+            serde_json::json!({"sub": Id::new().to_string(), "name": "alice", "role": "admin", "iat": now, "exp": now + 60, "iss": "events-api"})
                 .to_string(),
         );
         assert!(t.verify_access(&format!("{header}.{body}.")).is_none());

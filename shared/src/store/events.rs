@@ -166,6 +166,23 @@ impl Store {
         }
     }
 
+    /// What follows a saved edit: seats added by a larger capacity go to the waitlist, and a moved
+    /// start re-files the registrations. Returns who was promoted.
+    pub async fn event_edited(
+        &self,
+        before: &EventRecord,
+        after: &EventRecord,
+    ) -> Result<Vec<Id>, StoreError> {
+        self.hints.forget(after.id);
+        if after.starts_at != before.starts_at {
+            self.refile_registrations(after).await?;
+        }
+        if after.capacity > before.capacity || after.waitlist_enabled != before.waitlist_enabled {
+            return self.promote_waitlisted(after.id).await;
+        }
+        Ok(Vec::new())
+    }
+
     /// Deletes an event and everything stored under it (registrations, feedback, reminder
     /// markers). The event is first marked as being deleted, which hides it and stops new
     /// registrations; the items under it then go in batches; the event item goes last, so a

@@ -66,6 +66,34 @@ impl EventRecord {
     }
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegistrationStatus {
+    Confirmed,
+    Waitlisted,
+}
+
+/// A user's registration for an event, under `EVENT#<event>` / `REG#<user>`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RegistrationRecord {
+    pub event_id: Id,
+    pub user_id: Id,
+    pub username: String,
+    pub status: RegistrationStatus,
+    /// Arrival order on the waitlist (a ULID); also names the waitlist entry.
+    pub seq: String,
+    pub created_at: Instant,
+    /// Copied from the event so the user's list can be ordered by it.
+    pub event_starts_at: Instant,
+}
+
+/// An entry of an event's waitlist queue, under `EVENT#<event>` / `WAIT#<seq>`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WaitlistEntry {
+    pub user_id: Id,
+    pub seq: String,
+}
+
 /// A refresh token's record under `USER#<id>` / `REFRESH#<token id>`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RefreshRecord {

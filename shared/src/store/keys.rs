@@ -9,6 +9,7 @@
 //! | notification | `USER#<id>` | `NOTIF#<id>` | | | | |
 //! | event | `EVENT#<id>` | `EVENT` | `USER#<organizer>` / `EVENT#<start>#<id>` | `TIME#<yyyy-mm>` / `<start>#<id>` | `TIME#<category>#<yyyy-mm>` / `<start>#<id>` | `SERIES#<id>` / `<start>#<id>` |
 //! | registration | `EVENT#<id>` | `REG#<user>` | `USER#<user>` / `REG#<start>#<event>` | `REGS#<event>` / `C#<seq>` or `W#<seq>` | | |
+//! | waitlist entry | `EVENT#<id>` | `WAIT#<seq>` | | | | |
 //! | feedback | `EVENT#<id>` | `FEEDBACK#<user>` | `USER#<user>` / `FEEDBACK#<event>` | `FEEDBACK#<event>` / `<id>` | | |
 //! | reminder marker | `EVENT#<id>` | `REMINDED#<user>` | | | | |
 //! | time bucket | `BUCKETS` | `ALL#<yyyy-mm>` / `CAT#<category>#<yyyy-mm>` | | | | |
@@ -61,6 +62,39 @@ pub fn event_pk(id: Id) -> String {
 
 pub fn event(id: Id) -> Key {
     key(event_pk(id), "EVENT")
+}
+
+pub fn registration(event: Id, user: Id) -> Key {
+    key(event_pk(event), format!("REG#{user}"))
+}
+
+pub const REGISTRATION_PREFIX: &str = "REG#";
+
+/// An entry of an event's waitlist queue, in arrival order (`seq` is a ULID). Kept in the event's
+/// partition so that the head of the queue is read consistently.
+pub fn waitlist_entry(event: Id, seq: &str) -> Key {
+    key(event_pk(event), format!("{WAITLIST_PREFIX}{seq}"))
+}
+
+pub const WAITLIST_PREFIX: &str = "WAIT#";
+
+/// gsi1 sort key of a registration under its user: soonest event first.
+pub fn user_registration_sk(starts_at: Instant, event: Id) -> String {
+    format!("REG#{starts_at}#{event}")
+}
+
+/// gsi2 partition of an event's registrations: confirmed (`C#`) before waitlisted (`W#`), each
+/// in order.
+pub fn event_registrations_pk(event: Id) -> String {
+    format!("REGS#{event}")
+}
+
+pub fn confirmed_order(seq: &str) -> String {
+    format!("C#{seq}")
+}
+
+pub fn waitlisted_order(seq: &str) -> String {
+    format!("W#{seq}")
 }
 
 /// The partition of the admin user list, ordered by id (creation time).

@@ -4,8 +4,10 @@
 pub mod cursor;
 pub mod error;
 pub mod events;
+pub mod hints;
 pub mod items;
 pub mod keys;
+pub mod registrations;
 pub mod sessions;
 pub mod table;
 pub mod tx;
@@ -25,6 +27,7 @@ use crate::config::Config;
 pub struct Store {
     pub(crate) client: Client,
     pub(crate) table: String,
+    pub(crate) hints: std::sync::Arc<hints::EventHints>,
 }
 
 impl Store {
@@ -65,7 +68,7 @@ impl Store {
                     .build()
             }
         };
-        Store { client: Client::from_conf(sdk_config), table }
+        Store { client: Client::from_conf(sdk_config), table, hints: Default::default() }
     }
 
     /// The raw client, for set-up and tests.

@@ -217,11 +217,15 @@ impl Store {
 }
 
 impl Store {
-    /// Deletes a user and everything that points at them: the events they organise (with those
-    /// events' registrations), their sessions and notifications, then the profile and the
+    /// Deletes a user and everything that points at them: their registrations (each freed seat
+    /// going to the next on the waitlist), the events they organise (with those events'
+    /// registrations), their sessions and notifications, then the profile and the
     /// reservations of their username and email. Each step is idempotent, so a deletion cut short
     /// by an outage is finished by repeating it. Returns the events that were deleted.
     pub async fn delete_user(&self, user: &UserRecord) -> Result<Vec<EventRecord>, StoreError> {
+        for registration in self.all_user_registrations(user.id).await? {
+            self.cancel_registration(registration.event_id, user.id).await?;
+        }
         let mut deleted = Vec::new();
         for event in self.events_organized_by(user.id).await? {
             if let Some(gone) = self.delete_event(event.id).await? {

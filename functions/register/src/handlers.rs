@@ -1,0 +1,103 @@
+//! Registration handlers. Registering and cancelling trust the token alone for the caller's
+//! identity: the store's transaction checks in the same round trip that the user still exists.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use shared::AppState;
+use shared::auth::{Caller, Claims};
+use shared::domain::{Id, Instant};
+use shared::http::{ApiError, PageRequest, QueryMap, respond};
+use shared::store::items::RegistrationRecord;
+use shared::store::registrations::{Placed, RegisterRefused, Registered};
+use shared::views::RegistrationView;
+
+fn event_id(raw: &str) -> Result<Id, ApiError> {
+    Id::parse(raw).ok_or_else(|| ApiError::not_found("event"))
+}
+
+async fn placed(state: &AppState, registration: RegistrationRecord) -> Result<RegistrationView, ApiError> {
+    let waitlist_position = state.store.waitlist_position(&registration).await?;
+    Ok(Placed { registration, waitlist_position }.into())
+}
+
+pub async fn register(
+    State(state): State<AppState>,
+    caller: Claims,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let event = event_id(&id)?;
+    let outcome = state.store.register(event, caller.user_id, &caller.claims.name, Instant::now()).await?;
+    match outcome {
+        Ok(Registered::Created(registration)) => {
+            let view = placed(&state, registration).await?;
+            Ok(respond::created(format!("/events/{event}/registrations/me"), &view))
+        }
+        Ok(Registered::Existing(registration)) => {
+            Ok((StatusCode::OK, Json(placed(&state, registration).await?)).into_response())
+        }
+        Err(RegisterRefused::NoEvent) => Err(ApiError::not_found("event")),
+        Err(RegisterRefused::Started) => {
+            Err(ApiError::conflict("event-started", "the event has already started"))
+        }
+        Err(RegisterRefused::Full) => {
+            Err(ApiError::conflict("event-full", "the event is full and has no waitlist"))
+        }
+        Err(RegisterRefused::UserGone) => Err(ApiError::invalid_token()),
+    }
+}
+
+pub async fn mine(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<RegistrationView>, ApiError> {
+    let event = event_id(&id)?;
+    let registration = state
+        .store
+        .find_registration(event, caller.id())
+        .await?
+        .ok_or_else(|| ApiError::not_found("registration"))?;
+    Ok(Json(placed(&state, registration).await?))
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let event = event_id(&id)?;
+    match state.store.cancel_registration(event, caller.id()).await? {
+        Some(_) => Ok(respond::no_content()),
+        None => Err(ApiError::not_found("registration")),
+    }
+}
+
+pub async fn list_for_event(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    query: QueryMap,
+) -> Result<Response, ApiError> {
+    let event_id = event_id(&id)?;
+    let event = state.store.find_event(event_id).await?.ok_or_else(|| ApiError::not_found("event"))?;
+    if !caller.may_manage(event.organizer_id) {
+        return Err(ApiError::forbidden("only the organizer or an admin may list registrations"));
+    }
+    let scope = format!("event-registrations/{event_id}");
+    let page = PageRequest::parse(&query, &state.tokens.cursor_key, &scope)?;
+    let registrations = state.store.event_registrations(event_id, &page).await?;
+    Ok(registrations.map(RegistrationView::from).respond(&state.tokens.cursor_key, &scope))
+}
+
+pub async fn list_mine(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: QueryMap,
+) -> Result<Response, ApiError> {
+    let scope = format!("user-registrations/{}", caller.id());
+    let page = PageRequest::parse(&query, &state.tokens.cursor_key, &scope)?;
+    let registrations = state.store.user_registrations(caller.id(), &page).await?;
+    Ok(registrations.map(RegistrationView::from).respond(&state.tokens.cursor_key, &scope))
+}
