@@ -6,4 +6,5 @@ mod faults;
 mod plumbing;
 mod registrations;
 mod routes;
+mod upcoming;
 mod users;

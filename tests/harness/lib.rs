@@ -74,11 +74,17 @@ pub struct AppOptions {
     pub endpoint: String,
     pub timeout_ms: u64,
     pub access_ttl_seconds: u64,
+    pub read_budget: Option<shared::store::upcoming::ReadBudget>,
 }
 
 impl Default for AppOptions {
     fn default() -> Self {
-        AppOptions { endpoint: dynamodb_local::endpoint(), timeout_ms: 5000, access_ttl_seconds: 900 }
+        AppOptions {
+            endpoint: dynamodb_local::endpoint(),
+            timeout_ms: 5000,
+            access_ttl_seconds: 900,
+            read_budget: None,
+        }
     }
 }
 
@@ -109,7 +115,10 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         shared::store::Store::open(table.clone(), Some(&dynamodb_local::endpoint()), Duration::from_secs(30))
             .await;
     direct.ensure_table().await.expect("creating the test table");
-    let state = AppState::new(&config).await;
+    let mut state = AppState::new(&config).await;
+    if let Some(budget) = options.read_budget {
+        state.store = state.store.with_read_budget(budget);
+    }
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("binding a port");
     let address = listener.local_addr().expect("local address");
     let app = local::app(state.clone());

@@ -7,6 +7,7 @@ pub mod ids;
 pub mod page;
 pub mod text;
 pub mod time;
+pub mod upcoming;
 pub mod user;
 
 pub use category::Category;

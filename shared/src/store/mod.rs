@@ -11,6 +11,7 @@ pub mod registrations;
 pub mod sessions;
 pub mod table;
 pub mod tx;
+pub mod upcoming;
 pub mod users;
 
 use std::time::Duration;
@@ -28,6 +29,7 @@ pub struct Store {
     pub(crate) client: Client,
     pub(crate) table: String,
     pub(crate) hints: std::sync::Arc<hints::EventHints>,
+    pub(crate) read_budget: upcoming::ReadBudget,
 }
 
 impl Store {
@@ -68,7 +70,18 @@ impl Store {
                     .build()
             }
         };
-        Store { client: Client::from_conf(sdk_config), table, hints: Default::default() }
+        Store {
+            client: Client::from_conf(sdk_config),
+            table,
+            hints: Default::default(),
+            read_budget: upcoming::ReadBudget::default(),
+        }
+    }
+
+    /// The same store with another read budget for upcoming-event pages.
+    pub fn with_read_budget(mut self, budget: upcoming::ReadBudget) -> Self {
+        self.read_budget = budget;
+        self
     }
 
     /// The raw client, for set-up and tests.

@@ -1,0 +1,267 @@
+//! Upcoming events: the time index, read bucket by bucket.
+//!
+//! Events are indexed by month of `starts_at` (gsi2: `TIME#<yyyy-mm>`; gsi3 per category:
+//! `TIME#<category>#<yyyy-mm>`), sorted by `<starts_at>#<id>`. No partition takes every event,
+//! and a date range is a key condition, not a filter. A small directory (`BUCKETS`) lists the
+//! months that hold events, so empty months cost nothing.
+//!
+//! A page is filled even when substring filters are selective: the store keeps reading the index
+//! until it has `limit` matches, but never more than a budget of items and round trips per
+//! request. When the budget runs out first, the page is shorter and the cursor resumes exactly
+//! where reading stopped. Either way the cursor is a position in (`starts_at`, `id`) order, so
+//! walking all pages yields each match once, in order.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::Store;
+use super::cursor::StartKey;
+use super::error::{StoreError, classify};
+use super::items::EventRecord;
+use super::keys;
+use super::tx::{Item, from_item, s};
+use crate::domain::Instant;
+use crate::domain::upcoming::UpcomingFilter;
+use crate::http::pagination::{Page, PageRequest};
+
+/// Items the index may hand us per request, and round trips, before we answer with what we have.
+#[derive(Clone, Copy, Debug)]
+pub struct ReadBudget {
+    pub items: usize,
+    pub round_trips: usize,
+}
+
+impl Default for ReadBudget {
+    fn default() -> Self {
+        ReadBudget { items: 2000, round_trips: 40 }
+    }
+}
+
+/// What one request cost: for logs and benchmarks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReadStats {
+    pub round_trips: usize,
+    pub items_read: usize,
+}
+
+/// Which index a filter reads.
+struct IndexPlan {
+    index: &'static str,
+    pk_attribute: &'static str,
+    sk_attribute: &'static str,
+    category: Option<&'static str>,
+}
+
+impl IndexPlan {
+    fn for_filter(filter: &UpcomingFilter) -> Self {
+        match filter.category {
+            Some(category) => IndexPlan {
+                index: keys::GSI3,
+                pk_attribute: "gsi3pk",
+                sk_attribute: "gsi3sk",
+                category: Some(category.slug),
+            },
+            None => IndexPlan {
+                index: keys::GSI2,
+                pk_attribute: "gsi2pk",
+                sk_attribute: "gsi2sk",
+                category: None,
+            },
+        }
+    }
+
+    fn bucket(&self, month: &str) -> String {
+        match self.category {
+            Some(category) => keys::category_time_bucket(category, month),
+            None => keys::time_bucket(month),
+        }
+    }
+
+    fn directory_entry(&self, month: &str) -> String {
+        keys::bucket_entry(self.category, month).sk
+    }
+
+    /// The position of an item, as a cursor.
+    fn position(&self, month: &str, item: &Item) -> StartKey {
+        let mut key = StartKey::default().with(BUCKET, month);
+        for name in [keys::PK, keys::SK, self.pk_attribute, self.sk_attribute] {
+            if let Some(value) = item.get(name).and_then(|v| v.as_s().ok()) {
+                key = key.with(name, value.clone());
+            }
+        }
+        key
+    }
+}
+
+/// The cursor field naming the month being read.
+const BUCKET: &str = "_bucket";
+/// Sorts after every id character, to make an inclusive upper bound on `starts_at`.
+const AFTER_ANY_ID: &str = "#~";
+const LAST_MONTH: &str = "9999-12";
+
+impl Store {
+    /// One page of upcoming events matching `filter`, in (`starts_at`, `id`) order.
+    pub async fn upcoming(
+        &self,
+        filter: &UpcomingFilter,
+        page: &PageRequest,
+        now: Instant,
+    ) -> Result<(Page<EventRecord>, ReadStats), StoreError> {
+        let plan = IndexPlan::for_filter(filter);
+        let budget = self.read_budget;
+        let limit = page.limit.get();
+        let lower = filter.from.map_or(now.plus_seconds(1), |from| from.max(now.plus_seconds(1)));
+        let lower_sk = format!("{lower}#");
+        let upper_sk = filter.to.map(|to| format!("{to}{AFTER_ANY_ID}"));
+        let last_month = filter.to.map_or(LAST_MONTH.to_owned(), |to| to.month());
+        let mut stats = ReadStats::default();
+        let mut results: Vec<(EventRecord, StartKey)> = Vec::new();
+
+        // Where to resume: a month, and maybe a key inside it.
+        let mut first_month = lower.month();
+        let mut resume: Option<StartKey> = None;
+        if let Some(start) = &page.start {
+            let month = start.get(BUCKET).unwrap_or_default().to_owned();
+            if month > first_month {
+                first_month = month;
+                resume = Some(start.clone());
+            } else if month == first_month {
+                resume = Some(start.clone());
+            }
+        }
+        // A resume key before the lower bound (events started meanwhile) is just the bound.
+        let resume_sk = resume.as_ref().and_then(|r| r.get(plan.sk_attribute).map(str::to_owned));
+        if resume_sk.as_deref().is_some_and(|sk| sk < lower_sk.as_str()) {
+            resume = None;
+        }
+        let mut resume = resume.filter(|r| r.get(keys::PK).is_some());
+
+        let mut directory_from = plan.directory_entry(&first_month);
+        let directory_to = plan.directory_entry(&last_month);
+        loop {
+            if stats.round_trips >= budget.round_trips {
+                let next = results.last().map(|(_, key)| key.clone()).or_else(|| {
+                    Some(
+                        StartKey::default()
+                            .with(BUCKET, directory_from.rsplit('#').next().unwrap_or(LAST_MONTH)),
+                    )
+                });
+                return Ok((finish(results, next), stats));
+            }
+            let (months, more_months) = self.bucket_directory(&directory_from, &directory_to).await?;
+            stats.round_trips += 1;
+            for month in &months {
+                let mut start: Option<HashMap<String, AttributeValue>> = resume.take().map(|r| r.item_key());
+                if start.is_some() && resume_sk_beyond(&upper_sk, &resume_sk) {
+                    continue;
+                }
+                loop {
+                    if stats.round_trips >= budget.round_trips || stats.items_read >= budget.items {
+                        let next = if results.len() == limit {
+                            results.last().map(|(_, key)| key.clone())
+                        } else {
+                            let mut position = StartKey::default().with(BUCKET, month.clone());
+                            if let Some(start) = &start {
+                                position = StartKey::from_item_key(start)
+                                    .map(|k| k.with(BUCKET, month.clone()))
+                                    .unwrap_or(position);
+                            }
+                            Some(position)
+                        };
+                        return Ok((finish(results, next), stats));
+                    }
+                    let wanted = limit + 1 - results.len();
+                    let batch = if filter.title.is_some() || filter.location.is_some() {
+                        wanted.max(100)
+                    } else {
+                        wanted
+                    };
+                    let batch = batch.min(budget.items - stats.items_read).max(1);
+                    let mut query = self
+                        .client
+                        .query()
+                        .table_name(&self.table)
+                        .index_name(plan.index)
+                        .expression_attribute_names("#pk", plan.pk_attribute)
+                        .expression_attribute_names("#sk", plan.sk_attribute)
+                        .expression_attribute_values(":bucket", s(plan.bucket(month)))
+                        .expression_attribute_values(":lower", s(&lower_sk))
+                        .limit(batch as i32)
+                        .set_exclusive_start_key(start.clone());
+                    query = match &upper_sk {
+                        Some(upper) => query
+                            .key_condition_expression("#pk = :bucket AND #sk BETWEEN :lower AND :upper")
+                            .expression_attribute_values(":upper", s(upper)),
+                        None => query.key_condition_expression("#pk = :bucket AND #sk >= :lower"),
+                    };
+                    let mut conditions = vec!["attribute_not_exists(deleting)"];
+                    if let Some(title) = &filter.title {
+                        conditions.push("contains(title_search, :title)");
+                        query = query.expression_attribute_values(":title", s(title));
+                    }
+                    if let Some(location) = &filter.location {
+                        conditions.push("contains(location_search, :location)");
+                        query = query.expression_attribute_values(":location", s(location));
+                    }
+                    let out =
+                        query.filter_expression(conditions.join(" AND ")).send().await.map_err(classify)?;
+                    stats.round_trips += 1;
+                    stats.items_read += out.scanned_count.max(0) as usize;
+                    for item in out.items.unwrap_or_default() {
+                        if results.len() == limit {
+                            // One match more than the page holds: there is a next page.
+                            let next = results.last().map(|(_, key)| key.clone());
+                            return Ok((finish(results, next), stats));
+                        }
+                        let key = plan.position(month, &item);
+                        results.push((from_item(item)?, key));
+                    }
+                    match out.last_evaluated_key {
+                        Some(key) => start = Some(key),
+                        None => break,
+                    }
+                }
+            }
+            match (more_months, months.last()) {
+                (true, Some(last)) => directory_from = format!("{}~", plan.directory_entry(last)),
+                _ => return Ok((finish(results, None), stats)),
+            }
+        }
+    }
+
+    /// Months of the directory between two entries, at most 50 at a time.
+    async fn bucket_directory(&self, from: &str, to: &str) -> Result<(Vec<String>, bool), StoreError> {
+        if from > to {
+            return Ok((Vec::new(), false));
+        }
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+            .expression_attribute_values(":pk", s(keys::BUCKETS_PK))
+            .expression_attribute_values(":from", s(from))
+            .expression_attribute_values(":to", s(to))
+            .limit(50)
+            .send()
+            .await
+            .map_err(classify)?;
+        let months = out
+            .items
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|item| item.get(keys::SK).and_then(|v| v.as_s().ok()))
+            .filter_map(|sk| sk.rsplit('#').next().map(str::to_owned))
+            .collect();
+        Ok((months, out.last_evaluated_key.is_some()))
+    }
+}
+
+fn resume_sk_beyond(upper_sk: &Option<String>, resume_sk: &Option<String>) -> bool {
+    matches!((upper_sk, resume_sk), (Some(upper), Some(sk)) if sk > upper)
+}
+
+fn finish(results: Vec<(EventRecord, StartKey)>, next: Option<StartKey>) -> Page<EventRecord> {
+    Page { results: results.into_iter().map(|(event, _)| event).collect(), next }
+}
