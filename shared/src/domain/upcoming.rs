@@ -125,7 +125,7 @@ mod tests {
     #[test]
     fn names_every_bad_value() {
         let errors =
-            parse(&[("category", "nope"), ("from", "soon"), ("to", "2027-13-01"), ("title", &"x\u{0}")])
+            parse(&[("category", "nope"), ("from", "soon"), ("to", "2027-13-01"), ("title", "x\u{0}")])
                 .unwrap_err();
         for field in ["category", "from", "to", "title"] {
             assert!(errors.contains_key(field), "{field}");
