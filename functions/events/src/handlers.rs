@@ -7,7 +7,7 @@ use shared::AppState;
 use shared::auth::Caller;
 use shared::domain::{Id, Instant, category};
 use shared::http::{ApiError, JsonObject, respond};
-use shared::store::events::{EditRefused, edited};
+use shared::store::events::{EditRefused, edited, new_event};
 use shared::store::items::EventRecord;
 use shared::views::EventView;
 
@@ -24,33 +24,7 @@ pub async fn create(
     let now = Instant::now();
     let draft = body::draft(body, now, None)?;
     let id = Id::new();
-    let template = EventRecord {
-        id,
-        title: String::new(),
-        description: None,
-        starts_at: draft.starts_at,
-        ends_at: None,
-        timezone: String::new(),
-        location: String::new(),
-        category: None,
-        capacity: 0,
-        confirmed_count: 0,
-        waitlist_count: 0,
-        waitlist_enabled: true,
-        organizer_id: caller.id(),
-        organizer_username: caller.0.username.clone(),
-        series_id: None,
-        created_at: now,
-        updated_at: now,
-        version: 0,
-        rating_sum: 0,
-        rating_count: 0,
-        title_search: String::new(),
-        location_search: String::new(),
-        deleting: false,
-    };
-    let mut event = edited(&template, &draft, now);
-    event.version = 1;
+    let event = new_event(id, (caller.id(), &caller.0.username), None, &draft, now);
     if !state.store.create_event(&event).await? {
         return Err(ApiError::invalid_token());
     }

@@ -1,7 +1,7 @@
 //! Events: create, read, edit and delete, and the index entries that keep them listable by
 //! organizer, by time, by category and time, and by series.
 
-use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::Store;
@@ -51,13 +51,17 @@ fn event_item(event: &EventRecord) -> Result<Item, StoreError> {
 
 /// The directory entries that let the time index find the month of an event, for all events and
 /// for its category. Idempotent puts.
-fn bucket_writes(event: &EventRecord) -> Vec<Write> {
+fn bucket_keys(event: &EventRecord) -> Vec<keys::Key> {
     let month = event.starts_at.month();
     let mut entries = vec![keys::bucket_entry(None, &month)];
     if let Some(category) = &event.category {
         entries.push(keys::bucket_entry(Some(category), &month));
     }
     entries
+}
+
+fn bucket_writes(event: &EventRecord) -> Vec<Write> {
+    bucket_keys(event)
         .into_iter()
         .map(|key| {
             let mut item = key_item(&key);
@@ -65,6 +69,42 @@ fn bucket_writes(event: &EventRecord) -> Vec<Write> {
             Write::put(item)
         })
         .collect()
+}
+
+/// A new event from a validated draft, with empty counters.
+pub fn new_event(
+    id: Id,
+    organizer: (Id, &str),
+    series_id: Option<Id>,
+    draft: &EventDraft,
+    now: Instant,
+) -> EventRecord {
+    let blank = EventRecord {
+        id,
+        title: String::new(),
+        description: None,
+        starts_at: draft.starts_at,
+        ends_at: None,
+        timezone: String::new(),
+        location: String::new(),
+        category: None,
+        capacity: 0,
+        confirmed_count: 0,
+        waitlist_count: 0,
+        waitlist_enabled: true,
+        organizer_id: organizer.0,
+        organizer_username: organizer.1.to_owned(),
+        series_id,
+        created_at: now,
+        updated_at: now,
+        version: 0,
+        rating_sum: 0,
+        rating_count: 0,
+        title_search: String::new(),
+        location_search: String::new(),
+        deleting: false,
+    };
+    edited(&blank, draft, now)
 }
 
 /// Applies a validated draft to a stored event: the record as it will be after the edit.
@@ -204,6 +244,45 @@ impl Store {
         Ok(Some(event))
     }
 
+    /// Writes many events at once, without the per-event transaction (no organizer check): for
+    /// seeding a table and for benchmarks. Batches of 25, a few at a time.
+    pub async fn import_events(&self, events: &[EventRecord]) -> Result<(), StoreError> {
+        let mut items = Vec::with_capacity(events.len() + 16);
+        let mut buckets = std::collections::BTreeMap::new();
+        for event in events {
+            items.push(event_item(event)?);
+            for write in bucket_keys(event) {
+                buckets.insert((write.pk.clone(), write.sk.clone()), write);
+            }
+        }
+        for key in buckets.into_values() {
+            let mut item = key_item(&key);
+            item.insert("type".into(), s("time_bucket"));
+            items.push(item);
+        }
+        let batches: Vec<Vec<Item>> = items.chunks(25).map(<[Item]>::to_vec).collect();
+        stream::iter(batches)
+            .map(|batch| self.batch_put(batch))
+            .buffer_unordered(8)
+            .try_collect::<Vec<()>>()
+            .await?;
+        Ok(())
+    }
+
+    async fn batch_put(&self, items: Vec<Item>) -> Result<(), StoreError> {
+        let requests = items
+            .into_iter()
+            .map(|item| {
+                PutRequest::builder()
+                    .set_item(Some(item))
+                    .build()
+                    .map(|p| WriteRequest::builder().put_request(p).build())
+                    .map_err(|e| StoreError::Internal(e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.batch_write(requests).await
+    }
+
     /// Every event organised by a user (for deleting the user).
     pub async fn events_organized_by(&self, user: Id) -> Result<Vec<EventRecord>, StoreError> {
         let items = self
@@ -262,7 +341,7 @@ impl Store {
     }
 
     async fn batch_delete(&self, keys: Vec<Item>) -> Result<(), StoreError> {
-        let mut requests: Vec<WriteRequest> = keys
+        let requests: Vec<WriteRequest> = keys
             .into_iter()
             .map(|key| {
                 DeleteRequest::builder()
@@ -272,6 +351,11 @@ impl Store {
                     .map_err(|e| StoreError::Internal(e.to_string()))
             })
             .collect::<Result<_, _>>()?;
+        self.batch_write(requests).await
+    }
+
+    /// One BatchWriteItem, retrying what DynamoDB hands back unprocessed.
+    async fn batch_write(&self, mut requests: Vec<WriteRequest>) -> Result<(), StoreError> {
         for attempt in 1..=8 {
             if requests.is_empty() {
                 return Ok(());
