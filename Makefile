@@ -3,14 +3,17 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 VENV := .venv
+# Written once requirements-dev.txt is installed into the venv (cfn-lint, cargo-lambda).
+VENV_TOOLS := $(VENV)/.requirements-installed
 NODE_DEPS := node_modules/.package-lock.json
 
-.PHONY: help run test lint fmt promote bench clean
+.PHONY: help run test lint lambda-check fmt promote bench clean
 
 help:
 	@echo "make run    serve the whole API on http://127.0.0.1:$${PORT:-3000} with DynamoDB Local"
 	@echo "make test   run every test (starts and stops DynamoDB Local by itself)"
 	@echo "make lint   rustfmt, clippy and cfn-lint"
+	@echo "make lambda-check   invoke each function binary with the payloads in events/ through cargo lambda"
 	@echo "make promote USERNAME=alice   make a local user an admin"
 
 $(NODE_DEPS): package.json package-lock.json
@@ -18,7 +21,7 @@ $(NODE_DEPS): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-$(VENV)/bin/cfn-lint: requirements-dev.txt
+$(VENV_TOOLS): requirements-dev.txt
 	@scripts/prerequisites.sh python
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
@@ -33,11 +36,15 @@ test: $(NODE_DEPS)
 	@scripts/prerequisites.sh rust java node
 	cargo test --workspace --all-targets
 
-lint: $(VENV)/bin/cfn-lint
+lint: $(VENV_TOOLS)
 	@scripts/prerequisites.sh rust python
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	$(VENV)/bin/cfn-lint template.yaml
+
+lambda-check: $(VENV_TOOLS) $(NODE_DEPS)
+	@scripts/prerequisites.sh rust java node python
+	@scripts/lambda-invoke.sh
 
 fmt:
 	cargo fmt --all

@@ -10,6 +10,7 @@
 //! [`AppState`] ties them together; it is built once per process from [`Config`].
 
 pub mod auth;
+pub mod calendar;
 pub mod config;
 pub mod domain;
 pub mod http;

@@ -56,11 +56,14 @@ pub struct EventView {
     pub series_id: Option<Id>,
     pub created_at: Instant,
     pub updated_at: Instant,
+    /// Opens Google Calendar with the event filled in.
+    pub google_calendar_url: String,
 }
 
 impl From<EventRecord> for EventView {
     fn from(e: EventRecord) -> Self {
         let seats_left = e.seats_left();
+        let google_calendar_url = crate::calendar::google_calendar_url(&e);
         EventView {
             id: e.id,
             title: e.title,
@@ -79,6 +82,7 @@ impl From<EventRecord> for EventView {
             series_id: e.series_id,
             created_at: e.created_at,
             updated_at: e.updated_at,
+            google_calendar_url,
         }
     }
 }

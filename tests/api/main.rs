@@ -1,10 +1,14 @@
 //! API tests: the whole API over HTTP against DynamoDB Local, one fresh table per test.
 
 mod auth;
+mod calendar;
 mod events;
 mod faults;
+mod feedback;
+mod notifications;
 mod plumbing;
 mod registrations;
 mod routes;
+mod series;
 mod upcoming;
 mod users;

@@ -274,3 +274,31 @@ impl TestApp {
         futures::stream::iter(make).buffered(16).collect().await
     }
 }
+
+impl TestApp {
+    /// Moves an event's start (and its time-index key) to `starts_at`, as the passing of time
+    /// would, without the API's rule that starts lie in the future.
+    pub async fn move_start(&self, event_id: &str, starts_at: &str) {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        self.state
+            .store
+            .client()
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(format!("EVENT#{event_id}")))
+            .key("sk", AttributeValue::S("EVENT".into()))
+            .update_expression("SET starts_at = :at, gsi2sk = :sk, gsi2pk = :bucket")
+            .expression_attribute_values(":at", AttributeValue::S(starts_at.into()))
+            .expression_attribute_values(":sk", AttributeValue::S(format!("{starts_at}#{event_id}")))
+            .expression_attribute_values(":bucket", AttributeValue::S(format!("TIME#{}", &starts_at[..7])))
+            .send()
+            .await
+            .expect("moving an event's start");
+    }
+
+    /// The caller's notifications, newest first (first page of 100).
+    pub async fn notifications(&self, user: &TestUser) -> Vec<Value> {
+        let reply = self.get("/users/me/notifications?limit=100", Some(&user.token)).await;
+        reply.ok(200)["results"].as_array().expect("results").clone()
+    }
+}

@@ -1,6 +1,7 @@
 //! Reading event bodies: every writable field with its rule, for create, full replace and patch.
 
 use serde_json::{Map, Value};
+use shared::domain::recurrence::Recurrence;
 use shared::domain::{
     Capacity, Category, Description, EventDraft, EventPatch, Instant, Location, Timezone, Title,
 };
@@ -18,6 +19,41 @@ const WRITABLE: &[&str] = &[
     "timezone",
     "waitlist_enabled",
 ];
+
+/// The body of `POST /events`: the writable fields and, for a series, its recurrence.
+pub fn new_event(
+    mut body: Map<String, Value>,
+    now: Instant,
+) -> Result<(EventDraft, Option<Recurrence>), ApiError> {
+    let recurrence = body.remove("recurrence");
+    let parsed = match &recurrence {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => recurrence_of(value).map(Some),
+    };
+    let draft = draft(body, now, None);
+    match (draft, parsed) {
+        (Ok(draft), Ok(recurrence)) => Ok((draft, recurrence)),
+        (Err(ApiError::Validation(mut errors)), Err(message)) => {
+            errors.insert("recurrence".into(), vec![message]);
+            Err(ApiError::Validation(errors))
+        }
+        (Err(e), _) => Err(e),
+        (Ok(_), Err(message)) => Err(ApiError::validation("recurrence", message)),
+    }
+}
+
+fn recurrence_of(value: &Value) -> Result<Recurrence, String> {
+    let object = value
+        .as_object()
+        .ok_or_else(|| "must be an object such as {\"rrule\": \"FREQ=WEEKLY;COUNT=10\"}".to_owned())?;
+    if let Some(unknown) = object.keys().find(|k| *k != "rrule") {
+        return Err(format!("{unknown} is not a known field of recurrence"));
+    }
+    match object.get("rrule") {
+        Some(Value::String(rule)) => Recurrence::parse(rule),
+        _ => Err("rrule is required and must be a string".to_owned()),
+    }
+}
 
 /// A complete set of writable fields (POST, PUT). Optional fields left out take their defaults.
 /// `current_start` is the stored start when replacing an existing event.

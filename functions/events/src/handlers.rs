@@ -2,10 +2,12 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use shared::AppState;
 use shared::auth::Caller;
 use shared::domain::{Id, Instant, category};
+use shared::http::links::{BaseUrl, calendar_response};
 use shared::http::{ApiError, JsonObject, respond};
 use shared::store::events::{EditRefused, edited, new_event};
 use shared::store::items::EventRecord;
@@ -22,22 +24,51 @@ pub async fn create(
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
     let now = Instant::now();
-    let draft = body::draft(body, now, None)?;
-    let id = Id::new();
-    let event = new_event(id, (caller.id(), &caller.0.username), None, &draft, now);
-    if !state.store.create_event(&event).await? {
+    let (draft, recurrence) = body::new_event(body, now)?;
+    let organizer = (caller.id(), caller.0.username.as_str());
+    let Some(recurrence) = recurrence else {
+        let event = new_event(Id::new(), organizer, None, &draft, now);
+        if !state.store.create_event(&event).await? {
+            return Err(ApiError::invalid_token());
+        }
+        return Ok(respond::created(format!("/events/{}", event.id), &EventView::from(event)));
+    };
+    let starts = recurrence
+        .occurrences(draft.starts_at, draft.timezone)
+        .map_err(|message| ApiError::validation("recurrence", message))?;
+    let length = draft.ends_at.map(|end| end.unix() - draft.starts_at.unix());
+    let series_id = Id::new();
+    let occurrences: Vec<EventRecord> = starts
+        .into_iter()
+        .map(|start| {
+            let mut occurrence = draft.clone();
+            occurrence.starts_at = start;
+            occurrence.ends_at = length.map(|secs| start.plus_seconds(secs));
+            new_event(Id::new(), organizer, Some(series_id), &occurrence, now)
+        })
+        .collect();
+    if !state.store.create_series(&occurrences).await? {
         return Err(ApiError::invalid_token());
     }
-    Ok(respond::created(format!("/events/{id}"), &EventView::from(event)))
+    let first = occurrences.into_iter().next().ok_or_else(|| ApiError::Internal("empty series".into()))?;
+    let mut response = respond::created(format!("/events/{}", first.id), &EventView::from(first));
+    if let Ok(link) = HeaderValue::from_str(&format!("</series/{series_id}>; rel=\"series\"")) {
+        response.headers_mut().insert(header::LINK, link);
+    }
+    Ok(response)
 }
 
-async fn find(state: &AppState, raw_id: &str) -> Result<EventRecord, ApiError> {
+pub(crate) async fn find(state: &AppState, raw_id: &str) -> Result<EventRecord, ApiError> {
     let id = Id::parse(raw_id).ok_or_else(|| ApiError::not_found("event"))?;
     state.store.find_event(id).await?.ok_or_else(|| ApiError::not_found("event"))
 }
 
 /// The event, if the caller organises it or is an admin.
-async fn managed(state: &AppState, caller: &Caller, raw_id: &str) -> Result<EventRecord, ApiError> {
+pub(crate) async fn managed(
+    state: &AppState,
+    caller: &Caller,
+    raw_id: &str,
+) -> Result<EventRecord, ApiError> {
     let event = find(state, raw_id).await?;
     if !caller.may_manage(event.organizer_id) {
         return Err(ApiError::forbidden("only the organizer or an admin may change this event"));
@@ -115,6 +146,16 @@ pub async fn delete(
     let event = managed(&state, &caller, &id).await?;
     state.store.delete_event(event.id).await?;
     Ok(respond::no_content())
+}
+
+pub async fn calendar(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    BaseUrl(base): BaseUrl,
+) -> Result<Response, ApiError> {
+    let event = find(&state, &id).await?;
+    let body = shared::calendar::event_calendar(&event, &base, Instant::now());
+    Ok(calendar_response(body, &format!("{}.ics", event.id)))
 }
 
 pub async fn categories() -> Json<&'static [category::Category]> {

@@ -1,7 +1,9 @@
-//! The events function: event CRUD and the category list.
+//! The events function: event CRUD, series, calendar files, feedback and the category list.
 
 mod body;
+mod feedback;
 mod handlers;
+mod series;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -12,6 +14,9 @@ use shared::AppState;
 pub const ROUTES: shared::http::router::RouteList = &[
     ("/events", &["POST"]),
     ("/events/{id}", &["DELETE", "GET", "PATCH", "PUT"]),
+    ("/events/{id}/calendar.ics", &["GET"]),
+    ("/events/{id}/feedback", &["GET", "POST"]),
+    ("/series/{id}", &["DELETE", "GET"]),
     ("/categories", &["GET"]),
 ];
 
@@ -23,6 +28,9 @@ pub fn routes() -> Router<AppState> {
             "/events/{id}",
             get(handlers::read).put(handlers::replace).patch(handlers::patch).delete(handlers::delete),
         )
+        .route("/events/{id}/calendar.ics", get(handlers::calendar))
+        .route("/events/{id}/feedback", get(feedback::list).post(feedback::give))
+        .route("/series/{id}", get(series::list).delete(series::delete))
         .route("/categories", get(handlers::categories))
 }
 

@@ -1,6 +1,9 @@
-//! The users function: sign-up, tokens, profiles and account deletion.
+//! The users function: sign-up, tokens, profiles, account deletion, notifications and personal
+//! calendar feeds.
 
 mod accounts;
+mod calendar;
+mod inbox;
 mod sessions;
 
 use axum::Router;
@@ -15,6 +18,11 @@ pub const ROUTES: shared::http::router::RouteList = &[
     ("/users/{id}", &["DELETE", "GET", "PATCH", "PUT"]),
     ("/auth/token", &["POST"]),
     ("/auth/refresh", &["POST"]),
+    ("/users/me/notifications", &["GET"]),
+    ("/users/me/notifications/{id}/read", &["POST"]),
+    ("/users/me/calendar", &["GET"]),
+    ("/users/me/calendar/rotate", &["POST"]),
+    ("/calendar/{token}/feed.ics", &["GET"]),
 ];
 
 /// The routes this function serves, unfinished (see [`shared::http::finish`]).
@@ -28,6 +36,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/auth/token", post(sessions::log_in))
         .route("/auth/refresh", post(sessions::refresh))
+        .route("/users/me/notifications", get(inbox::list))
+        .route("/users/me/notifications/{id}/read", post(inbox::mark_read))
+        .route("/users/me/calendar", get(calendar::url))
+        .route("/users/me/calendar/rotate", post(calendar::rotate))
+        .route("/calendar/{token}/feed.ics", get(calendar::feed))
 }
 
 /// The finished router, as the Lambda binary serves it.

@@ -2,6 +2,7 @@
 //! `Authorization` header into a caller.
 
 pub mod caller;
+pub mod feed;
 pub mod keys;
 pub mod password;
 pub mod refresh;

@@ -24,6 +24,14 @@ impl Id {
         Id(generator.generate().unwrap_or_else(|_| Ulid::new()))
     }
 
+    pub fn to_bytes(self) -> [u8; 16] {
+        self.0.to_bytes()
+    }
+
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
+        Id(Ulid::from_bytes(bytes))
+    }
+
     /// Parses a path segment; `None` for anything that is not a ULID in canonical upper case.
     pub fn parse(raw: &str) -> Option<Self> {
         if raw.len() != 26 {

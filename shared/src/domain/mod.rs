@@ -5,6 +5,7 @@ pub mod category;
 pub mod event;
 pub mod ids;
 pub mod page;
+pub mod recurrence;
 pub mod text;
 pub mod time;
 pub mod upcoming;

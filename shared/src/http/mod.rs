@@ -3,6 +3,7 @@
 
 pub mod body;
 pub mod fields;
+pub mod links;
 pub mod pagination;
 pub mod problem;
 pub mod query;

@@ -6,7 +6,7 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::Store;
 use super::error::{StoreError, classify};
-use super::items::{EventRecord, IndexKeys, Stored};
+use super::items::{EventRecord, IndexKeys, NotificationKind, Stored};
 use super::keys;
 use super::tx::{Item, Write, from_item, key_item, n, s, to_item};
 use crate::domain::{EventDraft, Id, Instant};
@@ -38,7 +38,7 @@ pub fn event_index_keys(event: &EventRecord) -> IndexKeys {
     }
 }
 
-fn event_item(event: &EventRecord) -> Result<Item, StoreError> {
+pub(crate) fn event_item(event: &EventRecord) -> Result<Item, StoreError> {
     let key = keys::event(event.id);
     to_item(&Stored {
         pk: &key.pk,
@@ -51,7 +51,7 @@ fn event_item(event: &EventRecord) -> Result<Item, StoreError> {
 
 /// The directory entries that let the time index find the month of an event, for all events and
 /// for its category. Idempotent puts.
-fn bucket_keys(event: &EventRecord) -> Vec<keys::Key> {
+pub(crate) fn bucket_keys(event: &EventRecord) -> Vec<keys::Key> {
     let month = event.starts_at.month();
     let mut entries = vec![keys::bucket_entry(None, &month)];
     if let Some(category) = &event.category {
@@ -217,10 +217,42 @@ impl Store {
         if after.starts_at != before.starts_at {
             self.refile_registrations(after).await?;
         }
-        if after.capacity > before.capacity || after.waitlist_enabled != before.waitlist_enabled {
-            return self.promote_waitlisted(after.id).await;
-        }
-        Ok(Vec::new())
+        let promoted =
+            if after.capacity > before.capacity || after.waitlist_enabled != before.waitlist_enabled {
+                self.promote_waitlisted(after.id).await?
+            } else {
+                Vec::new()
+            };
+        let registrants = self.registrants(after.id).await?;
+        let message = format!(
+            "\"{}\" was changed: it starts at {} in {}.",
+            after.title, after.starts_at, after.location
+        );
+        self.notify(&registrants, NotificationKind::EventChanged, after.id, &message, Instant::now()).await?;
+        Ok(promoted)
+    }
+
+    /// The users registered for an event, confirmed or waiting.
+    pub async fn registrants(&self, event: Id) -> Result<Vec<Id>, StoreError> {
+        let items = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(keys::event_pk(event)))
+            .expression_attribute_values(":prefix", s(keys::REGISTRATION_PREFIX))
+            .projection_expression("user_id")
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(classify)?;
+        Ok(items
+            .iter()
+            .filter_map(|item| item.get("user_id").and_then(|v| v.as_s().ok()).and_then(|raw| Id::parse(raw)))
+            .collect())
     }
 
     /// Deletes an event and everything stored under it (registrations, feedback, reminder
@@ -239,6 +271,10 @@ impl Store {
             return Ok(None);
         };
         let event: EventRecord = from_item(old)?;
+        self.hints.forget(id);
+        let registrants = self.registrants(id).await?;
+        let message = format!("\"{}\", planned for {}, was cancelled.", event.title, event.starts_at);
+        self.notify(&registrants, NotificationKind::EventDeleted, id, &message, Instant::now()).await?;
         self.purge_partition(&keys::event_pk(id), Some("EVENT")).await?;
         self.write(Write::delete(keys::event(id))).await?.ok();
         Ok(Some(event))
@@ -355,7 +391,7 @@ impl Store {
     }
 
     /// One BatchWriteItem, retrying what DynamoDB hands back unprocessed.
-    async fn batch_write(&self, mut requests: Vec<WriteRequest>) -> Result<(), StoreError> {
+    pub(crate) async fn batch_write(&self, mut requests: Vec<WriteRequest>) -> Result<(), StoreError> {
         for attempt in 1..=8 {
             if requests.is_empty() {
                 return Ok(());

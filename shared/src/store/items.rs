@@ -94,6 +94,40 @@ pub struct WaitlistEntry {
     pub seq: String,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    Reminder,
+    Promoted,
+    EventChanged,
+    EventDeleted,
+}
+
+/// An in-app notification, under `USER#<user>` / `NOTIF#<id>`; expires through the table's TTL.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NotificationRecord {
+    pub id: Id,
+    pub kind: NotificationKind,
+    pub event_id: Id,
+    pub message: String,
+    pub created_at: Instant,
+    pub read: bool,
+    pub expires_at: i64,
+}
+
+/// Feedback on an event, under `EVENT#<event>` / `FEEDBACK#<user>`: one per user.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FeedbackRecord {
+    pub id: Id,
+    pub event_id: Id,
+    pub user_id: Id,
+    pub username: String,
+    pub rating: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    pub created_at: Instant,
+}
+
 /// A refresh token's record under `USER#<id>` / `REFRESH#<token id>`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RefreshRecord {

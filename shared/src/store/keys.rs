@@ -97,6 +97,33 @@ pub fn waitlisted_order(seq: &str) -> String {
     format!("W#{seq}")
 }
 
+pub fn notification(user: Id, id: Id) -> Key {
+    key(user_pk(user), format!("{NOTIFICATION_PREFIX}{id}"))
+}
+
+pub const NOTIFICATION_PREFIX: &str = "NOTIF#";
+
+pub fn feedback(event: Id, user: Id) -> Key {
+    key(event_pk(event), format!("FEEDBACK#{user}"))
+}
+
+/// gsi1 sort key of feedback under its author, and gsi2 partition of an event's feedback.
+pub fn user_feedback_sk(event: Id) -> String {
+    format!("FEEDBACK#{event}")
+}
+
+pub const FEEDBACK_PREFIX: &str = "FEEDBACK#";
+
+pub fn event_feedback_pk(event: Id) -> String {
+    format!("FEEDBACK#{event}")
+}
+
+/// Marks that a user was reminded of an event: written once, in the same transaction as the
+/// reminder, so no schedule overlap can remind twice.
+pub fn reminder_marker(event: Id, user: Id) -> Key {
+    key(event_pk(event), format!("REMINDED#{user}"))
+}
+
 /// The partition of the admin user list, ordered by id (creation time).
 pub const USERS_LIST: &str = "USERS";
 

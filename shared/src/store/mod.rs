@@ -4,10 +4,15 @@
 pub mod cursor;
 pub mod error;
 pub mod events;
+pub mod feedback;
+pub mod feeds;
 pub mod hints;
 pub mod items;
 pub mod keys;
+pub mod notifications;
 pub mod registrations;
+pub mod reminders;
+pub mod series;
 pub mod sessions;
 pub mod table;
 pub mod tx;

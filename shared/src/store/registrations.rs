@@ -14,8 +14,11 @@ use super::Store;
 use super::cursor::StartKey;
 use super::error::{StoreError, classify};
 use super::hints::EventHint;
-use super::items::{EventRecord, IndexKeys, RegistrationRecord, RegistrationStatus, Stored, WaitlistEntry};
+use super::items::{
+    EventRecord, IndexKeys, NotificationKind, RegistrationRecord, RegistrationStatus, Stored, WaitlistEntry,
+};
 use super::keys::{self, Key};
+use super::notifications::{notification, notification_write};
 use super::tx::{Item, Write, from_item, n, s, to_item};
 use crate::domain::{Id, Instant};
 use crate::http::pagination::{Page, PageRequest};
@@ -52,8 +55,9 @@ pub struct Cancelled {
 }
 
 const ATTEMPTS: usize = 10;
-/// Promotions per transaction: two writes each, plus the event, within DynamoDB's 100.
-const PROMOTIONS_PER_TRANSACTION: usize = 40;
+/// Promotions per transaction: three writes each (registration, queue entry, notification), plus
+/// the event, within DynamoDB's 100.
+const PROMOTIONS_PER_TRANSACTION: usize = 30;
 
 fn status_value(status: RegistrationStatus) -> AttributeValue {
     s(match status {
@@ -85,9 +89,16 @@ fn waitlist_item(event: Id, entry: &WaitlistEntry) -> Result<Item, StoreError> {
     })
 }
 
-/// Turns a waitlisted registration into a confirmed one, if it is still the same waitlisted one.
-fn promotion(event: Id, entry: &WaitlistEntry) -> Vec<Write> {
-    vec![
+/// What a promoted user is told.
+pub fn promotion_message(title: &str) -> String {
+    format!("A seat opened up: you are now confirmed for \"{title}\".")
+}
+
+/// Turns a waitlisted registration into a confirmed one, if it is still the same waitlisted one,
+/// and tells its user in the same transaction.
+fn promotion(event: Id, entry: &WaitlistEntry, title: &str, now: Instant) -> Result<Vec<Write>, StoreError> {
+    let notice = notification(NotificationKind::Promoted, event, promotion_message(title), now);
+    Ok(vec![
         Write::set_fields(
             keys::registration(event, entry.user_id),
             vec![
@@ -101,7 +112,8 @@ fn promotion(event: Id, entry: &WaitlistEntry) -> Vec<Write> {
         .value(":waiting", status_value(RegistrationStatus::Waitlisted))
         .value(":seq", s(&entry.seq)),
         Write::delete(keys::waitlist_entry(event, &entry.seq)).condition("attribute_exists(pk)"),
-    ]
+        notification_write(entry.user_id, &notice)?,
+    ])
 }
 
 impl Store {
@@ -322,8 +334,9 @@ impl Store {
                 ),
                 RegistrationStatus::Confirmed => match self.waitlist_head(event_id, 1).await?.pop() {
                     Some(next) => {
+                        let title = self.find_event(event_id).await?.map(|e| e.title).unwrap_or_default();
                         let mut writes = vec![remove];
-                        writes.extend(promotion(event_id, &next));
+                        writes.extend(promotion(event_id, &next, &title, Instant::now())?);
                         writes.push(
                             Write::update(event_key, "SET waitlist_count = waitlist_count - :one")
                                 .condition("attribute_exists(pk) AND attribute_not_exists(deleting)")
@@ -382,7 +395,11 @@ impl Store {
                 break;
             }
             let k = head.len();
-            let mut writes: Vec<Write> = head.iter().flat_map(|entry| promotion(event_id, entry)).collect();
+            let now = Instant::now();
+            let mut writes = Vec::with_capacity(head.len() * 3 + 1);
+            for entry in &head {
+                writes.extend(promotion(event_id, entry, &event.title, now)?);
+            }
             writes.push(
                 Write::update(
                     keys::event(event_id),

@@ -218,7 +218,7 @@ impl Store {
 
 impl Store {
     /// Deletes a user and everything that points at them: their registrations (each freed seat
-    /// going to the next on the waitlist), the events they organise (with those events'
+    /// going to the next on the waitlist), their feedback (taken out of the averages), the events they organise (with those events'
     /// registrations), their sessions and notifications, then the profile and the
     /// reservations of their username and email. Each step is idempotent, so a deletion cut short
     /// by an outage is finished by repeating it. Returns the events that were deleted.
@@ -226,6 +226,7 @@ impl Store {
         for registration in self.all_user_registrations(user.id).await? {
             self.cancel_registration(registration.event_id, user.id).await?;
         }
+        self.delete_user_feedback(user.id).await?;
         let mut deleted = Vec::new();
         for event in self.events_organized_by(user.id).await? {
             if let Some(gone) = self.delete_event(event.id).await? {

@@ -1,0 +1,106 @@
+//! `POST /events/{id}/feedback` and `GET /events/{id}/feedback`.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use serde::Serialize;
+use shared::AppState;
+use shared::auth::Caller;
+use shared::domain::text;
+use shared::domain::{Id, Instant};
+use shared::http::fields::{checked, integer};
+use shared::http::{ApiError, Fields, JsonObject, PageRequest, QueryMap, respond};
+use shared::store::feedback::FeedbackRefused;
+use shared::store::items::FeedbackRecord;
+use shared::views::UserRef;
+
+use crate::handlers::find;
+
+const MAX_COMMENT_CHARS: usize = 2000;
+
+#[derive(Serialize)]
+pub struct FeedbackView {
+    id: Id,
+    user: UserRef,
+    rating: u8,
+    comment: Option<String>,
+    created_at: Instant,
+}
+
+impl From<FeedbackRecord> for FeedbackView {
+    fn from(f: FeedbackRecord) -> Self {
+        FeedbackView {
+            id: f.id,
+            user: UserRef { id: f.user_id, username: f.username },
+            rating: f.rating,
+            comment: f.comment,
+            created_at: f.created_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Summary {
+    average_rating: Option<f64>,
+    count: u64,
+}
+
+fn rating(n: i64) -> Result<u8, String> {
+    if (1..=5).contains(&n) { Ok(n as u8) } else { Err("must be a whole number from 1 to 5".into()) }
+}
+
+fn comment(raw: &str) -> Result<Option<String>, String> {
+    text::bounded(raw, 0, MAX_COMMENT_CHARS).map(|c| Some(c).filter(|c| !c.is_empty()))
+}
+
+pub async fn give(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let event_id = Id::parse(&id).ok_or_else(|| ApiError::not_found("event"))?;
+    let mut fields = Fields::new(body, &["rating", "comment"]);
+    let rating = fields.required("rating", integer(rating));
+    let comment = fields.optional("comment", shared::http::fields::text(comment)).value().flatten();
+    fields.finish()?;
+    let now = Instant::now();
+    let record = FeedbackRecord {
+        id: Id::new(),
+        event_id,
+        user_id: caller.id(),
+        username: caller.0.username.clone(),
+        rating: checked(rating)?,
+        comment,
+        created_at: now,
+    };
+    match state.store.give_feedback(&record, now).await? {
+        Ok(()) => Ok(respond::created(format!("/events/{event_id}/feedback"), &FeedbackView::from(record))),
+        Err(FeedbackRefused::NoEvent) => Err(ApiError::not_found("event")),
+        Err(FeedbackRefused::NotAttendee) => {
+            Err(ApiError::forbidden("only confirmed attendees may give feedback"))
+        }
+        Err(FeedbackRefused::AlreadyGiven) => {
+            Err(ApiError::conflict("feedback-exists", "you have already given feedback on this event"))
+        }
+        Err(FeedbackRefused::NotStarted) => {
+            Err(ApiError::conflict("event-not-started", "feedback opens once the event has started"))
+        }
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    query: QueryMap,
+) -> Result<Response, ApiError> {
+    let scope = format!("feedback/{id}");
+    let page = PageRequest::parse(&query, &state.tokens.cursor_key, &scope)?;
+    let event = find(&state, &id).await?;
+    let feedback = state.store.feedback(event.id, &page).await?;
+    let summary = Summary {
+        average_rating: (event.rating_count > 0)
+            .then(|| (event.rating_sum as f64 / event.rating_count as f64 * 100.0).round() / 100.0),
+        count: event.rating_count,
+    };
+    Ok(feedback.map(FeedbackView::from).respond_with(&state.tokens.cursor_key, &scope, summary))
+}

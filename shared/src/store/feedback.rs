@@ -1,0 +1,133 @@
+//! Feedback: one per confirmed attendee once the event has started, with the event's rating sum
+//! and count updated in the same transaction, so the average never needs every item read.
+
+use super::Store;
+use super::cursor::StartKey;
+use super::error::{StoreError, classify};
+use super::items::{EventRecord, FeedbackRecord, IndexKeys, Stored};
+use super::keys;
+use super::tx::{Item, Write, from_item, n, s, to_item};
+use crate::domain::{Id, Instant};
+use crate::http::pagination::{Page, PageRequest};
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum FeedbackRefused {
+    NoEvent,
+    NotAttendee,
+    AlreadyGiven,
+    NotStarted,
+}
+
+fn feedback_item(record: &FeedbackRecord) -> Result<Item, StoreError> {
+    let key = keys::feedback(record.event_id, record.user_id);
+    let index = IndexKeys {
+        gsi1pk: Some(keys::user_pk(record.user_id)),
+        gsi1sk: Some(keys::user_feedback_sk(record.event_id)),
+        gsi2pk: Some(keys::event_feedback_pk(record.event_id)),
+        gsi2sk: Some(record.id.to_string()),
+        ..IndexKeys::default()
+    };
+    to_item(&Stored { pk: &key.pk, sk: &key.sk, kind: "feedback", index: &index, record })
+}
+
+impl Store {
+    /// Stores feedback if its author is a confirmed attendee of an event that has started and has
+    /// not given feedback yet: all three checked by DynamoDB in one transaction.
+    pub async fn give_feedback(
+        &self,
+        record: &FeedbackRecord,
+        now: Instant,
+    ) -> Result<Result<(), FeedbackRefused>, StoreError> {
+        let writes = vec![
+            Write::update(
+                keys::event(record.event_id),
+                "SET rating_sum = if_not_exists(rating_sum, :zero) + :rating, rating_count = if_not_exists(rating_count, :zero) + :one",
+            )
+            .condition("attribute_exists(pk) AND attribute_not_exists(deleting) AND starts_at <= :now")
+            .value(":rating", n(record.rating))
+            .value(":one", n(1))
+            .value(":zero", n(0))
+            .value(":now", s(now.to_string()))
+            .return_old_on_failure(),
+            Write::check(keys::registration(record.event_id, record.user_id), "#status = :confirmed")
+                .name("#status", "status")
+                .value(":confirmed", s("confirmed")),
+            Write::put(feedback_item(record)?).condition("attribute_not_exists(pk)"),
+        ];
+        let cancelled = match self.transact(writes).await? {
+            Ok(()) => return Ok(Ok(())),
+            Err(cancelled) => cancelled,
+        };
+        let event_gone = cancelled.condition_failed(0)
+            && match cancelled.old_item(0) {
+                Some(old) => from_item::<EventRecord>(old.clone())?.deleting,
+                None => true,
+            };
+        Ok(Err(if event_gone {
+            FeedbackRefused::NoEvent
+        } else if cancelled.condition_failed(1) {
+            FeedbackRefused::NotAttendee
+        } else if cancelled.condition_failed(2) {
+            FeedbackRefused::AlreadyGiven
+        } else {
+            FeedbackRefused::NotStarted
+        }))
+    }
+
+    /// An event's feedback, newest first.
+    pub async fn feedback(&self, event: Id, page: &PageRequest) -> Result<Page<FeedbackRecord>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI2)
+            .key_condition_expression("gsi2pk = :pk")
+            .expression_attribute_values(":pk", s(keys::event_feedback_pk(event)))
+            .scan_index_forward(false)
+            .limit(page.limit.get() as i32)
+            .set_exclusive_start_key(page.start.as_ref().map(StartKey::item_key))
+            .send()
+            .await
+            .map_err(classify)?;
+        let results =
+            out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page { results, next: out.last_evaluated_key.as_ref().and_then(StartKey::from_item_key) })
+    }
+
+    /// Removes a user's feedback everywhere, taking it out of each event's average.
+    pub(crate) async fn delete_user_feedback(&self, user: Id) -> Result<(), StoreError> {
+        let items: Vec<Item> = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI1)
+            .key_condition_expression("gsi1pk = :pk AND begins_with(gsi1sk, :prefix)")
+            .expression_attribute_values(":pk", s(keys::user_pk(user)))
+            .expression_attribute_values(":prefix", s(keys::FEEDBACK_PREFIX))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(classify)?;
+        for item in items {
+            let record: FeedbackRecord = from_item(item)?;
+            let key = keys::feedback(record.event_id, user);
+            let writes = vec![
+                Write::delete(key.clone()).condition("attribute_exists(pk)"),
+                Write::update(
+                    keys::event(record.event_id),
+                    "SET rating_sum = rating_sum - :rating, rating_count = rating_count - :one",
+                )
+                .condition("attribute_exists(pk) AND rating_count >= :one")
+                .value(":rating", n(record.rating))
+                .value(":one", n(1)),
+            ];
+            if self.transact(writes).await?.is_err() {
+                // The event is gone: only the feedback item is left to remove.
+                self.write(Write::delete(key)).await?.ok();
+            }
+        }
+        Ok(())
+    }
+}

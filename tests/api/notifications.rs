@@ -1,0 +1,115 @@
+//! Notifications: promotion, event changes and cancellations, reading them, and reminders that
+//! go out exactly once however the schedule fires.
+
+use std::time::Duration;
+
+use api_tests::spawn_app;
+use futures::future::join_all;
+use serde_json::json;
+use shared::domain::Instant;
+
+#[tokio::test]
+async fn promotion_change_and_deletion_are_notified() {
+    let app = spawn_app().await;
+    let organizer = app.user("org").await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let event = app.event(&organizer, json!({"capacity": 1, "title": "Rust night"})).await;
+    let id = event["id"].as_str().unwrap();
+    app.post(format!("/events/{id}/registrations"), Some(&alice.token), json!({})).await.ok(201);
+    app.post(format!("/events/{id}/registrations"), Some(&bob.token), json!({})).await.ok(201);
+    app.delete(format!("/events/{id}/registrations/me"), Some(&alice.token)).await;
+
+    let bobs = app.notifications(&bob).await;
+    assert_eq!(bobs.len(), 1);
+    assert_eq!(bobs[0]["kind"], "promoted");
+    assert_eq!(bobs[0]["event_id"], id);
+    assert_eq!(bobs[0]["read"], false);
+    assert!(bobs[0]["message"].as_str().unwrap().contains("Rust night"));
+
+    app.patch(format!("/events/{id}"), Some(&organizer.token), json!({"location": "Porto"})).await.ok(200);
+    let bobs = app.notifications(&bob).await;
+    assert_eq!(bobs[0]["kind"], "event_changed", "newest first");
+    assert!(bobs[0]["message"].as_str().unwrap().contains("Porto"));
+
+    app.delete(format!("/events/{id}"), Some(&organizer.token)).await;
+    let bobs = app.notifications(&bob).await;
+    assert_eq!(
+        bobs.iter().map(|n| n["kind"].as_str().unwrap()).collect::<Vec<_>>(),
+        ["event_deleted", "event_changed", "promoted"]
+    );
+    // Alice left before any of it.
+    assert!(app.notifications(&alice).await.is_empty());
+}
+
+#[tokio::test]
+async fn notifications_are_marked_read_by_their_owner_only() {
+    let app = spawn_app().await;
+    let organizer = app.user("org").await;
+    let alice = app.user("alice").await;
+    let event = app.event(&organizer, json!({})).await;
+    let id = event["id"].as_str().unwrap();
+    app.post(format!("/events/{id}/registrations"), Some(&alice.token), json!({})).await;
+    app.patch(format!("/events/{id}"), Some(&organizer.token), json!({"title": "Renamed"})).await.ok(200);
+    let notice = app.notifications(&alice).await[0]["id"].as_str().unwrap().to_owned();
+    let path = format!("/users/me/notifications/{notice}/read");
+    app.post(&path, Some(&organizer.token), json!({})).await.problem(404);
+    app.post(&path, None, json!({})).await.problem(401);
+    let reply = app.post(&path, Some(&alice.token), json!({})).await;
+    assert_eq!(reply.status, 204);
+    assert_eq!(app.notifications(&alice).await[0]["read"], true);
+    app.post("/users/me/notifications/nope/read", Some(&alice.token), json!({})).await.problem(404);
+    app.get("/users/me/notifications?limit=0", Some(&alice.token)).await.problem(400);
+}
+
+#[tokio::test]
+async fn reminders_reach_each_confirmed_attendee_exactly_once() {
+    let app = spawn_app().await;
+    let organizer = app.user("org").await;
+    let people = app.crowd("p", 12).await;
+    let soon = app.event(&organizer, json!({"capacity": 10, "title": "Soon"})).await;
+    let later =
+        app.event(&organizer, json!({"capacity": 10, "starts_at": api_tests::days_from_now(3)})).await;
+    let soon_id = soon["id"].as_str().unwrap();
+    for person in &people {
+        app.post(format!("/events/{soon_id}/registrations"), Some(&person.token), json!({})).await;
+        app.post(
+            format!("/events/{}/registrations", later["id"].as_str().unwrap()),
+            Some(&person.token),
+            json!({}),
+        )
+        .await;
+    }
+    let in_two_hours =
+        (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    app.move_start(soon_id, &in_two_hours).await;
+
+    // Five overlapping runs, then two more.
+    let store = &app.state.store;
+    let runs = join_all((0..5).map(|_| reminders::run(store, Instant::now(), Duration::from_secs(60)))).await;
+    let mut reminded = 0;
+    for run in runs {
+        let summary = run.unwrap();
+        assert_eq!(summary.events, 1, "only the event within 24 hours");
+        reminded += summary.reminded;
+    }
+    for _ in 0..2 {
+        assert_eq!(reminders::run(store, Instant::now(), Duration::from_secs(60)).await.unwrap().reminded, 0);
+    }
+    assert_eq!(reminded, 10);
+    for (i, person) in people.iter().enumerate() {
+        let reminders: Vec<_> =
+            app.notifications(person).await.into_iter().filter(|n| n["kind"] == "reminder").collect();
+        let expected = if i < 10 { 1 } else { 0 };
+        assert_eq!(reminders.len(), expected, "{} (waitlisted: {})", person.username, i >= 10);
+        if let Some(reminder) = reminders.first() {
+            assert_eq!(reminder["event_id"], soon_id);
+            assert!(reminder["message"].as_str().unwrap().contains("Soon"));
+        }
+    }
+
+    // Someone promoted later is reminded by the next run, once.
+    app.delete(format!("/events/{soon_id}/registrations/me"), Some(&people[0].token)).await;
+    assert_eq!(reminders::run(store, Instant::now(), Duration::from_secs(60)).await.unwrap().reminded, 1);
+    assert_eq!(reminders::run(store, Instant::now(), Duration::from_secs(60)).await.unwrap().reminded, 0);
+}
