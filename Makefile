@@ -7,14 +7,16 @@ VENV := .venv
 VENV_TOOLS := $(VENV)/.requirements-installed
 NODE_DEPS := node_modules/.package-lock.json
 
-.PHONY: help run test lint lambda-check fmt promote bench clean
+.PHONY: help run test lint lambda-check remind fmt promote bench clean
 
 help:
 	@echo "make run    serve the whole API on http://127.0.0.1:$${PORT:-3000} with DynamoDB Local"
 	@echo "make test   run every test (starts and stops DynamoDB Local by itself)"
 	@echo "make lint   rustfmt, clippy and cfn-lint"
 	@echo "make lambda-check   invoke each function binary with the payloads in events/ through cargo lambda"
+	@echo "make remind   send the reminders due now, through the real reminders Lambda binary"
 	@echo "make promote USERNAME=alice   make a local user an admin"
+	@echo "make bench  cold starts, overhead over DynamoDB, upcoming at scale, a registration rush, sizes"
 
 $(NODE_DEPS): package.json package-lock.json
 	@scripts/prerequisites.sh node
@@ -46,8 +48,20 @@ lambda-check: $(VENV_TOOLS) $(NODE_DEPS)
 	@scripts/prerequisites.sh rust java node python
 	@scripts/lambda-invoke.sh
 
+remind: $(VENV_TOOLS)
+	@scripts/prerequisites.sh rust python
+	@scripts/remind-local.sh
+
 fmt:
 	cargo fmt --all
+
+# Prints figures, never passes or fails on a time (QUALITY.md, "Benchmarks"); about 10-15 minutes
+# on 2 cores once built. BENCH_ARGS passes options, e.g. BENCH_ARGS="--only cold,size --runs 5".
+bench: $(NODE_DEPS)
+	@scripts/prerequisites.sh rust java node
+	cargo build --release -p users -p events -p upcoming -p register
+	cargo build --release -p bench --bins
+	cargo run --release --quiet -p bench --bin bench -- $(BENCH_ARGS)
 
 promote:
 	@test -n "$(USERNAME)" || { echo "usage: make promote USERNAME=<username>"; exit 2; }

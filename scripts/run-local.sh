@@ -29,7 +29,9 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$DYNAMODB_PORT") 2>/dev/null; then
   exit 1
 fi
 
-java -Djava.library.path="$lib" -jar "$jar" -dbPath "$STATE_DIR/dynamodb" -port "$DYNAMODB_PORT" -disableTelemetry \
+# The launcher binds DynamoDB Local to 127.0.0.1 only (the stock one listens on every interface).
+java -Djava.library.path="$lib" -cp "$jar" scripts/LoopbackDynamoDBLocal.java \
+  -dbPath "$STATE_DIR/dynamodb" -port "$DYNAMODB_PORT" -disableTelemetry \
   > "$STATE_DIR/dynamodb.log" 2>&1 &
 jvm=$!
 stop() {

@@ -1,4 +1,5 @@
-//! One DynamoDB Local for the whole test run, on a free port, stopped when the run ends.
+//! One DynamoDB Local for the whole test run, on a free loopback port, stopped when the run ends.
+//! It is started through `scripts/LoopbackDynamoDBLocal.java`, which binds it to 127.0.0.1 only.
 //!
 //! The JVM is started under a small shell that waits on its standard input: the test process holds
 //! the write end, so whenever the test process exits, however it exits, the pipe closes and the
@@ -45,7 +46,8 @@ fn start() -> Running {
     let jar = jar();
     let lib = jar.parent().expect("jar folder").join("DynamoDBLocal_lib");
     let port = free_port();
-    let script = r#"java -Xms256m -XX:+UseParallelGC -Djava.library.path="$1" -jar "$2" -inMemory -port "$3" -disableTelemetry >/dev/null 2>&1 &
+    let launcher = workspace_root().join("scripts/LoopbackDynamoDBLocal.java");
+    let script = r#"java -Xms256m -XX:+UseParallelGC -Djava.library.path="$1" -cp "$2" "$4" -inMemory -port "$3" -disableTelemetry >/dev/null 2>&1 &
 jvm=$!
 read _ignored
 kill "$jvm" 2>/dev/null
@@ -55,6 +57,7 @@ wait "$jvm" 2>/dev/null"#;
         .arg(&lib)
         .arg(&jar)
         .arg(port.to_string())
+        .arg(&launcher)
         .stdin(Stdio::piped())
         .spawn()
         .expect("starting DynamoDB Local (is Java 17 installed?)");
