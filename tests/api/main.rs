@@ -5,6 +5,7 @@ mod calendar;
 mod events;
 mod faults;
 mod feedback;
+mod logs;
 mod notifications;
 mod plumbing;
 mod registrations;

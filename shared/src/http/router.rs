@@ -1,15 +1,18 @@
 //! The finishing layers every router gets, in Lambda and locally alike: a problem+json 404 for
 //! unknown routes, problem+json for the 405 axum answers on a known path with the wrong method
-//! (its `Allow` header kept), a panic guard, and CORS.
+//! (its `Allow` header kept), a panic guard, CORS, and the request log.
 
 use axum::Router;
-use axum::http::{HeaderName, Method, StatusCode, header};
-use axum::middleware::map_response;
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next, map_response};
 use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{Any, CorsLayer};
 
 use super::problem::problem_response;
+use crate::domain::Id;
+use crate::store::usage::measure;
 
 /// The paths a function serves, each with its methods (as in `template.yaml` and the `Allow` header).
 pub type RouteList = &'static [(&'static str, &'static [&'static str])];
@@ -17,8 +20,10 @@ pub type RouteList = &'static [(&'static str, &'static [&'static str])];
 /// Adds the fallback and the layers to a function's routes. Call once, on the complete router.
 pub fn finish(routes: Router) -> Router {
     routes
+        .route_layer(middleware::from_fn(remember_route))
         .fallback(unknown_route)
         .layer(map_response(problem_for_bare_errors))
+        .layer(middleware::from_fn(log_request))
         .layer(CatchPanicLayer::custom(|_| {
             problem_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -27,6 +32,57 @@ pub fn finish(routes: Router) -> Router {
             )
         }))
         .layer(cors())
+}
+
+/// The route template a request matched (`/events/{id}`), never the raw path: paths carry ids
+/// and, for calendar feeds, a credential.
+#[derive(Clone)]
+struct Route(MatchedPath);
+
+async fn remember_route(request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let mut response = next.run(request).await;
+    if let Some(route) = route {
+        response.extensions_mut().insert(Route(route));
+    }
+    response
+}
+
+/// A request id from the client, if it is a plausible one, else a fresh one.
+fn request_id(request: &Request) -> String {
+    request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| {
+            !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+        .map_or_else(|| Id::new().to_string(), str::to_owned)
+}
+
+/// One structured line per request: id, method, route, status, latency and what it cost
+/// DynamoDB. Nothing from headers or bodies is logged, so no password or token can leak here.
+async fn log_request(request: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let id = request_id(&request);
+    let method = request.method().clone();
+    let (mut response, usage) = measure(next.run(request)).await;
+    let route = response.extensions().get::<Route>().map_or("(unmatched)", |r| r.0.as_str()).to_owned();
+    let status = response.status().as_u16();
+    tracing::info!(
+        request_id = %id,
+        method = %method,
+        route = %route,
+        status,
+        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        dynamodb_round_trips = usage.round_trips,
+        dynamodb_capacity_units = usage.capacity_units,
+        "request"
+    );
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
+    }
+    response
 }
 
 async fn unknown_route() -> Response {
@@ -56,6 +112,12 @@ fn cors() -> CorsLayer {
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
-        .expose_headers([header::LOCATION, header::RETRY_AFTER, HeaderName::from_static("www-authenticate")])
+        .expose_headers([
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::LINK,
+            HeaderName::from_static("www-authenticate"),
+            HeaderName::from_static("x-request-id"),
+        ])
         .max_age(std::time::Duration::from_secs(3600))
 }

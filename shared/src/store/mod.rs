@@ -17,6 +17,7 @@ pub mod sessions;
 pub mod table;
 pub mod tx;
 pub mod upcoming;
+pub mod usage;
 pub mod users;
 
 use std::time::Duration;
@@ -66,12 +67,14 @@ impl Store {
                 .endpoint_url(endpoint)
                 .timeout_config(timeouts)
                 .retry_config(retry)
+                .interceptor(usage::UsageInterceptor)
                 .build(),
             None => {
                 let shared = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
                 aws_sdk_dynamodb::config::Builder::from(&shared)
                     .timeout_config(timeouts)
                     .retry_config(retry)
+                    .interceptor(usage::UsageInterceptor)
                     .build()
             }
         };
