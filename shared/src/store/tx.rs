@@ -330,7 +330,85 @@ pub fn backoff(attempt: u32) -> Duration {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use aws_sdk_dynamodb::config::retry::RetryConfig;
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+    use aws_smithy_http_client::test_util::infallible_client_fn;
+
     use super::*;
+
+    const CONFLICT: &str = r#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","Message":"Transaction cancelled","CancellationReasons":[{"Code":"None"},{"Code":"TransactionConflict","Message":"Transaction is ongoing for the item"}]}"#;
+    const CONDITION: &str = r#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","Message":"Transaction cancelled","CancellationReasons":[{"Code":"ConditionalCheckFailed","Message":"The conditional request failed"},{"Code":"TransactionConflict"}]}"#;
+    const THROTTLED: &str =
+        r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate exceeded"}"#;
+
+    /// A store whose DynamoDB answers with `answers` in turn (the last one repeating), and the
+    /// number of requests it received. DynamoDB Local never reports transaction conflicts, so
+    /// this is how their handling is tested.
+    fn store_answering(answers: Vec<(u16, &'static str)>) -> (Store, Arc<AtomicUsize>) {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = calls.clone();
+        let http = infallible_client_fn(move |_request| {
+            let i = counter.fetch_add(1, Ordering::SeqCst).min(answers.len() - 1);
+            let (status, body) = answers[i];
+            http::Response::builder().status(status).body(body).expect("a valid response")
+        });
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::from_static("us-east-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "static"))
+            .endpoint_url("http://127.0.0.1:9")
+            .http_client(http)
+            .retry_config(
+                RetryConfig::standard().with_max_attempts(3).with_initial_backoff(Duration::from_millis(1)),
+            )
+            .build();
+        let store = Store {
+            client: aws_sdk_dynamodb::Client::from_conf(config),
+            table: "t".into(),
+            hints: Default::default(),
+            read_budget: Default::default(),
+        };
+        (store, calls)
+    }
+
+    fn writes() -> Vec<Write> {
+        let key = Key { pk: "A".into(), sk: "B".into() };
+        vec![Write::check(key.clone(), "attribute_exists(pk)"), Write::delete(key)]
+    }
+
+    #[tokio::test]
+    async fn a_conflict_is_retried_until_the_transaction_commits() {
+        let (store, calls) = store_answering(vec![(400, CONFLICT), (400, CONFLICT), (200, "{}")]);
+        assert!(matches!(store.transact(writes()).await, Ok(Ok(()))));
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_failed_condition_is_an_answer_not_retried() {
+        let (store, calls) = store_answering(vec![(400, CONDITION), (200, "{}")]);
+        let Ok(Err(cancelled)) = store.transact(writes()).await else { panic!("expected a cancellation") };
+        assert!(cancelled.condition_failed(0));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn endless_conflicts_end_as_unavailable() {
+        let (store, calls) = store_answering(vec![(400, CONFLICT)]);
+        assert!(matches!(store.transact(writes()).await, Err(StoreError::Unavailable(_))));
+        assert_eq!(calls.load(Ordering::SeqCst), TRANSACTION_ATTEMPTS as usize);
+    }
+
+    #[tokio::test]
+    async fn throttling_is_retried_by_the_sdk_then_unavailable() {
+        let (store, calls) = store_answering(vec![(400, THROTTLED)]);
+        assert!(matches!(store.transact(writes()).await, Err(StoreError::Unavailable(_))));
+        assert_eq!(calls.load(Ordering::SeqCst), 3, "the SDK's three attempts");
+        let (store, _) = store_answering(vec![(400, THROTTLED), (200, "{}")]);
+        assert!(matches!(store.transact(writes()).await, Ok(Ok(()))));
+    }
 
     #[test]
     fn backoff_grows_and_stays_bounded() {
