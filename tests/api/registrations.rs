@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use api_tests::{TestApp, days_from_now, spawn_app};
+use api_tests::{AppOptions, TestApp, days_from_now, spawn_app, spawn_app_with};
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures::future::join_all;
 use serde_json::{Value, json};
@@ -273,9 +273,15 @@ async fn deleting_an_event_removes_its_registrations() {
     app.post(registrations(&event), Some(&people[0].token), json!({})).await.problem(404);
 }
 
+/// Hundreds of requests in flight queue up in one DynamoDB Local on a small machine: a generous
+/// storage timeout keeps a slow emulator from turning into 503s, which are not what is tested.
+async fn spawn_patient_app() -> TestApp {
+    spawn_app_with(AppOptions { timeout_ms: 60_000, ..AppOptions::default() }).await
+}
+
 #[tokio::test]
 async fn three_hundred_concurrent_registrations_never_overbook() {
-    let app = spawn_app().await;
+    let app = spawn_patient_app().await;
     let organizer = app.user("org").await;
     let people = app.crowd("p", 250).await;
     let event = id(&app.event(&organizer, json!({"capacity": 50})).await);
@@ -299,7 +305,7 @@ async fn three_hundred_concurrent_registrations_never_overbook() {
 
 #[tokio::test]
 async fn interleaved_cancels_registrations_and_capacity_changes_keep_the_invariants() {
-    let app = spawn_app().await;
+    let app = spawn_patient_app().await;
     let organizer = app.user("org").await;
     let people = app.crowd("p", 120).await;
     let event = id(&app.event(&organizer, json!({"capacity": 30})).await);

@@ -55,6 +55,8 @@ pub struct Cancelled {
 }
 
 const ATTEMPTS: usize = 10;
+/// Cancellations racing for the same waitlist head each win a round in turn: allow many rounds.
+const CANCEL_ATTEMPTS: u32 = 40;
 /// Promotions per transaction: three writes each (registration, queue entry, notification), plus
 /// the event, within DynamoDB's 100.
 const PROMOTIONS_PER_TRANSACTION: usize = 30;
@@ -311,7 +313,12 @@ impl Store {
         event_id: Id,
         user_id: Id,
     ) -> Result<Option<Cancelled>, StoreError> {
-        for _ in 0..ATTEMPTS {
+        for attempt in 1..=CANCEL_ATTEMPTS {
+            if attempt > 1 {
+                // Concurrent cancellations all reach for the head of the same queue; only one
+                // wins each round, so the others back off before trying the next head.
+                tokio::time::sleep(super::tx::backoff(attempt.min(6))).await;
+            }
             let Some(registration) = self.find_registration(event_id, user_id).await? else {
                 return Ok(None);
             };
