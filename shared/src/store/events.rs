@@ -321,20 +321,7 @@ impl Store {
 
     /// Every event organised by a user (for deleting the user).
     pub async fn events_organized_by(&self, user: Id) -> Result<Vec<EventRecord>, StoreError> {
-        let items = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(keys::GSI1)
-            .key_condition_expression("gsi1pk = :pk AND begins_with(gsi1sk, :prefix)")
-            .expression_attribute_values(":pk", s(keys::user_pk(user)))
-            .expression_attribute_values(":prefix", s(keys::ORGANIZED_PREFIX))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?;
+        let items = self.owned_by(user, keys::ORGANIZED_PREFIX).await?;
         items.into_iter().map(from_item).collect()
     }
 

@@ -89,27 +89,12 @@ impl Store {
             .send()
             .await
             .map_err(classify)?;
-        let results =
-            out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<Vec<_>, _>>()?;
-        Ok(Page { results, next: out.last_evaluated_key.as_ref().and_then(StartKey::from_item_key) })
+        super::page_of(out.items, out.last_evaluated_key)
     }
 
     /// Removes a user's feedback everywhere, taking it out of each event's average.
     pub(crate) async fn delete_user_feedback(&self, user: Id) -> Result<(), StoreError> {
-        let items: Vec<Item> = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(keys::GSI1)
-            .key_condition_expression("gsi1pk = :pk AND begins_with(gsi1sk, :prefix)")
-            .expression_attribute_values(":pk", s(keys::user_pk(user)))
-            .expression_attribute_values(":prefix", s(keys::FEEDBACK_PREFIX))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?;
+        let items: Vec<Item> = self.owned_by(user, keys::FEEDBACK_PREFIX).await?;
         for item in items {
             let record: FeedbackRecord = from_item(item)?;
             let key = keys::feedback(record.event_id, user);

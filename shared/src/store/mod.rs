@@ -27,6 +27,16 @@ use aws_sdk_dynamodb::config::{Credentials, Region, retry::RetryConfig, timeout:
 
 pub use error::StoreError;
 
+/// A page of records from a Query's items and `LastEvaluatedKey`.
+pub(crate) fn page_of<T: serde::de::DeserializeOwned>(
+    items: Option<Vec<tx::Item>>,
+    last_evaluated_key: Option<tx::Item>,
+) -> Result<crate::http::pagination::Page<T>, StoreError> {
+    let results = items.unwrap_or_default().into_iter().map(tx::from_item).collect::<Result<Vec<_>, _>>()?;
+    let next = last_evaluated_key.as_ref().and_then(cursor::StartKey::from_item_key);
+    Ok(crate::http::pagination::Page { results, next })
+}
+
 use crate::config::Config;
 
 /// The DynamoDB client and the table name. Cheap to clone.
@@ -99,6 +109,28 @@ impl Store {
 
     pub fn table_name(&self) -> &str {
         &self.table
+    }
+
+    /// Every item under gsi1 partition `USER#<user>` whose sort key starts with `prefix`: what a
+    /// user organises, is registered for, or has written.
+    pub(crate) async fn owned_by(
+        &self,
+        user: crate::domain::Id,
+        prefix: &str,
+    ) -> Result<Vec<tx::Item>, StoreError> {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI1)
+            .key_condition_expression("gsi1pk = :pk AND begins_with(gsi1sk, :prefix)")
+            .expression_attribute_values(":pk", tx::s(keys::user_pk(user)))
+            .expression_attribute_values(":prefix", tx::s(prefix))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(error::classify)
     }
 
     /// Creates the table if it does not exist.

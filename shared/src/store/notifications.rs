@@ -9,7 +9,7 @@ use super::cursor::StartKey;
 use super::error::{StoreError, classify};
 use super::items::{IndexKeys, NotificationKind, NotificationRecord, Stored};
 use super::keys;
-use super::tx::{Item, Write, from_item, s, to_item};
+use super::tx::{Item, Write, s, to_item};
 use crate::domain::{Id, Instant};
 use crate::http::pagination::{Page, PageRequest};
 
@@ -89,9 +89,7 @@ impl Store {
             .send()
             .await
             .map_err(classify)?;
-        let results =
-            out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<Vec<_>, _>>()?;
-        Ok(Page { results, next: out.last_evaluated_key.as_ref().and_then(StartKey::from_item_key) })
+        super::page_of(out.items, out.last_evaluated_key)
     }
 
     /// Marks a notification read; `false` if the user has no such notification.

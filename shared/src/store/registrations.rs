@@ -506,20 +506,7 @@ impl Store {
         &self,
         user: Id,
     ) -> Result<Vec<RegistrationRecord>, StoreError> {
-        let items = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(keys::GSI1)
-            .key_condition_expression("gsi1pk = :pk AND begins_with(gsi1sk, :prefix)")
-            .expression_attribute_values(":pk", s(keys::user_pk(user)))
-            .expression_attribute_values(":prefix", s(keys::REGISTRATION_PREFIX))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?;
+        let items = self.owned_by(user, keys::REGISTRATION_PREFIX).await?;
         items.into_iter().map(from_item).collect()
     }
 

@@ -205,7 +205,7 @@ pub struct ConditionFailed {
 }
 
 /// How many times a transaction cancelled only by conflicting transactions is tried in all.
-const TRANSACTION_ATTEMPTS: u32 = 6;
+const TRANSACTION_ATTEMPTS: u32 = 10;
 
 impl Store {
     /// Runs one write alone (one round trip). `Ok(Err(_))` when its condition failed.

@@ -130,9 +130,7 @@ impl Store {
             .send()
             .await
             .map_err(classify)?;
-        let results =
-            out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<Vec<_>, _>>()?;
-        Ok(Page { results, next: out.last_evaluated_key.as_ref().and_then(StartKey::from_item_key) })
+        super::page_of(out.items, out.last_evaluated_key)
     }
 
     /// Applies changes to `current`, moving username and email reservations in the same
