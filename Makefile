@@ -3,17 +3,19 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 VENV := .venv
-# Written once requirements-dev.txt is installed into the venv (cfn-lint, cargo-lambda).
+# Written once requirements-dev.txt is installed into the venv (cfn-lint, cargo-lambda, schemathesis).
 VENV_TOOLS := $(VENV)/.requirements-installed
 NODE_DEPS := node_modules/.package-lock.json
 
-.PHONY: help run test lint lambda-check remind fmt promote bench clean
+.PHONY: help run test lint lambda-check docs-check fuzz remind fmt promote bench clean
 
 help:
 	@echo "make run    serve the whole API on http://127.0.0.1:$${PORT:-3000} with DynamoDB Local"
 	@echo "make test   run every test (starts and stops DynamoDB Local by itself)"
 	@echo "make lint   rustfmt, clippy and cfn-lint"
 	@echo "make lambda-check   invoke each function binary with the payloads in events/ through cargo lambda"
+	@echo "make docs-check   load the API reference page (/docs) in headless Chromium and try it out"
+	@echo "make fuzz   Schemathesis against the running API and its OpenAPI document (about 3 minutes)"
 	@echo "make remind   send the reminders due now, through the real reminders Lambda binary"
 	@echo "make promote USERNAME=alice   make a local user an admin"
 	@echo "make bench  cold starts, overhead over DynamoDB, upcoming at scale, a registration rush, sizes"
@@ -38,7 +40,7 @@ test: $(NODE_DEPS)
 	@scripts/prerequisites.sh rust java node
 	cargo test --workspace --all-targets
 
-lint: $(VENV_TOOLS)
+lint: $(VENV_TOOLS) $(NODE_DEPS)
 	@scripts/prerequisites.sh rust python
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
@@ -47,6 +49,14 @@ lint: $(VENV_TOOLS)
 lambda-check: $(VENV_TOOLS) $(NODE_DEPS)
 	@scripts/prerequisites.sh rust java node python
 	@scripts/lambda-invoke.sh
+
+docs-check: $(NODE_DEPS)
+	@scripts/prerequisites.sh rust java node python chromium
+	@scripts/docs-check.sh
+
+fuzz: $(VENV_TOOLS) $(NODE_DEPS)
+	@scripts/prerequisites.sh rust java node python
+	@scripts/schemathesis.sh
 
 remind: $(VENV_TOOLS)
 	@scripts/prerequisites.sh rust python
@@ -63,7 +73,7 @@ bench: $(NODE_DEPS)
 	cargo build --release -p bench --bins
 	cargo run --release --quiet -p bench --bin bench -- $(BENCH_ARGS)
 
-promote:
+promote: $(NODE_DEPS)
 	@test -n "$(USERNAME)" || { echo "usage: make promote USERNAME=<username>"; exit 2; }
 	TABLE_NAME=$${TABLE_NAME:-events} DYNAMODB_ENDPOINT=$${DYNAMODB_ENDPOINT:-http://127.0.0.1:$${DYNAMODB_PORT:-8000}} \
 		cargo run --quiet -p local --bin eventsctl -- promote "$(USERNAME)"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks that the tools the project builds and runs with are installed, and says plainly what is
-# missing. Usage: scripts/prerequisites.sh [rust] [java] [node] [python]
+# missing. Usage: scripts/prerequisites.sh [rust] [java] [node] [python] [chromium]
 set -euo pipefail
 
 missing=0
@@ -29,7 +29,10 @@ for need in "$@"; do
       command -v npm >/dev/null 2>&1 || fail "npm (installs DynamoDB Local). On Debian/Ubuntu: apt-get install npm"
       ;;
     python)
-      command -v python3 >/dev/null 2>&1 || fail "Python 3 with venv (installs cfn-lint and cargo-lambda). On Debian/Ubuntu: apt-get install python3 python3-venv"
+      command -v python3 >/dev/null 2>&1 || fail "Python 3 with venv (installs cfn-lint, cargo-lambda and schemathesis). On Debian/Ubuntu: apt-get install python3 python3-venv"
+      ;;
+    chromium)
+      command -v "${CHROMIUM:-chromium}" >/dev/null 2>&1 || fail "Chromium (loads the API reference page headless). On Debian/Ubuntu: apt-get install chromium"
       ;;
     *)
       echo "unknown prerequisite: $need" >&2

@@ -1,17 +1,23 @@
-//! The JSON representations of stored records, as API.md defines them.
+//! The JSON representations of stored records, as API.md defines them. Their OpenAPI schemas
+//! are derived here (`ToSchema`), so the document the API serves describes these very types.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::domain::{Id, Instant, Role};
 use crate::store::items::{EventRecord, RegistrationStatus, UserRecord};
 use crate::store::registrations::Placed;
 
 /// A user. `email` is shown only to the user and to admins.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = User)]
 pub struct UserView {
     pub id: Id,
+    #[schema(examples("alice"))]
     pub username: String,
+    /// Only for the user themselves and admins.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, format = Email, examples("alice@example.com"))]
     pub email: Option<String>,
     pub role: Role,
     pub created_at: Instant,
@@ -30,33 +36,45 @@ impl UserView {
 }
 
 /// `{id, username}`: how users appear inside other resources.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UserRef {
     pub id: Id,
     pub username: String,
 }
 
 /// An event with its live counters.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Event)]
 pub struct EventView {
     pub id: Id,
+    #[schema(examples("Rust Lisbon"))]
     pub title: String,
+    #[schema(required = true)]
     pub description: Option<String>,
     pub starts_at: Instant,
+    #[schema(required = true)]
     pub ends_at: Option<Instant>,
+    /// The IANA time zone of recurrence and calendar output.
+    #[schema(examples("Europe/Lisbon"))]
     pub timezone: String,
     pub location: String,
+    /// A category slug.
+    #[schema(required = true, examples("meetup"))]
     pub category: Option<String>,
     pub capacity: u32,
     pub confirmed_count: u32,
     pub waitlist_count: u32,
+    /// `capacity - confirmed_count`.
     pub seats_left: u32,
     pub waitlist_enabled: bool,
     pub organizer: UserRef,
+    /// The series the event is an occurrence of.
+    #[schema(required = true)]
     pub series_id: Option<Id>,
     pub created_at: Instant,
     pub updated_at: Instant,
     /// Opens Google Calendar with the event filled in.
+    #[schema(format = "uri")]
     pub google_calendar_url: String,
 }
 
@@ -88,11 +106,14 @@ impl From<EventRecord> for EventView {
 }
 
 /// A registration, with its place on the waitlist.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Registration)]
 pub struct RegistrationView {
     pub event_id: Id,
     pub user: UserRef,
     pub status: RegistrationStatus,
+    /// 1 for the head of the waitlist; `null` when confirmed.
+    #[schema(required = true, minimum = 1)]
     pub waitlist_position: Option<u32>,
     pub created_at: Instant,
 }

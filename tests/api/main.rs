@@ -7,6 +7,7 @@ mod faults;
 mod feedback;
 mod logs;
 mod notifications;
+mod openapi;
 mod plumbing;
 mod registrations;
 mod routes;

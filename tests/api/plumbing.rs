@@ -13,6 +13,14 @@ async fn unknown_routes_are_problem_404s() {
 }
 
 #[tokio::test]
+async fn undecodable_path_segments_are_unknown_resources() {
+    let app = spawn_app().await;
+    for path in ["/events/%FF", "/events/%FF/calendar.ics", "/calendar/%FF/feed.ics", "/series/%C0%AF"] {
+        app.get(path, None).await.problem(404);
+    }
+}
+
+#[tokio::test]
 async fn wrong_methods_are_405_with_allow() {
     let app = spawn_app().await;
     let reply = app.call(Method::DELETE, "/categories", None, None).await;

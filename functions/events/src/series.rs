@@ -2,6 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
+use futures::{StreamExt, TryStreamExt};
 use shared::AppState;
 use shared::auth::Caller;
 use shared::domain::{Id, Instant};
@@ -42,8 +43,12 @@ pub async fn delete(
         return Err(ApiError::forbidden("only the organizer or an admin may delete this series"));
     }
     let now = Instant::now();
-    for occurrence in occurrences.iter().filter(|o| o.starts_at > now) {
-        state.store.delete_event(occurrence.id).await?;
-    }
+    let ahead: Vec<Id> = occurrences.iter().filter(|o| o.starts_at > now).map(|o| o.id).collect();
+    let store = &state.store;
+    futures::stream::iter(ahead)
+        .map(|id| store.delete_event(id))
+        .buffer_unordered(8)
+        .try_collect::<Vec<_>>()
+        .await?;
     Ok(respond::no_content())
 }

@@ -1,5 +1,6 @@
 //! The users function: sign-up, tokens, profiles, account deletion, notifications and personal
-//! calendar feeds.
+//! calendar feeds; and the OpenAPI document of the whole API with its reference page
+//! (`api-docs`).
 
 mod accounts;
 mod calendar;
@@ -23,6 +24,9 @@ pub const ROUTES: shared::http::router::RouteList = &[
     ("/users/me/calendar", &["GET"]),
     ("/users/me/calendar/rotate", &["POST"]),
     ("/calendar/{token}/feed.ics", &["GET"]),
+    ("/openapi.json", &["GET"]),
+    ("/docs", &["GET"]),
+    ("/docs/{asset}", &["GET"]),
 ];
 
 /// The routes this function serves, unfinished (see [`shared::http::finish`]).
@@ -41,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/users/me/calendar", get(calendar::url))
         .route("/users/me/calendar/rotate", post(calendar::rotate))
         .route("/calendar/{token}/feed.ics", get(calendar::feed))
+        .merge(api_docs::routes())
 }
 
 /// The finished router, as the Lambda binary serves it.

@@ -2,7 +2,8 @@
 
 use serde::Serialize;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(examples(json!({"slug": "workshop", "name": "Workshop"})))]
 pub struct Category {
     pub slug: &'static str,
     pub name: &'static str,

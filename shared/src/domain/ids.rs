@@ -60,6 +60,21 @@ impl serde::Serialize for Id {
     }
 }
 
+/// An opaque, time-sortable id: a ULID in its canonical 26-character form.
+impl utoipa::PartialSchema for Id {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        ObjectBuilder::new()
+            .schema_type(SchemaType::new(Type::String))
+            .description(Some("An opaque, time-sortable id (a ULID)."))
+            .pattern(Some("^[0-7][0-9A-HJKMNP-TV-Z]{25}$"))
+            .examples(["01JQ8Z4B2C3D4E5F6G7H8J9K0M"])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Id {}
+
 impl<'de> serde::Deserialize<'de> for Id {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(d)?;

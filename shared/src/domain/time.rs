@@ -84,6 +84,24 @@ impl serde::Serialize for Instant {
     }
 }
 
+/// RFC 3339: input must carry an offset; output is UTC with `Z`, at whole seconds.
+impl utoipa::PartialSchema for Instant {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::KnownFormat;
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaFormat, SchemaType, Type};
+        ObjectBuilder::new()
+            .schema_type(SchemaType::new(Type::String))
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .description(Some(
+                "RFC 3339. Input must carry an offset (`+01:00` or `Z`); output is UTC with `Z`, at whole seconds.",
+            ))
+            .examples(["2027-03-01T17:00:00Z"])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Instant {}
+
 impl<'de> serde::Deserialize<'de> for Instant {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(d)?;

@@ -104,6 +104,16 @@ async fn problem_for_bare_errors(response: Response) -> Response {
         }
         return problem;
     }
+    // The only plain-text 400 axum produces here is a path segment that is not valid UTF-8 once
+    // decoded: such a segment names nothing, so it is an unknown resource.
+    let plain_text = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if status == StatusCode::BAD_REQUEST && plain_text {
+        return problem_response(StatusCode::NOT_FOUND, "not-found", "no such resource");
+    }
     response.into_response()
 }
 

@@ -1,6 +1,7 @@
 //! Users, their username and email reservations, and the admin list.
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::Store;
 use super::error::{StoreError, classify};
@@ -10,6 +11,9 @@ use super::tx::{Item, Write, from_item, s, to_item};
 use crate::domain::{Id, Instant, Role};
 use crate::http::pagination::{Page, PageRequest};
 use crate::store::cursor::StartKey;
+
+/// Registrations cancelled and events deleted at once when a user is deleted.
+const CASCADE_CONCURRENCY: usize = 8;
 
 /// Which unique values were already taken.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -221,16 +225,22 @@ impl Store {
     /// reservations of their username and email. Each step is idempotent, so a deletion cut short
     /// by an outage is finished by repeating it. Returns the events that were deleted.
     pub async fn delete_user(&self, user: &UserRecord) -> Result<Vec<EventRecord>, StoreError> {
-        for registration in self.all_user_registrations(user.id).await? {
-            self.cancel_registration(registration.event_id, user.id).await?;
-        }
+        let registrations = self.all_user_registrations(user.id).await?;
+        stream::iter(registrations)
+            .map(|registration| self.cancel_registration(registration.event_id, user.id))
+            .buffer_unordered(CASCADE_CONCURRENCY)
+            .try_collect::<Vec<_>>()
+            .await?;
         self.delete_user_feedback(user.id).await?;
-        let mut deleted = Vec::new();
-        for event in self.events_organized_by(user.id).await? {
-            if let Some(gone) = self.delete_event(event.id).await? {
-                deleted.push(gone);
-            }
-        }
+        let organized = self.events_organized_by(user.id).await?;
+        let deleted: Vec<EventRecord> = stream::iter(organized)
+            .map(|event| self.delete_event(event.id))
+            .buffer_unordered(CASCADE_CONCURRENCY)
+            .try_collect::<Vec<_>>()
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
         self.purge_partition(&keys::user_pk(user.id), Some(keys::user(user.id).sk.as_str())).await?;
         self.delete_user_profile(user).await?;
         Ok(deleted)

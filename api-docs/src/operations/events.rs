@@ -1,0 +1,278 @@
+//! The events function: event CRUD, calendar files, feedback, series and categories
+//! (`functions/events`).
+
+use shared::domain::Category;
+use shared::views::EventView;
+use utoipa::OpenApi;
+
+use crate::responses::{
+    BadBody, BadQuery, EventId, Forbidden, NotFound, PageParams, PayloadTooLarge, SeriesId, Unauthorized,
+    Unavailable, UnsupportedMediaType,
+};
+use crate::schemas::{
+    EventPage, Feedback, FeedbackPage, NewEvent, NewFeedback, PatchEvent, Problem, ReplaceEvent,
+};
+
+#[derive(OpenApi)]
+#[openapi(paths(
+    create_event,
+    get_event,
+    replace_event,
+    patch_event,
+    delete_event,
+    get_event_calendar,
+    list_feedback,
+    give_feedback,
+    list_series,
+    delete_series,
+    list_categories,
+))]
+pub struct Api;
+
+/// Create an event
+///
+/// The caller becomes its organizer. With `recurrence`, one event is created per occurrence
+/// (each with its own capacity and registrations, all sharing `series_id`), and the first is
+/// returned with a `Link` to the series.
+#[utoipa::path(
+    post,
+    path = "/events",
+    tag = "events",
+    request_body = NewEvent,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The event (the first occurrence of a series).", body = EventView,
+            headers(
+                ("Location" = String, description = "The event's URL, `/events/{id}`."),
+                ("Link" = String, description = "For a series only: `</series/{id}>; rel=\"series\"`."),
+            )),
+        (status = 400, response = BadBody),
+        (status = 401, response = Unauthorized),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 503, response = Unavailable),
+    ),
+)]
+fn create_event() {}
+
+/// An event
+#[utoipa::path(
+    get,
+    path = "/events/{id}",
+    tag = "events",
+    params(EventId),
+    responses(
+        (status = 200, description = "The event with its live counters.", body = EventView),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
+fn get_event() {}
+
+/// Replace an event (organizer or admin)
+///
+/// Sets every writable field; optional ones left out take their defaults. Attendees are notified.
+#[utoipa::path(
+    put,
+    path = "/events/{id}",
+    tag = "events",
+    params(EventId),
+    request_body = ReplaceEvent,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The updated event.", body = EventView),
+        (status = 400, response = BadBody),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, description = "`capacity` is below the seats already confirmed, or the event \
+            kept changing under concurrent edits.", body = Problem, content_type = "application/problem+json",
+            example = json!({
+                "type": "https://events-api.example.com/problems/capacity-below-confirmed",
+                "title": "Conflict",
+                "status": 409,
+                "detail": "capacity cannot go below the 12 seats already confirmed"
+            })),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 503, response = Unavailable),
+    ),
+)]
+fn replace_event() {}
+
+/// Change an event (organizer or admin)
+///
+/// Changes only the fields given. Attendees are notified.
+#[utoipa::path(
+    patch,
+    path = "/events/{id}",
+    tag = "events",
+    params(EventId),
+    request_body = PatchEvent,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The updated event.", body = EventView),
+        (status = 400, response = BadBody),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, description = "`capacity` is below the seats already confirmed, or the event \
+            kept changing under concurrent edits.", body = Problem, content_type = "application/problem+json",
+            example = json!({
+                "type": "https://events-api.example.com/problems/capacity-below-confirmed",
+                "title": "Conflict",
+                "status": 409,
+                "detail": "capacity cannot go below the 12 seats already confirmed"
+            })),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 503, response = Unavailable),
+    ),
+)]
+fn patch_event() {}
+
+/// Delete an event (organizer or admin)
+///
+/// Its registrations go with it; attendees are notified.
+#[utoipa::path(
+    delete,
+    path = "/events/{id}",
+    tag = "events",
+    params(EventId),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
+fn delete_event() {}
+
+/// An event as an iCalendar file
+///
+/// One VEVENT (RFC 5545) with a stable UID, times in UTC.
+#[utoipa::path(
+    get,
+    path = "/events/{id}/calendar.ics",
+    tag = "events",
+    params(EventId),
+    responses(
+        (status = 200, description = "The calendar file.", content_type = "text/calendar", body = String,
+            headers(
+                ("Content-Disposition" = String, description = "`inline; filename=\"<id>.ics\"`."),
+                ("Cache-Control" = String, description = "`private, max-age=300`."),
+            ),
+            example = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Event Management API//EN\r\n\
+                CALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\nBEGIN:VEVENT\r\n\
+                UID:01JQ8Z4B2C3D4E5F6G7H8J9K0M@events-api\r\nSUMMARY:Rust Lisbon\r\n\
+                DTSTART:20270301T170000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
+fn get_event_calendar() {}
+
+/// An event's feedback
+///
+/// With the average rating and the count over all of it.
+#[utoipa::path(
+    get,
+    path = "/events/{id}/feedback",
+    tag = "feedback",
+    params(EventId, PageParams),
+    responses(
+        (status = 200, description = "A page of feedback.", body = FeedbackPage),
+        (status = 400, response = BadQuery),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
+fn list_feedback() {}
+
+/// Give feedback (confirmed attendees, once the event has started)
+#[utoipa::path(
+    post,
+    path = "/events/{id}/feedback",
+    tag = "feedback",
+    params(EventId),
+    request_body = NewFeedback,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The feedback.", body = Feedback,
+            headers(("Location" = String, description = "`/events/{id}/feedback`."))),
+        (status = 400, response = BadBody),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "The caller holds no confirmed seat at the event.", body = Problem,
+            content_type = "application/problem+json",
+            example = json!({
+                "type": "https://events-api.example.com/problems/forbidden",
+                "title": "Forbidden",
+                "status": 403,
+                "detail": "only confirmed attendees may give feedback"
+            })),
+        (status = 404, response = NotFound),
+        (status = 409, description = "The caller already gave feedback, or the event has not started.",
+            body = Problem, content_type = "application/problem+json",
+            example = json!({
+                "type": "https://events-api.example.com/problems/feedback-exists",
+                "title": "Conflict",
+                "status": 409,
+                "detail": "you have already given feedback on this event"
+            })),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 503, response = Unavailable),
+    ),
+)]
+fn give_feedback() {}
+
+/// A series' events
+///
+/// The occurrences of a recurring event, in start order.
+#[utoipa::path(
+    get,
+    path = "/series/{id}",
+    tag = "series",
+    params(SeriesId, PageParams),
+    responses(
+        (status = 200, description = "A page of occurrences.", body = EventPage),
+        (status = 400, response = BadQuery),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
+fn list_series() {}
+
+/// Delete a series (organizer or admin)
+///
+/// Deletes the occurrences that have not started; those under way or past stay.
+#[utoipa::path(
+    delete,
+    path = "/series/{id}",
+    tag = "series",
+    params(SeriesId),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
+fn delete_series() {}
+
+/// The categories
+///
+/// Events name their category by `slug`.
+#[utoipa::path(
+    get,
+    path = "/categories",
+    tag = "events",
+    responses(
+        (status = 200, description = "Every category.", body = Vec<Category>),
+    ),
+)]
+fn list_categories() {}

@@ -1,0 +1,121 @@
+//! The register function: registrations, cancellations and both sides' lists
+//! (`functions/register`).
+
+use shared::views::RegistrationView;
+use utoipa::OpenApi;
+
+use crate::responses::{BadQuery, EventId, Forbidden, NotFound, PageParams, Unauthorized, Unavailable};
+use crate::schemas::{Problem, RegistrationPage};
+
+#[derive(OpenApi)]
+#[openapi(paths(
+    register,
+    list_event_registrations,
+    get_my_registration,
+    cancel_my_registration,
+    list_my_registrations,
+))]
+pub struct Api;
+
+/// Register for an event
+///
+/// A confirmed seat while there is one; otherwise a place on the waitlist, if the event has one.
+/// Registering again returns the existing registration. No body is read.
+#[utoipa::path(
+    post,
+    path = "/events/{id}/registrations",
+    tag = "registrations",
+    params(EventId),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller was already registered: the existing registration.",
+            body = RegistrationView),
+        (status = 201, description = "The new registration, confirmed or waitlisted.", body = RegistrationView,
+            headers(("Location" = String, description = "`/events/{id}/registrations/me`."))),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 409, description = "The event has started, or it is full and has no waitlist.",
+            body = Problem, content_type = "application/problem+json",
+            example = json!({
+                "type": "https://events-api.example.com/problems/event-full",
+                "title": "Conflict",
+                "status": 409,
+                "detail": "the event is full and has no waitlist"
+            })),
+        (status = 503, response = Unavailable),
+    ),
+)]
+fn register() {}
+
+/// An event's registrations (organizer or admin)
+///
+/// Confirmed first, then the waitlist in order.
+#[utoipa::path(
+    get,
+    path = "/events/{id}/registrations",
+    tag = "registrations",
+    params(EventId, PageParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of registrations.", body = RegistrationPage),
+        (status = 400, response = BadQuery),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
+fn list_event_registrations() {}
+
+/// The caller's registration for an event
+#[utoipa::path(
+    get,
+    path = "/events/{id}/registrations/me",
+    tag = "registrations",
+    params(EventId),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The registration, with its place on the waitlist.",
+            body = RegistrationView),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
+fn get_my_registration() {}
+
+/// Cancel the caller's registration
+///
+/// A confirmed seat goes to the first on the waitlist, in the same atomic step.
+#[utoipa::path(
+    delete,
+    path = "/events/{id}/registrations/me",
+    tag = "registrations",
+    params(EventId),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Cancelled."),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
+fn cancel_my_registration() {}
+
+/// The caller's registrations
+///
+/// Soonest event first.
+#[utoipa::path(
+    get,
+    path = "/users/me/registrations",
+    tag = "registrations",
+    params(PageParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of registrations.", body = RegistrationPage),
+        (status = 400, response = BadQuery),
+        (status = 401, response = Unauthorized),
+        (status = 503, response = Unavailable),
+    ),
+)]
+fn list_my_registrations() {}

@@ -1,0 +1,29 @@
+//! The upcoming function: `GET /events/upcoming` (`functions/upcoming`).
+
+use utoipa::OpenApi;
+
+use crate::responses::{BadQuery, PageParams, Unavailable, UpcomingFilters};
+use crate::schemas::EventPage;
+
+#[derive(OpenApi)]
+#[openapi(paths(list_upcoming_events))]
+pub struct Api;
+
+/// Upcoming events
+///
+/// Events that have not started, ordered by `starts_at` then `id`, filtered by any combination
+/// of the filters. Walking every page yields each matching event exactly once. Each request
+/// reads a bounded amount, so with very selective filters a page can hold fewer than `limit`
+/// events and still have a `next_cursor`.
+#[utoipa::path(
+    get,
+    path = "/events/upcoming",
+    tag = "events",
+    params(UpcomingFilters, PageParams),
+    responses(
+        (status = 200, description = "A page of upcoming events.", body = EventPage),
+        (status = 400, response = BadQuery),
+        (status = 503, response = Unavailable),
+    ),
+)]
+fn list_upcoming_events() {}

