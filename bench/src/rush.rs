@@ -1,0 +1,350 @@
+//! A registration rush: thousands of registrations for one event with bounded concurrency, then
+//! the registration invariants checked against what is stored.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::{Duration, Instant as Clock};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use futures::StreamExt;
+use shared::domain::Instant;
+use shared::store::Store;
+
+use crate::fixtures::{self, EventSpec, Result, Served};
+use crate::floor;
+use crate::overhead::Context;
+use crate::proxy::per_line;
+use crate::report::{Report, heading};
+use crate::stats::{Summary, ms, timed};
+
+/// What the table holds for the event.
+#[derive(Debug, Default)]
+struct Stored {
+    capacity: u64,
+    confirmed_count: u64,
+    waitlist_count: u64,
+    /// user id → status
+    registrations: BTreeMap<String, String>,
+    duplicates: usize,
+    /// waitlist entries in queue order: user ids
+    queue: Vec<String>,
+}
+
+fn text(item: &HashMap<String, AttributeValue>, name: &str) -> String {
+    item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()
+}
+
+fn number(item: &HashMap<String, AttributeValue>, name: &str) -> u64 {
+    item.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()).unwrap_or(0)
+}
+
+/// Reads the event's whole partition, consistently (as `tests/harness/invariants.rs` does).
+async fn stored(store: &Store, event_id: &str) -> Result<Stored> {
+    let items: Vec<HashMap<String, AttributeValue>> = store
+        .client()
+        .query()
+        .table_name(store.table_name())
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S(format!("EVENT#{event_id}")))
+        .consistent_read(true)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await?;
+    let mut stored = Stored::default();
+    for item in &items {
+        match text(item, "type").as_str() {
+            "event" => {
+                stored.capacity = number(item, "capacity");
+                stored.confirmed_count = number(item, "confirmed_count");
+                stored.waitlist_count = number(item, "waitlist_count");
+            }
+            "registration" => {
+                let previous = stored.registrations.insert(text(item, "user_id"), text(item, "status"));
+                stored.duplicates += usize::from(previous.is_some());
+            }
+            "waitlist_entry" => stored.queue.push(text(item, "user_id")),
+            _ => {}
+        }
+    }
+    Ok(stored)
+}
+
+/// The invariants of API.md, each with whether it holds.
+fn invariants(stored: &Stored) -> Vec<(String, bool)> {
+    let confirmed = stored.registrations.values().filter(|s| *s == "confirmed").count() as u64;
+    let waiting = stored.registrations.values().filter(|s| *s == "waitlisted").count() as u64;
+    let queued: BTreeSet<&String> = stored.queue.iter().collect();
+    let waitlisted: BTreeSet<&String> =
+        stored.registrations.iter().filter(|(_, s)| *s == "waitlisted").map(|(u, _)| u).collect();
+    vec![
+        (
+            format!("confirmed_count {} <= capacity {}", stored.confirmed_count, stored.capacity),
+            stored.confirmed_count <= stored.capacity,
+        ),
+        (
+            format!(
+                "confirmed_count {} = confirmed registrations stored {confirmed}",
+                stored.confirmed_count
+            ),
+            stored.confirmed_count == confirmed,
+        ),
+        (
+            format!("waitlist_count {} = waitlisted registrations stored {waiting}", stored.waitlist_count),
+            stored.waitlist_count == waiting,
+        ),
+        (format!("no user registered twice ({} duplicates)", stored.duplicates), stored.duplicates == 0),
+        (
+            format!("queue entries {} = waitlisted registrations, nobody queued twice", stored.queue.len()),
+            queued.len() == stored.queue.len() && queued == waitlisted,
+        ),
+        (
+            "nobody waits while a seat is free".to_owned(),
+            stored.confirmed_count >= stored.capacity || waiting == 0,
+        ),
+    ]
+}
+
+/// Returns whether every invariant held.
+pub async fn bench(
+    ctx: &Context<'_>,
+    registrations: usize,
+    capacity: u32,
+    in_flight: usize,
+    report: &mut Report,
+) -> Result<bool> {
+    heading(
+        "Registration rush",
+        &format!(
+            "{registrations} users (written straight to the store, with tokens) register for one event of capacity {capacity}\n\
+             (waitlist enabled) through the API in-process, {in_flight} requests in flight, at most 300 s; then the\n\
+             invariants are checked against the event's partition, read consistently. Round trips and\n\
+             DynamoDB's answers are counted by the proxy. Then the floor: the same number of bare\n\
+             registration transactions at the same concurrency, on a second event with room for all."
+        ),
+    );
+    let (table, setup) = fixtures::fresh_table(ctx.endpoint, "rush").await?;
+    let served = Served::start(&table, &ctx.proxy.endpoint).await?;
+    let organizer = fixtures::users(&served.state, "organizer", 1).await?.remove(0);
+    let started = Clock::now();
+    let users = fixtures::users(&served.state, "rusher", registrations).await?;
+    println!("\n  {} users created in {:.1} s", users.len(), started.elapsed().as_secs_f64());
+    let now = Instant::now();
+    let event = fixtures::event(
+        &organizer,
+        &EventSpec {
+            title: "Sold-out Rust conference",
+            location: "Lisbon",
+            category: Some("conference"),
+            starts_at: now.plus_seconds(30 * 86_400),
+            capacity,
+        },
+        now,
+    )?;
+    if !setup.create_event(&event).await? {
+        return Err("creating the event failed".into());
+    }
+    let url = served.url(&format!("/events/{}/registrations", event.id));
+
+    let before = ctx.proxy.counts();
+    let started = Clock::now();
+    let deadline = Duration::from_secs(300);
+    let http = ctx.http;
+    let outcomes: Vec<Option<(String, Duration)>> = futures::stream::iter(users.iter())
+        .map(|user| {
+            let url = url.clone();
+            async move {
+                if started.elapsed() > deadline {
+                    return None;
+                }
+                let sent = Clock::now();
+                let outcome = match http.post(url).bearer_auth(&user.token).send().await {
+                    Ok(response) => {
+                        let status = response.status().as_u16();
+                        let body: serde_json::Value = response.json().await.unwrap_or_default();
+                        match (status, body["status"].as_str(), body["type"].as_str()) {
+                            (201, Some(s), _) => format!("201 {s}"),
+                            (_, _, Some(problem)) => {
+                                format!("{status} {}", problem.rsplit('/').next().unwrap_or(problem))
+                            }
+                            _ => status.to_string(),
+                        }
+                    }
+                    Err(e) => format!("transport error: {e}"),
+                };
+                Some((outcome, sent.elapsed()))
+            }
+        })
+        .buffer_unordered(in_flight)
+        .collect()
+        .await;
+    let wall = started.elapsed();
+    let delta = ctx.proxy.counts().since(&before);
+
+    let mut by_outcome: BTreeMap<String, usize> = BTreeMap::new();
+    let mut all = Vec::new();
+    let mut created = Vec::new();
+    let mut not_sent = 0;
+    for outcome in &outcomes {
+        match outcome {
+            Some((what, took)) => {
+                *by_outcome.entry(what.clone()).or_default() += 1;
+                all.push(*took);
+                if what.starts_with("201") {
+                    created.push(*took);
+                }
+            }
+            None => not_sent += 1,
+        }
+    }
+    let successes = created.len();
+    let done = all.len();
+    println!(
+        "\n  {done} requests in {:.2} s: {:.0} requests/s, {:.0} registrations created/s{}",
+        wall.as_secs_f64(),
+        done as f64 / wall.as_secs_f64(),
+        successes as f64 / wall.as_secs_f64(),
+        if not_sent > 0 { format!(" ({not_sent} not sent: time bound reached)") } else { String::new() }
+    );
+    if let Some(s) = Summary::of(&all) {
+        println!("    latency, every request     {}", s.line());
+        report.add("rush", "latency p50 (p99), every request", format!("{} ({})", ms(s.p50), ms(s.p99)));
+    }
+    if let Some(s) = Summary::of(&created) {
+        println!("    latency, 201 Created       {}", s.line());
+    }
+    let outcomes_line: Vec<String> = by_outcome.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    println!("    outcomes: {}", outcomes_line.join(", "));
+    println!(
+        "    DynamoDB requests: {} in all = {:.2} per created registration ({} per created registration)",
+        delta.requests(),
+        delta.requests() as f64 / successes.max(1) as f64,
+        per_line(&delta.operations, successes as u64)
+    );
+    let errors: Vec<String> = delta.errors.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let reasons: Vec<String> = delta.reasons.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    println!(
+        "    DynamoDB error answers: {}; cancellation reasons: {}",
+        if errors.is_empty() { "none".into() } else { errors.join(", ") },
+        if reasons.is_empty() { "none".into() } else { reasons.join(", ") }
+    );
+    report.add(
+        "rush",
+        "throughput",
+        format!(
+            "{:.0} requests/s, {:.0} created/s ({in_flight} in flight, {done} requests)",
+            done as f64 / wall.as_secs_f64(),
+            successes as f64 / wall.as_secs_f64()
+        ),
+    );
+    report.add("rush", "outcomes", outcomes_line.join(", "));
+    report.add(
+        "rush",
+        "round trips per created registration",
+        format!(
+            "{:.2} ({}); conflicts: {}",
+            delta.requests() as f64 / successes.max(1) as f64,
+            per_line(&delta.operations, successes as u64),
+            delta.reasons.get("TransactionConflict").copied().unwrap_or(0)
+        ),
+    );
+
+    let stored = stored(&setup, &event.id.to_string()).await?;
+    let checks = invariants(&stored);
+    let created_stored = stored.registrations.len();
+    println!("\n  invariants against the stored partition ({created_stored} registrations stored):");
+    let mut ok = true;
+    for (what, holds) in &checks {
+        println!("    [{}] {what}", if *holds { "ok" } else { "VIOLATED" });
+        ok &= holds;
+    }
+    let answered_created =
+        by_outcome.iter().filter(|(k, _)| k.starts_with("201")).map(|(_, v)| v).sum::<usize>();
+    let matches = answered_created == created_stored;
+    println!(
+        "    [{}] 201 answers {answered_created} = registrations stored {created_stored}",
+        if matches { "ok" } else { "VIOLATED" }
+    );
+    ok &= matches;
+
+    // The floor: as many bare seat-taking transactions, at the same concurrency, on a second event
+    // with room for everyone (the same users, so the same items).
+    let floor_event = fixtures::event(
+        &organizer,
+        &EventSpec {
+            title: "Roomy Rust conference",
+            location: "Lisbon",
+            category: Some("conference"),
+            starts_at: now.plus_seconds(30 * 86_400),
+            capacity: 100_000,
+        },
+        now,
+    )?;
+    if !setup.create_event(&floor_event).await? {
+        return Err("creating the floor event failed".into());
+    }
+    let bare = fixtures::bare_client(&ctx.proxy.endpoint);
+    let transactions: Vec<_> = users
+        .iter()
+        .map(|u| {
+            let who = floor::Registrant {
+                event: floor_event.id,
+                event_starts_at: floor_event.starts_at,
+                user: u.id,
+                username: &u.username,
+            };
+            floor::registration(&table, &who, Instant::now())
+        })
+        .collect::<Result<_>>()?;
+    let started = Clock::now();
+    let client = &bare;
+    let floor_outcomes: Vec<Option<(bool, Duration)>> = futures::stream::iter(transactions)
+        .map(|items| async move {
+            if started.elapsed() > deadline {
+                return None;
+            }
+            let (result, took) = timed(floor::register(client, items, false)).await;
+            Some((result.is_ok(), took))
+        })
+        .buffer_unordered(in_flight)
+        .collect()
+        .await;
+    let floor_wall = started.elapsed();
+    let floor_times: Vec<Duration> = floor_outcomes.iter().flatten().map(|(_, t)| *t).collect();
+    let floor_ok = floor_outcomes.iter().flatten().filter(|(ok, _)| *ok).count();
+    let floor_rate = floor_ok as f64 / floor_wall.as_secs_f64();
+    let api_rate = successes as f64 / wall.as_secs_f64();
+    println!(
+        "\n  floor: {} bare registration transactions (TransactWriteItems), {in_flight} in flight, on a second event: \
+         {floor_ok} succeeded in {:.2} s = {floor_rate:.0}/s",
+        floor_times.len(),
+        floor_wall.as_secs_f64()
+    );
+    if let Some(s) = Summary::of(&floor_times) {
+        println!("    latency                    {}", s.line());
+    }
+    println!(
+        "    API created/s ÷ floor transactions/s = {:.2}",
+        api_rate / floor_rate.max(f64::MIN_POSITIVE)
+    );
+    report.add(
+        "rush",
+        "throughput vs the floor",
+        format!(
+            "{api_rate:.0} created/s vs {floor_rate:.0} bare transactions/s at the same concurrency = {:.2}",
+            api_rate / floor_rate.max(f64::MIN_POSITIVE)
+        ),
+    );
+    report.add(
+        "rush",
+        "invariants",
+        format!(
+            "{} (confirmed {} of {}, waitlisted {})",
+            if ok { "all hold" } else { "VIOLATED" },
+            stored.confirmed_count,
+            stored.capacity,
+            stored.waitlist_count
+        ),
+    );
+    Ok(ok)
+}
