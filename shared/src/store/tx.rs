@@ -333,9 +333,14 @@ mod tests {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    use aws_sdk_dynamodb::config::http::HttpResponse;
     use aws_sdk_dynamodb::config::retry::RetryConfig;
     use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-    use aws_smithy_http_client::test_util::infallible_client_fn;
+    use aws_smithy_runtime_api::client::http::{
+        HttpConnector, HttpConnectorFuture, SharedHttpConnector, http_client_fn,
+    };
+    use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+    use aws_smithy_types::body::SdkBody;
 
     use super::*;
 
@@ -349,12 +354,8 @@ mod tests {
     /// this is how their handling is tested.
     fn store_answering(answers: Vec<(u16, &'static str)>) -> (Store, Arc<AtomicUsize>) {
         let calls = Arc::new(AtomicUsize::new(0));
-        let counter = calls.clone();
-        let http = infallible_client_fn(move |_request| {
-            let i = counter.fetch_add(1, Ordering::SeqCst).min(answers.len() - 1);
-            let (status, body) = answers[i];
-            http::Response::builder().status(status).body(body).expect("a valid response")
-        });
+        let connector = SharedHttpConnector::new(Scripted { answers, calls: calls.clone() });
+        let http = http_client_fn(move |_settings, _components| connector.clone());
         let config = aws_sdk_dynamodb::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::from_static("us-east-1"))
@@ -372,6 +373,23 @@ mod tests {
             read_budget: Default::default(),
         };
         (store, calls)
+    }
+
+    /// An HTTP connector that answers every request with the next scripted (status, body).
+    #[derive(Debug)]
+    struct Scripted {
+        answers: Vec<(u16, &'static str)>,
+        calls: Arc<AtomicUsize>,
+    }
+
+    impl HttpConnector for Scripted {
+        fn call(&self, _request: HttpRequest) -> HttpConnectorFuture {
+            let i = self.calls.fetch_add(1, Ordering::SeqCst).min(self.answers.len() - 1);
+            let (status, body) = self.answers[i];
+            let response =
+                http::Response::builder().status(status).body(SdkBody::from(body)).expect("a valid response");
+            HttpConnectorFuture::ready(Ok(HttpResponse::try_from(response).expect("an HTTP/1 response")))
+        }
     }
 
     fn writes() -> Vec<Write> {
