@@ -1,11 +1,17 @@
 //! The error responses many operations share, as `components.responses`, and the parameters many
 //! operations share. Errors specific to one operation (each 409, the 401 of a bad log-in) are
-//! written out on that operation instead.
+//! written out on that operation instead, or next to the operations of one resource that share
+//! them.
+//!
+//! Each shared response knows its status, so an operation lists it by name in
+//! `responses(...)`, alone or in a set ([`BodyErrors`], [`OwnerErrors`]), and gets a `$ref` to
+//! the component under that status.
 
 // The parameter types are never constructed: they exist for their `IntoParams` derives.
 #![allow(dead_code)]
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 use shared::domain::Id;
@@ -13,14 +19,16 @@ use utoipa::openapi::example::ExampleBuilder;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
-use utoipa::{IntoParams, PartialSchema, ToResponse, ToSchema};
+use utoipa::{IntoParams, IntoResponses, PartialSchema, ToResponse, ToSchema};
 
 use crate::schemas::CategorySlug;
 
 /// The media type of every error.
 pub const PROBLEM: &str = "application/problem+json";
 
-fn problem_example(slug: &str, title: &str, status: u16, detail: &str) -> Value {
+/// A problem document as an example. `#[utoipa::path]` takes an example only as `json!(...)`, so
+/// operations write `example = json!(problem_example(...))`.
+pub fn problem_example(slug: &str, title: &str, status: u16, detail: &str) -> Value {
     json!({
         "type": format!("{}{slug}", shared::http::problem::PROBLEM_BASE),
         "title": title,
@@ -44,8 +52,10 @@ pub fn problem(description: &str, examples: &[(&str, Value)]) -> ResponseBuilder
     ResponseBuilder::new().description(description).content(PROBLEM, content)
 }
 
+/// A shared response: the component (`ToResponse`), and a `$ref` to it under its status
+/// (`IntoResponses`), for `responses(...)`.
 macro_rules! problem_response {
-    ($(#[$doc:meta])* $name:ident => $build:expr) => {
+    ($(#[$doc:meta])* $name:ident($status:literal) => $build:expr) => {
         $(#[$doc])*
         pub struct $name;
 
@@ -54,12 +64,34 @@ macro_rules! problem_response {
                 (stringify!($name), $build.build().into())
             }
         }
+
+        impl IntoResponses for $name {
+            fn responses() -> BTreeMap<String, RefOr<Response>> {
+                BTreeMap::from([($status.to_string(), Ref::from_response_name(stringify!($name)).into())])
+            }
+        }
+    };
+}
+
+/// Shared responses that go together, for `responses(...)`.
+macro_rules! response_set {
+    ($(#[$doc:meta])* $name:ident = $($member:ty),+) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl IntoResponses for $name {
+            fn responses() -> BTreeMap<String, RefOr<Response>> {
+                let mut responses = BTreeMap::new();
+                $(responses.extend(<$member>::responses());)+
+                responses
+            }
+        }
     };
 }
 
 problem_response!(
     /// 400 for a request body.
-    BadBody => problem(
+    BadBody(400) => problem(
         "The body is not a JSON object, or fields are invalid: `errors` names each offending \
          field (unknown fields included) with its messages.",
         &[
@@ -80,7 +112,7 @@ problem_response!(
 
 problem_response!(
     /// 400 for a query string.
-    BadQuery => problem(
+    BadQuery(400) => problem(
         "A query parameter is invalid or given twice (`errors` names it), or the cursor is not \
          one this list issued.",
         &[
@@ -100,7 +132,7 @@ problem_response!(
 
 problem_response!(
     /// 401.
-    Unauthorized => problem(
+    Unauthorized(401) => problem(
         "The access token is missing, expired or invalid, or its user no longer exists.",
         &[
             ("missing", problem_example(
@@ -124,7 +156,7 @@ problem_response!(
 
 problem_response!(
     /// 403.
-    Forbidden => problem(
+    Forbidden(403) => problem(
         "Authenticated, but not allowed: only the owner (or an admin) may do this.",
         &[("forbidden", problem_example(
             "forbidden", "Forbidden", 403, "only the organizer or an admin may change this event",
@@ -134,7 +166,7 @@ problem_response!(
 
 problem_response!(
     /// 404.
-    NotFound => problem(
+    NotFound(404) => problem(
         "No such resource. A malformed id is simply an unknown one.",
         &[("not-found", problem_example("not-found", "Not Found", 404, "event not found"))],
     )
@@ -142,7 +174,7 @@ problem_response!(
 
 problem_response!(
     /// 413.
-    PayloadTooLarge => problem(
+    PayloadTooLarge(413) => problem(
         "The body is larger than 1 MiB.",
         &[("too-large", problem_example(
             "payload-too-large", "Payload Too Large", 413, "request body is larger than 1048576 bytes",
@@ -152,7 +184,7 @@ problem_response!(
 
 problem_response!(
     /// 415.
-    UnsupportedMediaType => problem(
+    UnsupportedMediaType(415) => problem(
         "The body was not sent as `Content-Type: application/json`.",
         &[("not-json", problem_example(
             "unsupported-media-type", "Unsupported Media Type", 415,
@@ -163,7 +195,7 @@ problem_response!(
 
 problem_response!(
     /// 503.
-    Unavailable => problem(
+    Unavailable(503) => problem(
         "Storage is unavailable; nothing was changed. Retry after `Retry-After` seconds.",
         &[("unavailable", problem_example(
             "service-unavailable", "Service Unavailable", 503, "storage is unavailable; retry shortly",
@@ -178,19 +210,16 @@ problem_response!(
     )
 );
 
-/// Every shared response, for `components.responses`.
-pub fn all() -> Vec<(&'static str, RefOr<Response>)> {
-    vec![
-        BadBody::response(),
-        BadQuery::response(),
-        Unauthorized::response(),
-        Forbidden::response(),
-        NotFound::response(),
-        PayloadTooLarge::response(),
-        UnsupportedMediaType::response(),
-        Unavailable::response(),
-    ]
-}
+response_set!(
+    /// The refusals of a JSON request body: invalid (400), too large (413), not JSON (415).
+    BodyErrors = BadBody, PayloadTooLarge, UnsupportedMediaType
+);
+
+response_set!(
+    /// The refusals of an operation only the owner (or an admin) may do: no valid token (401), not
+    /// the owner (403).
+    OwnerErrors = Unauthorized, Forbidden
+);
 
 // --- Parameters -----------------------------------------------------------------------------------
 

@@ -101,41 +101,48 @@ pub struct Refresh {
     refresh_token: String,
 }
 
-/// Body of `PUT /users/{id}`: username and email are required. A new `password` needs the
-/// `current_password`, unless an admin sets it.
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(examples(json!({"username": "alice", "email": "alice@example.org"})))]
-pub struct ReplaceUser {
-    #[schema(pattern = r"^[A-Za-z0-9_.-]{3,30}$", min_length = 3, max_length = 30)]
-    username: String,
-    #[schema(format = Email, max_length = 254)]
-    email: String,
-    /// A new password: at least 8 characters (at most 1024).
-    #[schema(nullable = false, min_length = 8, max_length = 1024, format = Password)]
-    password: Option<String>,
-    /// Required with `password`, unless the caller is an admin.
-    #[schema(nullable = false, format = Password)]
-    current_password: Option<String>,
+/// A body that changes a profile: `PUT /users/{id}` and `PATCH /users/{id}` differ in how they
+/// take the username and email, and take a new password alike.
+macro_rules! profile_body {
+    ($(#[$meta:meta])* $name:ident { $($fields:tt)* }) => {
+        #[derive(ToSchema)]
+        #[serde(deny_unknown_fields)]
+        $(#[$meta])*
+        pub struct $name {
+            $($fields)*
+            /// A new password: at least 8 characters (at most 1024).
+            #[schema(nullable = false, min_length = 8, max_length = 1024, format = Password)]
+            password: Option<String>,
+            /// Required with `password`, unless the caller is an admin.
+            #[schema(nullable = false, format = Password)]
+            current_password: Option<String>,
+        }
+    };
 }
 
-/// Body of `PATCH /users/{id}`: only the fields given change. A new `password` needs the
-/// `current_password`, unless an admin sets it.
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(examples(json!({"email": "alice@example.org"})))]
-pub struct PatchUser {
-    #[schema(nullable = false, pattern = r"^[A-Za-z0-9_.-]{3,30}$", min_length = 3, max_length = 30)]
-    username: Option<String>,
-    #[schema(nullable = false, format = Email, max_length = 254)]
-    email: Option<String>,
-    /// A new password: at least 8 characters (at most 1024).
-    #[schema(nullable = false, min_length = 8, max_length = 1024, format = Password)]
-    password: Option<String>,
-    /// Required with `password`, unless the caller is an admin.
-    #[schema(nullable = false, format = Password)]
-    current_password: Option<String>,
-}
+profile_body!(
+    /// Body of `PUT /users/{id}`: username and email are required. A new `password` needs the
+    /// `current_password`, unless an admin sets it.
+    #[schema(examples(json!({"username": "alice", "email": "alice@example.org"})))]
+    ReplaceUser {
+        #[schema(pattern = r"^[A-Za-z0-9_.-]{3,30}$", min_length = 3, max_length = 30)]
+        username: String,
+        #[schema(format = Email, max_length = 254)]
+        email: String,
+    }
+);
+
+profile_body!(
+    /// Body of `PATCH /users/{id}`: only the fields given change. A new `password` needs the
+    /// `current_password`, unless an admin sets it.
+    #[schema(examples(json!({"email": "alice@example.org"})))]
+    PatchUser {
+        #[schema(nullable = false, pattern = r"^[A-Za-z0-9_.-]{3,30}$", min_length = 3, max_length = 30)]
+        username: Option<String>,
+        #[schema(nullable = false, format = Email, max_length = 254)]
+        email: Option<String>,
+    }
+);
 
 // --- Request bodies: events and feedback ----------------------------------------------------------
 
@@ -149,76 +156,88 @@ pub struct Recurrence {
     rrule: String,
 }
 
-/// Body of `POST /events`. With `recurrence`, one event is created per occurrence (sharing a
-/// `series_id`) and the first is returned.
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(examples(json!({
-    "title": "Rust Lisbon",
-    "description": "Talks and pastéis de nata",
-    "starts_at": "2027-03-01T18:00:00+01:00",
-    "ends_at": "2027-03-01T21:00:00+01:00",
-    "location": "Lisbon",
-    "capacity": 50,
-    "category": "meetup",
-    "timezone": "Europe/Lisbon"
-})))]
-pub struct NewEvent {
-    /// 1 to 200 characters once surrounding whitespace is trimmed.
-    #[schema(min_length = 1, max_length = 200)]
-    title: String,
-    /// Up to 5000 characters; empty or `null` means none.
-    #[schema(max_length = 5000)]
-    description: Option<String>,
-    /// RFC 3339 with an offset; must be in the future.
-    starts_at: Instant,
-    /// RFC 3339 with an offset; after `starts_at`.
-    ends_at: Option<Instant>,
-    /// 1 to 200 characters once surrounding whitespace is trimmed.
-    #[schema(min_length = 1, max_length = 200)]
-    location: String,
-    /// Seats for confirmed attendees.
-    #[schema(minimum = 1, maximum = 100000)]
-    capacity: i64,
-    category: Option<CategorySlug>,
-    /// Defaults to `UTC`.
-    #[schema(default = "UTC")]
-    timezone: Option<Timezone>,
-    /// When full, further registrations wait in line (or are refused when false).
-    #[schema(nullable = false, default = true)]
-    waitlist_enabled: Option<bool>,
-    /// Makes the event a series.
-    recurrence: Option<Recurrence>,
+/// A body that sets every writable field of an event: `POST /events` and `PUT /events/{id}` take
+/// the same fields with the same rules. Each body documents `starts_at` and `capacity` its own
+/// way, and may add fields.
+macro_rules! event_body {
+    (
+        $(#[$meta:meta])*
+        $name:ident {
+            $(#[$starts_at:meta])* starts_at,
+            $(#[$capacity:meta])* capacity,
+            $($(#[$more_meta:meta])* $more:ident: $more_type:ty,)*
+        }
+    ) => {
+        #[derive(ToSchema)]
+        #[serde(deny_unknown_fields)]
+        $(#[$meta])*
+        pub struct $name {
+            /// 1 to 200 characters once surrounding whitespace is trimmed.
+            #[schema(min_length = 1, max_length = 200)]
+            title: String,
+            /// Up to 5000 characters; empty or `null` means none.
+            #[schema(max_length = 5000)]
+            description: Option<String>,
+            $(#[$starts_at])*
+            starts_at: Instant,
+            /// RFC 3339 with an offset; after `starts_at`.
+            ends_at: Option<Instant>,
+            /// 1 to 200 characters once surrounding whitespace is trimmed.
+            #[schema(min_length = 1, max_length = 200)]
+            location: String,
+            $(#[$capacity])*
+            #[schema(minimum = 1, maximum = 100000)]
+            capacity: i64,
+            category: Option<CategorySlug>,
+            /// Defaults to `UTC`.
+            #[schema(default = "UTC")]
+            timezone: Option<Timezone>,
+            /// When full, further registrations wait in line (or are refused when false).
+            #[schema(nullable = false, default = true)]
+            waitlist_enabled: Option<bool>,
+            $($(#[$more_meta])* $more: $more_type,)*
+        }
+    };
 }
 
-/// Body of `PUT /events/{id}`: every writable field; those left out take their defaults. An
-/// unchanged `starts_at` may lie in the past; a new one must be in the future.
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(examples(json!({
-    "title": "Rust Lisbon",
-    "starts_at": "2027-03-01T18:00:00+01:00",
-    "location": "Lisbon",
-    "capacity": 60
-})))]
-pub struct ReplaceEvent {
-    #[schema(min_length = 1, max_length = 200)]
-    title: String,
-    #[schema(max_length = 5000)]
-    description: Option<String>,
-    starts_at: Instant,
-    ends_at: Option<Instant>,
-    #[schema(min_length = 1, max_length = 200)]
-    location: String,
-    /// Below the confirmed count is a 409; raising it promotes from the waitlist.
-    #[schema(minimum = 1, maximum = 100000)]
-    capacity: i64,
-    category: Option<CategorySlug>,
-    #[schema(default = "UTC")]
-    timezone: Option<Timezone>,
-    #[schema(nullable = false, default = true)]
-    waitlist_enabled: Option<bool>,
-}
+event_body!(
+    /// Body of `POST /events`. With `recurrence`, one event is created per occurrence (sharing a
+    /// `series_id`) and the first is returned.
+    #[schema(examples(json!({
+        "title": "Rust Lisbon",
+        "description": "Talks and pastéis de nata",
+        "starts_at": "2027-03-01T18:00:00+01:00",
+        "ends_at": "2027-03-01T21:00:00+01:00",
+        "location": "Lisbon",
+        "capacity": 50,
+        "category": "meetup",
+        "timezone": "Europe/Lisbon"
+    })))]
+    NewEvent {
+        /// RFC 3339 with an offset; must be in the future.
+        starts_at,
+        /// Seats for confirmed attendees.
+        capacity,
+        /// Makes the event a series.
+        recurrence: Option<Recurrence>,
+    }
+);
+
+event_body!(
+    /// Body of `PUT /events/{id}`: every writable field; those left out take their defaults. An
+    /// unchanged `starts_at` may lie in the past; a new one must be in the future.
+    #[schema(examples(json!({
+        "title": "Rust Lisbon",
+        "starts_at": "2027-03-01T18:00:00+01:00",
+        "location": "Lisbon",
+        "capacity": 60
+    })))]
+    ReplaceEvent {
+        starts_at,
+        /// Below the confirmed count is a 409; raising it promotes from the waitlist.
+        capacity,
+    }
+);
 
 /// Body of `PATCH /events/{id}`: only the fields given change; `null` clears `description`,
 /// `ends_at` and `category`, and resets `timezone` to `UTC`.

@@ -76,7 +76,7 @@ fn get_docs() {}
         (status = 200, description = "The file.", content(
             ("text/javascript"), ("text/css"), ("text/plain"), ("image/png"),
         )),
-        (status = 404, response = NotFound),
+        NotFound,
     ),
 )]
 fn get_docs_asset() {}

@@ -3,11 +3,11 @@
 
 use shared::domain::Category;
 use shared::views::EventView;
-use utoipa::OpenApi;
+use utoipa::{IntoResponses, OpenApi};
 
 use crate::responses::{
-    BadBody, BadQuery, EventId, Forbidden, NotFound, PageParams, PayloadTooLarge, SeriesId, Unauthorized,
-    Unavailable, UnsupportedMediaType,
+    BadQuery, BodyErrors, EventId, NotFound, OwnerErrors, PROBLEM, PageParams, SeriesId, Unauthorized,
+    Unavailable, problem_example,
 };
 use crate::schemas::{
     EventPage, Feedback, FeedbackPage, NewEvent, NewFeedback, PatchEvent, Problem, ReplaceEvent,
@@ -29,6 +29,20 @@ use crate::schemas::{
 ))]
 pub struct Api;
 
+/// The 409 of both ways to change an event (`PUT` and `PATCH`).
+#[derive(IntoResponses)]
+#[response(
+    status = 409,
+    description = "`capacity` is below the seats already confirmed, or the event kept changing under \
+        concurrent edits.",
+    content_type = PROBLEM,
+    example = json!(problem_example(
+        "capacity-below-confirmed", "Conflict", 409,
+        "capacity cannot go below the 12 seats already confirmed",
+    )),
+)]
+struct EventConflict(Problem);
+
 /// Create an event
 ///
 /// The caller becomes its organizer. With `recurrence`, one event is created per occurrence
@@ -46,11 +60,7 @@ pub struct Api;
                 ("Location" = String, description = "The event's URL, `/events/{id}`."),
                 ("Link" = String, description = "For a series only: `</series/{id}>; rel=\"series\"`."),
             )),
-        (status = 400, response = BadBody),
-        (status = 401, response = Unauthorized),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 503, response = Unavailable),
+        BodyErrors, Unauthorized, Unavailable,
     ),
 )]
 fn create_event() {}
@@ -63,8 +73,7 @@ fn create_event() {}
     params(EventId),
     responses(
         (status = 200, description = "The event with its live counters.", body = EventView),
-        (status = 404, response = NotFound),
-        (status = 503, response = Unavailable),
+        NotFound, Unavailable,
     ),
 )]
 fn get_event() {}
@@ -81,21 +90,7 @@ fn get_event() {}
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The updated event.", body = EventView),
-        (status = 400, response = BadBody),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 409, description = "`capacity` is below the seats already confirmed, or the event \
-            kept changing under concurrent edits.", body = Problem, content_type = "application/problem+json",
-            example = json!({
-                "type": "https://events-api.example.com/problems/capacity-below-confirmed",
-                "title": "Conflict",
-                "status": 409,
-                "detail": "capacity cannot go below the 12 seats already confirmed"
-            })),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 503, response = Unavailable),
+        EventConflict, BodyErrors, OwnerErrors, NotFound, Unavailable,
     ),
 )]
 fn replace_event() {}
@@ -112,21 +107,7 @@ fn replace_event() {}
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The updated event.", body = EventView),
-        (status = 400, response = BadBody),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 409, description = "`capacity` is below the seats already confirmed, or the event \
-            kept changing under concurrent edits.", body = Problem, content_type = "application/problem+json",
-            example = json!({
-                "type": "https://events-api.example.com/problems/capacity-below-confirmed",
-                "title": "Conflict",
-                "status": 409,
-                "detail": "capacity cannot go below the 12 seats already confirmed"
-            })),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 503, response = Unavailable),
+        EventConflict, BodyErrors, OwnerErrors, NotFound, Unavailable,
     ),
 )]
 fn patch_event() {}
@@ -142,10 +123,7 @@ fn patch_event() {}
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 503, response = Unavailable),
+        OwnerErrors, NotFound, Unavailable,
     ),
 )]
 fn delete_event() {}
@@ -168,8 +146,7 @@ fn delete_event() {}
                 CALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\nBEGIN:VEVENT\r\n\
                 UID:01JQ8Z4B2C3D4E5F6G7H8J9K0M@events-api\r\nSUMMARY:Rust Lisbon\r\n\
                 DTSTART:20270301T170000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"),
-        (status = 404, response = NotFound),
-        (status = 503, response = Unavailable),
+        NotFound, Unavailable,
     ),
 )]
 fn get_event_calendar() {}
@@ -184,9 +161,7 @@ fn get_event_calendar() {}
     params(EventId, PageParams),
     responses(
         (status = 200, description = "A page of feedback.", body = FeedbackPage),
-        (status = 400, response = BadQuery),
-        (status = 404, response = NotFound),
-        (status = 503, response = Unavailable),
+        BadQuery, NotFound, Unavailable,
     ),
 )]
 fn list_feedback() {}
@@ -202,28 +177,17 @@ fn list_feedback() {}
     responses(
         (status = 201, description = "The feedback.", body = Feedback,
             headers(("Location" = String, description = "`/events/{id}/feedback`."))),
-        (status = 400, response = BadBody),
-        (status = 401, response = Unauthorized),
         (status = 403, description = "The caller holds no confirmed seat at the event.", body = Problem,
-            content_type = "application/problem+json",
-            example = json!({
-                "type": "https://events-api.example.com/problems/forbidden",
-                "title": "Forbidden",
-                "status": 403,
-                "detail": "only confirmed attendees may give feedback"
-            })),
-        (status = 404, response = NotFound),
+            content_type = PROBLEM,
+            example = json!(problem_example(
+                "forbidden", "Forbidden", 403, "only confirmed attendees may give feedback",
+            ))),
         (status = 409, description = "The caller already gave feedback, or the event has not started.",
-            body = Problem, content_type = "application/problem+json",
-            example = json!({
-                "type": "https://events-api.example.com/problems/feedback-exists",
-                "title": "Conflict",
-                "status": 409,
-                "detail": "you have already given feedback on this event"
-            })),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 503, response = Unavailable),
+            body = Problem, content_type = PROBLEM,
+            example = json!(problem_example(
+                "feedback-exists", "Conflict", 409, "you have already given feedback on this event",
+            ))),
+        BodyErrors, Unauthorized, NotFound, Unavailable,
     ),
 )]
 fn give_feedback() {}
@@ -238,9 +202,7 @@ fn give_feedback() {}
     params(SeriesId, PageParams),
     responses(
         (status = 200, description = "A page of occurrences.", body = EventPage),
-        (status = 400, response = BadQuery),
-        (status = 404, response = NotFound),
-        (status = 503, response = Unavailable),
+        BadQuery, NotFound, Unavailable,
     ),
 )]
 fn list_series() {}
@@ -256,10 +218,7 @@ fn list_series() {}
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 503, response = Unavailable),
+        OwnerErrors, NotFound, Unavailable,
     ),
 )]
 fn delete_series() {}

@@ -4,7 +4,9 @@
 use shared::views::RegistrationView;
 use utoipa::OpenApi;
 
-use crate::responses::{BadQuery, EventId, Forbidden, NotFound, PageParams, Unauthorized, Unavailable};
+use crate::responses::{
+    BadQuery, EventId, NotFound, OwnerErrors, PROBLEM, PageParams, Unauthorized, Unavailable, problem_example,
+};
 use crate::schemas::{Problem, RegistrationPage};
 
 #[derive(OpenApi)]
@@ -32,17 +34,12 @@ pub struct Api;
             body = RegistrationView),
         (status = 201, description = "The new registration, confirmed or waitlisted.", body = RegistrationView,
             headers(("Location" = String, description = "`/events/{id}/registrations/me`."))),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
         (status = 409, description = "The event has started, or it is full and has no waitlist.",
-            body = Problem, content_type = "application/problem+json",
-            example = json!({
-                "type": "https://events-api.example.com/problems/event-full",
-                "title": "Conflict",
-                "status": 409,
-                "detail": "the event is full and has no waitlist"
-            })),
-        (status = 503, response = Unavailable),
+            body = Problem, content_type = PROBLEM,
+            example = json!(problem_example(
+                "event-full", "Conflict", 409, "the event is full and has no waitlist",
+            ))),
+        Unauthorized, NotFound, Unavailable,
     ),
 )]
 fn register() {}
@@ -58,11 +55,7 @@ fn register() {}
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of registrations.", body = RegistrationPage),
-        (status = 400, response = BadQuery),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 503, response = Unavailable),
+        BadQuery, OwnerErrors, NotFound, Unavailable,
     ),
 )]
 fn list_event_registrations() {}
@@ -77,9 +70,7 @@ fn list_event_registrations() {}
     responses(
         (status = 200, description = "The registration, with its place on the waitlist.",
             body = RegistrationView),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 503, response = Unavailable),
+        Unauthorized, NotFound, Unavailable,
     ),
 )]
 fn get_my_registration() {}
@@ -95,9 +86,7 @@ fn get_my_registration() {}
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Cancelled."),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 503, response = Unavailable),
+        Unauthorized, NotFound, Unavailable,
     ),
 )]
 fn cancel_my_registration() {}
@@ -113,9 +102,7 @@ fn cancel_my_registration() {}
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of registrations.", body = RegistrationPage),
-        (status = 400, response = BadQuery),
-        (status = 401, response = Unauthorized),
-        (status = 503, response = Unavailable),
+        BadQuery, Unauthorized, Unavailable,
     ),
 )]
 fn list_my_registrations() {}

@@ -22,8 +22,7 @@ pub struct Api;
     params(UpcomingFilters, PageParams),
     responses(
         (status = 200, description = "A page of upcoming events.", body = EventPage),
-        (status = 400, response = BadQuery),
-        (status = 503, response = Unavailable),
+        BadQuery, Unavailable,
     ),
 )]
 fn list_upcoming_events() {}

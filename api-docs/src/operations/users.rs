@@ -2,11 +2,11 @@
 //! (`functions/users`).
 
 use shared::views::UserView;
-use utoipa::OpenApi;
+use utoipa::{IntoResponses, OpenApi};
 
 use crate::responses::{
-    BadBody, BadQuery, FeedToken, Forbidden, NotFound, NotificationId, PageParams, PayloadTooLarge,
-    Unauthorized, Unavailable, UnsupportedMediaType, UserId,
+    BadQuery, BodyErrors, FeedToken, NotFound, NotificationId, OwnerErrors, PROBLEM, PageParams,
+    Unauthorized, Unavailable, UserId, problem_example,
 };
 use crate::schemas::{
     FeedUrl, LogIn, NotificationPage, PatchUser, Problem, Refresh, ReplaceUser, SignUp, TokenPair, UserPage,
@@ -31,6 +31,41 @@ use crate::schemas::{
 ))]
 pub struct Api;
 
+/// The refusals of both ways to change a profile (`PUT` and `PATCH`), beyond the shared ones.
+/// Either can be refused for any of these causes, so each response shows an example of every cause.
+#[derive(IntoResponses)]
+enum ProfileRefusals {
+    #[response(
+        status = 403,
+        description = "The caller is neither the user nor an admin, or `current_password` does not \
+            match.",
+        content_type = PROBLEM,
+        examples(
+            ("not-allowed" = (value = json!(problem_example(
+                "forbidden", "Forbidden", 403, "only the user or an admin may change this user",
+            )))),
+            ("wrong-password" = (value = json!(problem_example(
+                "forbidden", "Forbidden", 403, "current_password does not match",
+            )))),
+        ),
+    )]
+    Forbidden(Problem),
+    #[response(
+        status = 409,
+        description = "The username or email is taken, or the user changed meanwhile.",
+        content_type = PROBLEM,
+        examples(
+            ("email" = (value = json!(problem_example(
+                "already-taken", "Conflict", 409, "that email is already taken",
+            )))),
+            ("username" = (value = json!(problem_example(
+                "already-taken", "Conflict", 409, "that username is already taken",
+            )))),
+        ),
+    )]
+    Conflict(Problem),
+}
+
 /// Sign up
 ///
 /// Creates a user with the role `user`; nobody can sign up as an admin. Usernames and emails
@@ -43,18 +78,12 @@ pub struct Api;
     responses(
         (status = 201, description = "The new user, with its email.", body = UserView,
             headers(("Location" = String, description = "The user's URL, `/users/{id}`."))),
-        (status = 400, response = BadBody),
         (status = 409, description = "The username or the email is already taken.", body = Problem,
-            content_type = "application/problem+json",
-            example = json!({
-                "type": "https://events-api.example.com/problems/already-taken",
-                "title": "Conflict",
-                "status": 409,
-                "detail": "that username is already taken"
-            })),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 503, response = Unavailable),
+            content_type = PROBLEM,
+            example = json!(problem_example(
+                "already-taken", "Conflict", 409, "that username is already taken",
+            ))),
+        BodyErrors, Unavailable,
     ),
 )]
 fn sign_up() {}
@@ -70,10 +99,7 @@ fn sign_up() {}
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of users.", body = UserPage),
-        (status = 400, response = BadQuery),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 503, response = Unavailable),
+        BadQuery, OwnerErrors, Unavailable,
     ),
 )]
 fn list_users() {}
@@ -86,8 +112,7 @@ fn list_users() {}
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller, with their email.", body = UserView),
-        (status = 401, response = Unauthorized),
-        (status = 503, response = Unavailable),
+        Unauthorized, Unavailable,
     ),
 )]
 fn get_me() {}
@@ -103,9 +128,7 @@ fn get_me() {}
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The user.", body = UserView),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 503, response = Unavailable),
+        Unauthorized, NotFound, Unavailable,
     ),
 )]
 fn get_user() {}
@@ -123,28 +146,7 @@ fn get_user() {}
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The updated user.", body = UserView),
-        (status = 400, response = BadBody),
-        (status = 401, response = Unauthorized),
-        (status = 403, description = "The caller is neither the user nor an admin, or \
-            `current_password` does not match.", body = Problem, content_type = "application/problem+json",
-            example = json!({
-                "type": "https://events-api.example.com/problems/forbidden",
-                "title": "Forbidden",
-                "status": 403,
-                "detail": "only the user or an admin may change this user"
-            })),
-        (status = 404, response = NotFound),
-        (status = 409, description = "The username or email is taken, or the user changed meanwhile.",
-            body = Problem, content_type = "application/problem+json",
-            example = json!({
-                "type": "https://events-api.example.com/problems/already-taken",
-                "title": "Conflict",
-                "status": 409,
-                "detail": "that email is already taken"
-            })),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 503, response = Unavailable),
+        ProfileRefusals, BodyErrors, Unauthorized, NotFound, Unavailable,
     ),
 )]
 fn replace_user() {}
@@ -162,28 +164,7 @@ fn replace_user() {}
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The updated user.", body = UserView),
-        (status = 400, response = BadBody),
-        (status = 401, response = Unauthorized),
-        (status = 403, description = "The caller is neither the user nor an admin, or \
-            `current_password` does not match.", body = Problem, content_type = "application/problem+json",
-            example = json!({
-                "type": "https://events-api.example.com/problems/forbidden",
-                "title": "Forbidden",
-                "status": 403,
-                "detail": "current_password does not match"
-            })),
-        (status = 404, response = NotFound),
-        (status = 409, description = "The username or email is taken, or the user changed meanwhile.",
-            body = Problem, content_type = "application/problem+json",
-            example = json!({
-                "type": "https://events-api.example.com/problems/already-taken",
-                "title": "Conflict",
-                "status": 409,
-                "detail": "that username is already taken"
-            })),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 503, response = Unavailable),
+        ProfileRefusals, BodyErrors, Unauthorized, NotFound, Unavailable,
     ),
 )]
 fn patch_user() {}
@@ -200,10 +181,7 @@ fn patch_user() {}
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 503, response = Unavailable),
+        OwnerErrors, NotFound, Unavailable,
     ),
 )]
 fn delete_user() {}
@@ -218,19 +196,13 @@ fn delete_user() {}
     request_body = LogIn,
     responses(
         (status = 200, description = "A token pair.", body = TokenPair),
-        (status = 400, response = BadBody),
-        (status = 401, description = "The username or password is incorrect (the same answer for \
-            both).", body = Problem, content_type = "application/problem+json",
+        (status = 401, description = "The username or password is incorrect (the same answer for both).",
+            body = Problem, content_type = PROBLEM,
             headers(("WWW-Authenticate" = String, description = "`Bearer`.")),
-            example = json!({
-                "type": "https://events-api.example.com/problems/unauthorized",
-                "title": "Unauthorized",
-                "status": 401,
-                "detail": "the username or password is incorrect"
-            })),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 503, response = Unavailable),
+            example = json!(problem_example(
+                "unauthorized", "Unauthorized", 401, "the username or password is incorrect",
+            ))),
+        BodyErrors, Unavailable,
     ),
 )]
 fn log_in() {}
@@ -245,19 +217,14 @@ fn log_in() {}
     request_body = Refresh,
     responses(
         (status = 200, description = "A new token pair.", body = TokenPair),
-        (status = 400, response = BadBody),
         (status = 401, description = "The refresh token is unknown, expired, revoked or already used.",
-            body = Problem, content_type = "application/problem+json",
+            body = Problem, content_type = PROBLEM,
             headers(("WWW-Authenticate" = String, description = "`Bearer`.")),
-            example = json!({
-                "type": "https://events-api.example.com/problems/unauthorized",
-                "title": "Unauthorized",
-                "status": 401,
-                "detail": "the refresh token is unknown, expired, revoked or already used"
-            })),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 503, response = Unavailable),
+            example = json!(problem_example(
+                "unauthorized", "Unauthorized", 401,
+                "the refresh token is unknown, expired, revoked or already used",
+            ))),
+        BodyErrors, Unavailable,
     ),
 )]
 fn refresh_tokens() {}
@@ -274,9 +241,7 @@ fn refresh_tokens() {}
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of notifications.", body = NotificationPage),
-        (status = 400, response = BadQuery),
-        (status = 401, response = Unauthorized),
-        (status = 503, response = Unavailable),
+        BadQuery, Unauthorized, Unavailable,
     ),
 )]
 fn list_notifications() {}
@@ -290,9 +255,7 @@ fn list_notifications() {}
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Marked read."),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 503, response = Unavailable),
+        Unauthorized, NotFound, Unavailable,
     ),
 )]
 fn mark_notification_read() {}
@@ -308,8 +271,7 @@ fn mark_notification_read() {}
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The feed's URL.", body = FeedUrl),
-        (status = 401, response = Unauthorized),
-        (status = 503, response = Unavailable),
+        Unauthorized, Unavailable,
     ),
 )]
 fn get_calendar_url() {}
@@ -324,8 +286,7 @@ fn get_calendar_url() {}
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The new feed URL.", body = FeedUrl),
-        (status = 401, response = Unauthorized),
-        (status = 503, response = Unavailable),
+        Unauthorized, Unavailable,
     ),
 )]
 fn rotate_calendar_url() {}
@@ -346,8 +307,7 @@ fn rotate_calendar_url() {}
                 ("Cache-Control" = String, description = "`private, max-age=300`."),
             ),
             example = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//events-api//EN\r\nEND:VCALENDAR\r\n"),
-        (status = 404, response = NotFound),
-        (status = 503, response = Unavailable),
+        NotFound, Unavailable,
     ),
 )]
 fn get_calendar_feed() {}
