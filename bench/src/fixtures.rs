@@ -3,10 +3,9 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use futures::StreamExt;
-use shared::domain::{Capacity, Category, EventDraft, Id, Instant, Location, Role, Timezone, Title};
+use shared::domain::{Capacity, Category, EventDraft, Id, Instant, Location, Timezone, Title};
 use shared::store::Store;
-use shared::store::items::{EventRecord, UserRecord};
+use shared::store::items::EventRecord;
 use shared::{AppState, Config};
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -62,39 +61,9 @@ pub fn bare_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::from_conf(config)
 }
 
-/// A user with an access token.
-#[derive(Clone, Debug)]
-pub struct User {
-    pub id: Id,
-    pub username: String,
-    pub token: String,
-}
-
-/// `count` users written straight to the store (no password hashing), with access tokens: the
-/// way `TestApp::crowd` makes crowds.
-pub async fn users(state: &AppState, prefix: &str, count: usize) -> Result<Vec<User>> {
-    let now = Instant::now();
-    let make = (0..count).map(|i| async move {
-        let username = format!("{prefix}{i}");
-        let record = UserRecord {
-            id: Id::new(),
-            username: username.clone(),
-            email: format!("{username}@example.com"),
-            role: Role::User,
-            password_hash: "$argon2id$not-a-real-hash".into(),
-            created_at: now,
-            updated_at: now,
-            calendar_version: 0,
-        };
-        state.store.create_user(&record).await?.map_err(|taken| format!("{username}: {taken:?}"))?;
-        Ok::<_, Error>(User {
-            id: record.id,
-            token: state.tokens.issue_access(record.id, &username, Role::User, now),
-            username,
-        })
-    });
-    futures::stream::iter(make).buffered(16).collect::<Vec<_>>().await.into_iter().collect()
-}
+/// Users written straight to the store (no password hashing), with access tokens: the crowds the
+/// tests make too.
+pub use dynamodb_local::crowd::{User, users};
 
 /// What an event is made of.
 pub struct EventSpec<'a> {

@@ -12,7 +12,6 @@
 
 mod artefacts;
 mod coldstart;
-mod dynamodb_local;
 mod fixtures;
 mod floor;
 mod overhead;
@@ -26,6 +25,7 @@ mod upcoming_scale;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use dynamodb_local::DynamoDbLocal;
 use report::Report;
 
 const SECTIONS: &[&str] = &["cold", "overhead", "upcoming", "rush", "size"];
@@ -137,17 +137,18 @@ async fn main() {
     println!("  load average at start: {}", load_average());
     println!("  binaries: {}", options.bin_dir.display());
 
-    let local = match tokio::task::spawn_blocking(dynamodb_local::DynamoDbLocal::start).await {
-        Ok(Ok(local)) => local,
-        Ok(Err(e)) => {
-            eprintln!("{e}");
-            std::process::exit(1);
-        }
-        Err(e) => {
-            eprintln!("starting DynamoDB Local: {e}");
-            std::process::exit(1);
-        }
-    };
+    let local =
+        match tokio::task::spawn_blocking(|| DynamoDbLocal::start_or_use("BENCH_DYNAMODB_ENDPOINT")).await {
+            Ok(Ok(local)) => local,
+            Ok(Err(e)) => {
+                eprintln!("{e}");
+                std::process::exit(1);
+            }
+            Err(e) => {
+                eprintln!("starting DynamoDB Local: {e}");
+                std::process::exit(1);
+            }
+        };
     println!("  DynamoDB Local {} (in memory) at {}", local.version, local.endpoint);
     let proxy = match proxy::CountingProxy::start(&local.endpoint).await {
         Ok(proxy) => proxy,

@@ -1,13 +1,12 @@
 //! A registration rush: thousands of registrations for one event with bounded concurrency, then
 //! the registration invariants checked against what is stored.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant as Clock};
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use dynamodb_local::invariants::Stored;
 use futures::StreamExt;
 use shared::domain::Instant;
-use shared::store::Store;
 
 use crate::fixtures::{self, EventSpec, Result, Served};
 use crate::floor;
@@ -15,95 +14,6 @@ use crate::overhead::Context;
 use crate::proxy::per_line;
 use crate::report::{Report, heading};
 use crate::stats::{Summary, ms, timed};
-
-/// What the table holds for the event.
-#[derive(Debug, Default)]
-struct Stored {
-    capacity: u64,
-    confirmed_count: u64,
-    waitlist_count: u64,
-    /// user id → status
-    registrations: BTreeMap<String, String>,
-    duplicates: usize,
-    /// waitlist entries in queue order: user ids
-    queue: Vec<String>,
-}
-
-fn text(item: &HashMap<String, AttributeValue>, name: &str) -> String {
-    item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()
-}
-
-fn number(item: &HashMap<String, AttributeValue>, name: &str) -> u64 {
-    item.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()).unwrap_or(0)
-}
-
-/// Reads the event's whole partition, consistently (as `tests/harness/invariants.rs` does).
-async fn stored(store: &Store, event_id: &str) -> Result<Stored> {
-    let items: Vec<HashMap<String, AttributeValue>> = store
-        .client()
-        .query()
-        .table_name(store.table_name())
-        .key_condition_expression("pk = :pk")
-        .expression_attribute_values(":pk", AttributeValue::S(format!("EVENT#{event_id}")))
-        .consistent_read(true)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await?;
-    let mut stored = Stored::default();
-    for item in &items {
-        match text(item, "type").as_str() {
-            "event" => {
-                stored.capacity = number(item, "capacity");
-                stored.confirmed_count = number(item, "confirmed_count");
-                stored.waitlist_count = number(item, "waitlist_count");
-            }
-            "registration" => {
-                let previous = stored.registrations.insert(text(item, "user_id"), text(item, "status"));
-                stored.duplicates += usize::from(previous.is_some());
-            }
-            "waitlist_entry" => stored.queue.push(text(item, "user_id")),
-            _ => {}
-        }
-    }
-    Ok(stored)
-}
-
-/// The invariants of API.md, each with whether it holds.
-fn invariants(stored: &Stored) -> Vec<(String, bool)> {
-    let confirmed = stored.registrations.values().filter(|s| *s == "confirmed").count() as u64;
-    let waiting = stored.registrations.values().filter(|s| *s == "waitlisted").count() as u64;
-    let queued: BTreeSet<&String> = stored.queue.iter().collect();
-    let waitlisted: BTreeSet<&String> =
-        stored.registrations.iter().filter(|(_, s)| *s == "waitlisted").map(|(u, _)| u).collect();
-    vec![
-        (
-            format!("confirmed_count {} <= capacity {}", stored.confirmed_count, stored.capacity),
-            stored.confirmed_count <= stored.capacity,
-        ),
-        (
-            format!(
-                "confirmed_count {} = confirmed registrations stored {confirmed}",
-                stored.confirmed_count
-            ),
-            stored.confirmed_count == confirmed,
-        ),
-        (
-            format!("waitlist_count {} = waitlisted registrations stored {waiting}", stored.waitlist_count),
-            stored.waitlist_count == waiting,
-        ),
-        (format!("no user registered twice ({} duplicates)", stored.duplicates), stored.duplicates == 0),
-        (
-            format!("queue entries {} = waitlisted registrations, nobody queued twice", stored.queue.len()),
-            queued.len() == stored.queue.len() && queued == waitlisted,
-        ),
-        (
-            "nobody waits while a seat is free".to_owned(),
-            stored.confirmed_count >= stored.capacity || waiting == 0,
-        ),
-    ]
-}
 
 /// Returns whether every invariant held.
 pub async fn bench(
@@ -249,8 +159,8 @@ pub async fn bench(
         ),
     );
 
-    let stored = stored(&setup, &event.id.to_string()).await?;
-    let checks = invariants(&stored);
+    let stored = Stored::read(&setup, &event.id.to_string()).await?;
+    let checks = stored.invariants();
     let created_stored = stored.registrations.len();
     println!("\n  invariants against the stored partition ({created_stored} registrations stored):");
     let mut ok = true;

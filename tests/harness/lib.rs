@@ -248,30 +248,17 @@ impl TestApp {
     /// `count` users written straight to the store, with tokens, skipping password hashing: for
     /// tests that need crowds.
     pub async fn crowd(&self, prefix: &str, count: usize) -> Vec<TestUser> {
-        use shared::domain::{Id, Instant, Role};
-        let now = Instant::now();
-        use futures::StreamExt;
-        let make = (0..count).map(|i| async move {
-            let username = format!("{prefix}{i}");
-            let record = shared::store::items::UserRecord {
-                id: Id::new(),
-                username: username.clone(),
-                email: format!("{username}@example.com"),
-                role: Role::User,
-                password_hash: "$argon2id$not-a-real-hash".into(),
-                created_at: now,
-                updated_at: now,
-                calendar_version: 0,
-            };
-            self.state.store.create_user(&record).await.expect("storage").expect("unique");
-            TestUser {
-                id: record.id.to_string(),
-                token: self.state.tokens.issue_access(record.id, &username, Role::User, now),
-                username,
+        let users =
+            ::dynamodb_local::crowd::users(&self.state, prefix, count).await.expect("writing a crowd");
+        users
+            .into_iter()
+            .map(|user| TestUser {
+                id: user.id.to_string(),
+                username: user.username,
+                token: user.token,
                 refresh_token: String::new(),
-            }
-        });
-        futures::stream::iter(make).buffered(16).collect().await
+            })
+            .collect()
     }
 }
 

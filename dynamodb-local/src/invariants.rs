@@ -1,0 +1,105 @@
+//! The registration invariants of API.md, checked against what the table holds rather than against
+//! what the API answered: an answer can claim a seat that was never stored, or hide one that was.
+//! The tests assert them after each scenario and the bench reports them after its rush, so both
+//! hold the API to exactly the same rules.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use shared::store::Store;
+
+/// What the table holds for one event.
+#[derive(Debug, Default)]
+pub struct Stored {
+    pub capacity: u64,
+    pub confirmed_count: u64,
+    pub waitlist_count: u64,
+    /// user id → status
+    pub registrations: BTreeMap<String, String>,
+    /// Registrations found for a user who already had one (each is a violation).
+    pub duplicates: usize,
+    /// waitlist entries in queue order: user ids
+    pub queue: Vec<String>,
+}
+
+fn text(item: &HashMap<String, AttributeValue>, name: &str) -> String {
+    item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()
+}
+
+fn number(item: &HashMap<String, AttributeValue>, name: &str) -> u64 {
+    item.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()).unwrap_or(0)
+}
+
+impl Stored {
+    /// Reads the event's whole partition in `store`'s table, consistently, so that writes the API
+    /// has just acknowledged are all seen.
+    pub async fn read(store: &Store, event_id: &str) -> Result<Stored, aws_sdk_dynamodb::Error> {
+        let items: Vec<HashMap<String, AttributeValue>> = store
+            .client()
+            .query()
+            .table_name(store.table_name())
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(format!("EVENT#{event_id}")))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await?;
+        let mut stored = Stored::default();
+        for item in &items {
+            match text(item, "type").as_str() {
+                "event" => {
+                    stored.capacity = number(item, "capacity");
+                    stored.confirmed_count = number(item, "confirmed_count");
+                    stored.waitlist_count = number(item, "waitlist_count");
+                }
+                "registration" => {
+                    let previous = stored.registrations.insert(text(item, "user_id"), text(item, "status"));
+                    stored.duplicates += usize::from(previous.is_some());
+                }
+                "waitlist_entry" => stored.queue.push(text(item, "user_id")),
+                _ => {}
+            }
+        }
+        Ok(stored)
+    }
+
+    /// Each invariant, described with the figures it compares, and whether it holds.
+    pub fn invariants(&self) -> Vec<(String, bool)> {
+        let confirmed = self.registrations.values().filter(|s| *s == "confirmed").count() as u64;
+        let waiting = self.registrations.values().filter(|s| *s == "waitlisted").count() as u64;
+        let queued: BTreeSet<&String> = self.queue.iter().collect();
+        let waitlisted: BTreeSet<&String> =
+            self.registrations.iter().filter(|(_, s)| *s == "waitlisted").map(|(u, _)| u).collect();
+        vec![
+            (
+                format!(
+                    "confirmed_count {} <= capacity {} (not overbooked)",
+                    self.confirmed_count, self.capacity
+                ),
+                self.confirmed_count <= self.capacity,
+            ),
+            (
+                format!(
+                    "confirmed_count {} = confirmed registrations stored {confirmed}",
+                    self.confirmed_count
+                ),
+                self.confirmed_count == confirmed,
+            ),
+            (
+                format!("waitlist_count {} = waitlisted registrations stored {waiting}", self.waitlist_count),
+                self.waitlist_count == waiting,
+            ),
+            (format!("no user registered twice ({} duplicates)", self.duplicates), self.duplicates == 0),
+            (
+                format!("queue entries {} = waitlisted registrations, nobody queued twice", self.queue.len()),
+                queued.len() == self.queue.len() && queued == waitlisted,
+            ),
+            (
+                "nobody waits while a seat is free".to_owned(),
+                self.confirmed_count >= self.capacity || waiting == 0,
+            ),
+        ]
+    }
+}
