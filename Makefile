@@ -2,6 +2,9 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
+# Binaries are built by name, without -p, everywhere (here and in scripts/): features then resolve
+# for the whole workspace, so tests, lint, the local server and the Lambda checks all share one
+# set of compiled dependencies instead of each building its own.
 VENV := .venv
 # Written once requirements-dev.txt is installed into the venv (cfn-lint, cargo-lambda, schemathesis).
 VENV_TOOLS := $(VENV)/.requirements-installed
@@ -33,7 +36,7 @@ $(VENV_TOOLS): requirements-dev.txt
 
 run: $(NODE_DEPS)
 	@scripts/prerequisites.sh rust java node
-	cargo build -p local --bin local-server
+	cargo build --bin local-server
 	@scripts/run-local.sh
 
 test: $(NODE_DEPS)
@@ -76,7 +79,7 @@ bench: $(NODE_DEPS)
 promote: $(NODE_DEPS)
 	@test -n "$(USERNAME)" || { echo "usage: make promote USERNAME=<username>"; exit 2; }
 	TABLE_NAME=$${TABLE_NAME:-events} DYNAMODB_ENDPOINT=$${DYNAMODB_ENDPOINT:-http://127.0.0.1:$${DYNAMODB_PORT:-8000}} \
-		cargo run --quiet -p local --bin eventsctl -- promote "$(USERNAME)"
+		cargo run --quiet --bin eventsctl -- promote "$(USERNAME)"
 
 clean:
 	cargo clean

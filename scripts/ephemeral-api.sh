@@ -47,7 +47,7 @@ start_ephemeral_api() {
     return 1
   fi
 
-  cargo build --quiet -p local --bin local-server --bin eventsctl
+  cargo build --quiet --bin local-server --bin eventsctl
   TARGET_DIR=$(cargo metadata --format-version 1 --no-deps |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 

@@ -31,7 +31,7 @@ RUST_LOG=info
 ENV
 chmod 600 "$LOG_DIR/function.env"
 
-cargo build --quiet -p reminders
+cargo build --quiet --bin reminders
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 setsid cargo lambda watch --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$port" \
   --env-file "$LOG_DIR/function.env" --timeout 300 >"$LOG_DIR/watch.log" 2>&1 &

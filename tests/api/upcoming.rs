@@ -197,6 +197,13 @@ async fn bounds_are_inclusive_to_the_second() {
     assert_eq!(walk(&app, &query, 20, true).await, ids[..1].to_vec());
     let query = format!("&from={}", urlencode(&at("08-01T02:00:01+02:00")));
     assert_eq!(walk(&app, &query, 1, true).await, ids[2..].to_vec());
+    // A range wholly in the past, even just past, is a valid question with no answer.
+    let hour_ago =
+        (Utc::now() - chrono::Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    assert_eq!(walk(&app, &format!("&to={}", urlencode(&hour_ago)), 20, true).await, Vec::<String>::new());
+    let query = format!("&from={}&to={}", at("08-01"), at("08-01T00:00:00Z"));
+    assert_eq!(walk(&app, &query, 20, true).await, ids[1..2].to_vec());
+    assert_eq!(walk(&app, "&to=2020-01-01", 20, true).await, Vec::<String>::new());
 }
 
 #[tokio::test]

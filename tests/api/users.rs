@@ -1,7 +1,10 @@
 //! `/users`: sign-up, profiles, the admin list, edits and deletion.
 
+use std::time::Duration;
+
 use api_tests::{PASSWORD, spawn_app};
 use serde_json::json;
+use shared::domain::{Id, Instant};
 
 #[tokio::test]
 async fn sign_up_returns_the_user_without_secrets() {
@@ -259,6 +262,37 @@ async fn deleting_a_user_removes_them_their_events_and_their_names() {
     app.user("alice").await;
     // Nothing is left in the table that mentions the deleted user.
     let scan = app.state.store.client().scan().table_name(&app.table).send().await.unwrap();
+    for item in scan.items() {
+        let text = format!("{item:?}");
+        assert!(!text.contains(&alice.id), "left behind: {text}");
+    }
+}
+
+#[tokio::test]
+async fn a_deletion_too_large_for_its_request_is_finished_by_the_scheduled_run() {
+    let app = spawn_app().await;
+    let store = &app.state.store;
+    let (alice, carol, dave) = (app.user("alice").await, app.user("carol").await, app.user("dave").await);
+    let organised = app.event(&alice, json!({})).await;
+    let full = app.event(&carol, json!({"capacity": 1})).await;
+    let seat = format!("/events/{}/registrations", full["id"].as_str().unwrap());
+    app.post(&seat, Some(&alice.token), json!({})).await.ok(201);
+    assert_eq!(app.post(&seat, Some(&dave.token), json!({})).await.ok(201)["status"], "waitlisted");
+
+    // A request with no time for the cleanup: the account is gone, the rest is left for later.
+    let record = store.find_user(Id::parse(&alice.id).unwrap()).await.unwrap().unwrap();
+    assert!(!store.delete_user(&record, Duration::ZERO).await.unwrap());
+    app.get("/users/me", Some(&alice.token)).await.problem(401);
+    app.log_in("alice", PASSWORD).await.problem(401);
+    assert_eq!(store.pending_cleanups().await.unwrap(), vec![record.id]);
+
+    let summary = reminders::run(store, Instant::now(), Duration::from_secs(60)).await.unwrap();
+    assert_eq!((summary.cleanups_finished, summary.cleanups_pending), (1, 0));
+    assert!(store.pending_cleanups().await.unwrap().is_empty());
+    app.get(&format!("/events/{}", organised["id"].as_str().unwrap()), None).await.problem(404);
+    let mine = format!("{seat}/me");
+    assert_eq!(app.get(&mine, Some(&dave.token)).await.ok(200)["status"], "confirmed");
+    let scan = store.client().scan().table_name(&app.table).send().await.unwrap();
     for item in scan.items() {
         let text = format!("{item:?}");
         assert!(!text.contains(&alice.id), "left behind: {text}");

@@ -2,6 +2,9 @@
 //! event starting within the next 24 hours, exactly once however often or concurrently it runs.
 //! Exactly-once is DynamoDB's doing (a marker written with each reminder, on condition it is
 //! new), not this process's memory, so overlapping or repeated runs are harmless.
+//!
+//! With the time left, each run also finishes the user deletions whose cleanup did not fit in
+//! their request (see `shared::store::deletion`); those steps are idempotent too.
 
 use std::time::Duration;
 
@@ -21,13 +24,57 @@ pub struct Summary {
     pub events: usize,
     pub reminded: usize,
     pub already_reminded: usize,
+    /// Deleted users whose cleanup this run finished.
+    pub cleanups_finished: usize,
+    /// Deleted users whose cleanup is still unfinished after this run.
+    pub cleanups_pending: usize,
     /// True when the run stopped at its deadline; the next run picks up the rest.
     pub cut_short: bool,
 }
 
-/// Sends the reminders due at `now`, stopping once `budget` has passed.
+/// Sends the reminders due at `now`, then finishes pending user deletions, stopping once
+/// `budget` has passed.
 pub async fn run(store: &Store, now: Instant, budget: Duration) -> Result<Summary, StoreError> {
     let started = std::time::Instant::now();
+    let mut summary = send_reminders(store, now, budget, started).await?;
+    if !summary.cut_short {
+        finish_cleanups(store, budget, started, &mut summary).await?;
+    }
+    Ok(summary)
+}
+
+/// Finishes deleted users' cleanups one after another while time is left.
+async fn finish_cleanups(
+    store: &Store,
+    budget: Duration,
+    started: std::time::Instant,
+    summary: &mut Summary,
+) -> Result<(), StoreError> {
+    let pending = store.pending_cleanups().await?;
+    summary.cleanups_pending = pending.len();
+    for user in pending {
+        let Some(left) = budget.checked_sub(started.elapsed()).filter(|left| !left.is_zero()) else {
+            summary.cut_short = true;
+            return Ok(());
+        };
+        if store.clean_up_within(user, left).await? {
+            summary.cleanups_finished += 1;
+            summary.cleanups_pending -= 1;
+        } else {
+            summary.cut_short = true;
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// Sends the reminders due at `now` until `budget` has passed since `started`.
+async fn send_reminders(
+    store: &Store,
+    now: Instant,
+    budget: Duration,
+    started: std::time::Instant,
+) -> Result<Summary, StoreError> {
     let mut summary = Summary::default();
     let events = store.events_starting_between(now, now.plus_seconds(WINDOW_SECONDS)).await?;
     summary.events = events.len();

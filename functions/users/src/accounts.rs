@@ -8,6 +8,7 @@ use shared::auth::{Caller, password};
 use shared::domain::{Email, Id, Instant, Password, Role, Username};
 use shared::http::fields::{checked, raw_string, text};
 use shared::http::{ApiError, Fields, JsonObject, PageRequest, QueryMap, respond};
+use shared::store::INLINE_CLEANUP_BUDGET;
 use shared::store::items::UserRecord;
 use shared::store::users::{Taken, UpdateRefused, UserChanges};
 use shared::views::UserView;
@@ -175,6 +176,6 @@ pub async fn delete(
     if !caller.may_manage(user.id) {
         return Err(ApiError::forbidden("only the user or an admin may delete this user"));
     }
-    state.store.delete_user(&user).await?;
+    state.store.delete_user(&user, INLINE_CLEANUP_BUDGET).await?;
     Ok(respond::no_content())
 }

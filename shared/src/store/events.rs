@@ -1,13 +1,14 @@
 //! Events: create, read, edit and delete, and the index entries that keep them listable by
 //! organizer, by time, by category and time, and by series.
 
-use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
-use futures::stream::{self, StreamExt, TryStreamExt};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::Store;
+use super::batch;
 use super::error::{StoreError, classify};
 use super::items::{EventRecord, IndexKeys, NotificationKind, Stored};
 use super::keys;
+use super::query;
 use super::tx::{Item, Write, from_item, key_item, n, s, to_item};
 use crate::domain::{EventDraft, Id, Instant};
 
@@ -234,21 +235,12 @@ impl Store {
 
     /// The users registered for an event, confirmed or waiting.
     pub async fn registrants(&self, event: Id) -> Result<Vec<Id>, StoreError> {
-        let items = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(keys::event_pk(event)))
-            .expression_attribute_values(":prefix", s(keys::REGISTRATION_PREFIX))
-            .projection_expression("user_id")
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?;
+        let items = query::all(
+            self.partition(None, keys::event_pk(event), Some(keys::REGISTRATION_PREFIX))
+                .projection_expression("user_id")
+                .consistent_read(true),
+        )
+        .await?;
         Ok(items
             .iter()
             .filter_map(|item| item.get("user_id").and_then(|v| v.as_s().ok()).and_then(|raw| Id::parse(raw)))
@@ -296,27 +288,8 @@ impl Store {
             item.insert("type".into(), s("time_bucket"));
             items.push(item);
         }
-        let batches: Vec<Vec<Item>> = items.chunks(25).map(<[Item]>::to_vec).collect();
-        stream::iter(batches)
-            .map(|batch| self.batch_put(batch))
-            .buffer_unordered(8)
-            .try_collect::<Vec<()>>()
-            .await?;
-        Ok(())
-    }
-
-    async fn batch_put(&self, items: Vec<Item>) -> Result<(), StoreError> {
-        let requests = items
-            .into_iter()
-            .map(|item| {
-                PutRequest::builder()
-                    .set_item(Some(item))
-                    .build()
-                    .map(|p| WriteRequest::builder().put_request(p).build())
-                    .map_err(|e| StoreError::Internal(e.to_string()))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        self.batch_write(requests).await
+        let requests = items.into_iter().map(batch::put).collect::<Result<Vec<_>, _>>()?;
+        self.write_batches(requests, 8).await
     }
 
     /// Every event organised by a user (for deleting the user).
@@ -331,70 +304,27 @@ impl Store {
         let mut start = None;
         loop {
             let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(pk))
+                .partition(None, pk, None)
                 .projection_expression("pk, sk")
                 .set_exclusive_start_key(start)
                 .limit(500)
                 .send()
                 .await
                 .map_err(classify)?;
-            let keys: Vec<Item> = page
+            let deletes = page
                 .items
                 .unwrap_or_default()
                 .into_iter()
                 .filter(|item| {
                     keep.is_none_or(|k| item.get("sk").and_then(|v| v.as_s().ok()).is_none_or(|sk| sk != k))
                 })
-                .collect();
-            let batches: Vec<Vec<Item>> = keys.chunks(25).map(<[Item]>::to_vec).collect();
-            stream::iter(batches)
-                .map(|batch| self.batch_delete(batch))
-                .buffer_unordered(4)
-                .try_collect::<Vec<()>>()
-                .await?;
+                .map(batch::delete)
+                .collect::<Result<Vec<_>, _>>()?;
+            self.write_batches(deletes, 4).await?;
             start = page.last_evaluated_key;
             if start.is_none() {
                 return Ok(());
             }
         }
-    }
-
-    async fn batch_delete(&self, keys: Vec<Item>) -> Result<(), StoreError> {
-        let requests: Vec<WriteRequest> = keys
-            .into_iter()
-            .map(|key| {
-                DeleteRequest::builder()
-                    .set_key(Some(key))
-                    .build()
-                    .map(|d| WriteRequest::builder().delete_request(d).build())
-                    .map_err(|e| StoreError::Internal(e.to_string()))
-            })
-            .collect::<Result<_, _>>()?;
-        self.batch_write(requests).await
-    }
-
-    /// One BatchWriteItem, retrying what DynamoDB hands back unprocessed.
-    pub(crate) async fn batch_write(&self, mut requests: Vec<WriteRequest>) -> Result<(), StoreError> {
-        for attempt in 1..=8 {
-            if requests.is_empty() {
-                return Ok(());
-            }
-            let out = self
-                .client
-                .batch_write_item()
-                .request_items(&self.table, requests)
-                .send()
-                .await
-                .map_err(classify)?;
-            requests = out.unprocessed_items.and_then(|mut m| m.remove(&self.table)).unwrap_or_default();
-            if !requests.is_empty() {
-                tokio::time::sleep(super::tx::backoff(attempt)).await;
-            }
-        }
-        Err(StoreError::Unavailable("batch deletes kept coming back unprocessed".into()))
     }
 }

@@ -2,10 +2,10 @@
 //! and count updated in the same transaction, so the average never needs every item read.
 
 use super::Store;
-use super::cursor::StartKey;
-use super::error::{StoreError, classify};
+use super::error::StoreError;
 use super::items::{EventRecord, FeedbackRecord, IndexKeys, Stored};
 use super::keys;
+use super::query;
 use super::tx::{Item, Write, from_item, n, s, to_item};
 use crate::domain::{Id, Instant};
 use crate::http::pagination::{Page, PageRequest};
@@ -76,20 +76,9 @@ impl Store {
 
     /// An event's feedback, newest first.
     pub async fn feedback(&self, event: Id, page: &PageRequest) -> Result<Page<FeedbackRecord>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(keys::GSI2)
-            .key_condition_expression("gsi2pk = :pk")
-            .expression_attribute_values(":pk", s(keys::event_feedback_pk(event)))
-            .scan_index_forward(false)
-            .limit(page.limit.get() as i32)
-            .set_exclusive_start_key(page.start.as_ref().map(StartKey::item_key))
-            .send()
-            .await
-            .map_err(classify)?;
-        super::page_of(out.items, out.last_evaluated_key)
+        let newest_first =
+            self.partition(Some(keys::GSI2), keys::event_feedback_pk(event), None).scan_index_forward(false);
+        query::page(newest_first, page).await
     }
 
     /// Removes a user's feedback everywhere, taking it out of each event's average.

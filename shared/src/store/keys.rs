@@ -163,6 +163,13 @@ pub fn bucket_entry(category: Option<&str>, month: &str) -> Key {
     }
 }
 
+/// User deletions whose cascade did not fit in the request; the scheduled function finishes them.
+pub const CLEANUPS_PK: &str = "CLEANUPS";
+
+pub fn cleanup(user: Id) -> Key {
+    key(CLEANUPS_PK.to_owned(), format!("USER#{user}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,9 @@
 //! The only code that knows DynamoDB: keys, items, conditions, transactions and cursors. Handlers
 //! call one method per request; each method is (ideally) one round trip.
 
+mod batch;
 pub mod cursor;
+mod deletion;
 pub mod error;
 pub mod events;
 pub mod feedback;
@@ -10,6 +12,7 @@ pub mod hints;
 pub mod items;
 pub mod keys;
 pub mod notifications;
+mod query;
 pub mod registrations;
 pub mod reminders;
 pub mod series;
@@ -25,6 +28,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{Credentials, Region, retry::RetryConfig, timeout::TimeoutConfig};
 
+pub use deletion::INLINE_CLEANUP_BUDGET;
 pub use error::StoreError;
 
 /// A page of records from a Query's items and `LastEvaluatedKey`.
@@ -118,19 +122,7 @@ impl Store {
         user: crate::domain::Id,
         prefix: &str,
     ) -> Result<Vec<tx::Item>, StoreError> {
-        self.client
-            .query()
-            .table_name(&self.table)
-            .index_name(keys::GSI1)
-            .key_condition_expression("gsi1pk = :pk AND begins_with(gsi1sk, :prefix)")
-            .expression_attribute_values(":pk", tx::s(keys::user_pk(user)))
-            .expression_attribute_values(":prefix", tx::s(prefix))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(error::classify)
+        query::all(self.partition(Some(keys::GSI1), keys::user_pk(user), Some(prefix))).await
     }
 
     /// Creates the table if it does not exist.

@@ -1,15 +1,15 @@
 //! In-app notifications: written beside the change that causes them, listed newest first, and
 //! expired by the table's TTL after [`RETENTION_DAYS`].
 
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
-use futures::stream::{self, StreamExt, TryStreamExt};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::Store;
-use super::cursor::StartKey;
-use super::error::{StoreError, classify};
+use super::batch;
+use super::error::StoreError;
 use super::items::{IndexKeys, NotificationKind, NotificationRecord, Stored};
 use super::keys;
-use super::tx::{Item, Write, s, to_item};
+use super::query;
+use super::tx::{Item, Write, to_item};
 use crate::domain::{Id, Instant};
 use crate::http::pagination::{Page, PageRequest};
 
@@ -52,21 +52,10 @@ impl Store {
         let requests = users
             .iter()
             .map(|user| {
-                let item = notification_item(*user, &notification(kind, event, message.to_owned(), now))?;
-                PutRequest::builder()
-                    .set_item(Some(item))
-                    .build()
-                    .map(|p| WriteRequest::builder().put_request(p).build())
-                    .map_err(|e| StoreError::Internal(e.to_string()))
+                batch::put(notification_item(*user, &notification(kind, event, message.to_owned(), now))?)
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let batches: Vec<Vec<WriteRequest>> = requests.chunks(25).map(<[WriteRequest]>::to_vec).collect();
-        stream::iter(batches)
-            .map(|batch| self.batch_write(batch))
-            .buffer_unordered(4)
-            .try_collect::<Vec<()>>()
-            .await?;
-        Ok(())
+        self.write_batches(requests, 4).await
     }
 
     /// A user's notifications, newest first.
@@ -75,21 +64,11 @@ impl Store {
         user: Id,
         page: &PageRequest,
     ) -> Result<Page<NotificationRecord>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(keys::user_pk(user)))
-            .expression_attribute_values(":prefix", s(keys::NOTIFICATION_PREFIX))
+        let newest_first = self
+            .partition(None, keys::user_pk(user), Some(keys::NOTIFICATION_PREFIX))
             .scan_index_forward(false)
-            .consistent_read(true)
-            .limit(page.limit.get() as i32)
-            .set_exclusive_start_key(page.start.as_ref().map(StartKey::item_key))
-            .send()
-            .await
-            .map_err(classify)?;
-        super::page_of(out.items, out.last_evaluated_key)
+            .consistent_read(true);
+        query::page(newest_first, page).await
     }
 
     /// Marks a notification read; `false` if the user has no such notification.

@@ -11,7 +11,6 @@ use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::Store;
-use super::cursor::StartKey;
 use super::error::{StoreError, classify};
 use super::hints::EventHint;
 use super::items::{
@@ -19,6 +18,7 @@ use super::items::{
 };
 use super::keys::{self, Key};
 use super::notifications::{notification, notification_write};
+use super::query;
 use super::tx::{Item, Write, from_item, n, s, to_item};
 use crate::domain::{Id, Instant};
 use crate::http::pagination::{Page, PageRequest};
@@ -256,12 +256,7 @@ impl Store {
     /// The first `limit` entries of an event's waitlist, read consistently.
     async fn waitlist_head(&self, event: Id, limit: usize) -> Result<Vec<WaitlistEntry>, StoreError> {
         let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(keys::event_pk(event)))
-            .expression_attribute_values(":prefix", s(keys::WAITLIST_PREFIX))
+            .partition(None, keys::event_pk(event), Some(keys::WAITLIST_PREFIX))
             .consistent_read(true)
             .limit(limit as i32)
             .send()
@@ -440,22 +435,12 @@ impl Store {
     ) -> Result<Page<Placed>, StoreError> {
         let before: u32 =
             page.start.as_ref().and_then(|s| s.get("_waiting")).and_then(|v| v.parse().ok()).unwrap_or(0);
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(keys::GSI2)
-            .key_condition_expression("gsi2pk = :pk")
-            .expression_attribute_values(":pk", s(keys::event_registrations_pk(event)))
-            .limit(page.limit.get() as i32)
-            .set_exclusive_start_key(page.start.as_ref().map(StartKey::item_key))
-            .send()
-            .await
-            .map_err(classify)?;
+        let listed: Page<RegistrationRecord> =
+            query::page(self.partition(Some(keys::GSI2), keys::event_registrations_pk(event), None), page)
+                .await?;
         let mut waiting = before;
         let mut results = Vec::new();
-        for item in out.items.unwrap_or_default() {
-            let registration: RegistrationRecord = from_item(item)?;
+        for registration in listed.results {
             let waitlist_position = match registration.status {
                 RegistrationStatus::Confirmed => None,
                 RegistrationStatus::Waitlisted => {
@@ -465,32 +450,16 @@ impl Store {
             };
             results.push(Placed { registration, waitlist_position });
         }
-        let next = out
-            .last_evaluated_key
-            .as_ref()
-            .and_then(StartKey::from_item_key)
-            .map(|start| start.with("_waiting", waiting.to_string()));
+        let next = listed.next.map(|start| start.with("_waiting", waiting.to_string()));
         Ok(Page { results, next })
     }
 
     /// A user's registrations, soonest event first.
     pub async fn user_registrations(&self, user: Id, page: &PageRequest) -> Result<Page<Placed>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(keys::GSI1)
-            .key_condition_expression("gsi1pk = :pk AND begins_with(gsi1sk, :prefix)")
-            .expression_attribute_values(":pk", s(keys::user_pk(user)))
-            .expression_attribute_values(":prefix", s(keys::REGISTRATION_PREFIX))
-            .limit(page.limit.get() as i32)
-            .set_exclusive_start_key(page.start.as_ref().map(StartKey::item_key))
-            .send()
-            .await
-            .map_err(classify)?;
-        let registrations: Vec<RegistrationRecord> =
-            out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_, _>>()?;
-        let results = stream::iter(registrations)
+        let soonest_first =
+            self.partition(Some(keys::GSI1), keys::user_pk(user), Some(keys::REGISTRATION_PREFIX));
+        let listed: Page<RegistrationRecord> = query::page(soonest_first, page).await?;
+        let results = stream::iter(listed.results)
             .map(|registration| async move {
                 let waitlist_position = self.waitlist_position(&registration).await?;
                 Ok::<_, StoreError>(Placed { registration, waitlist_position })
@@ -498,7 +467,7 @@ impl Store {
             .buffered(8)
             .try_collect()
             .await?;
-        Ok(Page { results, next: out.last_evaluated_key.as_ref().and_then(StartKey::from_item_key) })
+        Ok(Page { results, next: listed.next })
     }
 
     /// Every registration of a user (for deleting the user).
@@ -513,21 +482,12 @@ impl Store {
     /// After an event's start moved, re-files its registrations under the new start so users'
     /// lists stay ordered by it.
     pub async fn refile_registrations(&self, event: &EventRecord) -> Result<(), StoreError> {
-        let items = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(keys::event_pk(event.id)))
-            .expression_attribute_values(":prefix", s(keys::REGISTRATION_PREFIX))
-            .projection_expression("pk, sk, user_id")
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?;
+        let items = query::all(
+            self.partition(None, keys::event_pk(event.id), Some(keys::REGISTRATION_PREFIX))
+                .projection_expression("pk, sk, user_id")
+                .consistent_read(true),
+        )
+        .await?;
         self.hints.forget(event.id);
         stream::iter(items)
             .map(|item| async move {

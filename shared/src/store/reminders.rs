@@ -7,6 +7,7 @@ use super::error::{StoreError, classify};
 use super::items::{EventRecord, NotificationKind};
 use super::keys;
 use super::notifications::{notification, notification_write};
+use super::query;
 use super::tx::{Item, Write, from_item, key_item, n, s};
 use crate::domain::{Id, Instant};
 
@@ -66,14 +67,9 @@ impl Store {
         start: Option<std::collections::HashMap<String, AttributeValue>>,
     ) -> Result<Attendees, StoreError> {
         let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .partition(None, keys::event_pk(event), Some(keys::REGISTRATION_PREFIX))
             .filter_expression("#status = :confirmed")
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":pk", s(keys::event_pk(event)))
-            .expression_attribute_values(":prefix", s(keys::REGISTRATION_PREFIX))
             .expression_attribute_values(":confirmed", s("confirmed"))
             .projection_expression("user_id")
             .consistent_read(true)
@@ -87,21 +83,12 @@ impl Store {
 
     /// Everyone already reminded of an event.
     pub async fn reminded(&self, event: Id) -> Result<std::collections::HashSet<Id>, StoreError> {
-        let items: Vec<Item> = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(keys::event_pk(event)))
-            .expression_attribute_values(":prefix", s("REMINDED#"))
-            .projection_expression("user_id")
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?;
+        let items = query::all(
+            self.partition(None, keys::event_pk(event), Some("REMINDED#"))
+                .projection_expression("user_id")
+                .consistent_read(true),
+        )
+        .await?;
         Ok(user_ids(items).into_iter().collect())
     }
 

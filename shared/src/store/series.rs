@@ -1,16 +1,16 @@
 //! Series of recurring events: every occurrence is a normal event carrying `series_id`, indexed
 //! by series and start (gsi4).
 
-use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
-
 use super::Store;
-use super::cursor::StartKey;
-use super::error::{StoreError, classify};
+use super::batch;
+use super::error::StoreError;
 use super::items::EventRecord;
 use super::keys;
+use super::query;
 use super::tx::{Write, from_item, s};
 use crate::domain::Id;
 use crate::http::pagination::{Page, PageRequest};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 
 /// Occurrences written per transaction (with the organizer check and the month directory).
 const OCCURRENCES_PER_TRANSACTION: usize = 30;
@@ -53,20 +53,11 @@ impl Store {
 
     /// Deletes freshly written events that nothing can refer to yet.
     async fn remove_events(&self, events: &[&EventRecord]) -> Result<(), StoreError> {
-        for chunk in events.chunks(25) {
-            let requests = chunk
-                .iter()
-                .map(|event| {
-                    DeleteRequest::builder()
-                        .set_key(Some(super::tx::key_item(&keys::event(event.id))))
-                        .build()
-                        .map(|d| WriteRequest::builder().delete_request(d).build())
-                        .map_err(|e| StoreError::Internal(e.to_string()))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            self.batch_write(requests).await?;
-        }
-        Ok(())
+        let deletes = events
+            .iter()
+            .map(|event| batch::delete(super::tx::key_item(&keys::event(event.id))))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.write_batches(deletes, 4).await
     }
 
     /// A page of a series' occurrences, in start order.
@@ -75,38 +66,18 @@ impl Store {
         series: Id,
         page: &PageRequest,
     ) -> Result<Page<EventRecord>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(keys::GSI4)
-            .key_condition_expression("gsi4pk = :pk")
-            .filter_expression("attribute_not_exists(deleting)")
-            .expression_attribute_values(":pk", s(keys::series_pk(series)))
-            .limit(page.limit.get() as i32)
-            .set_exclusive_start_key(page.start.as_ref().map(StartKey::item_key))
-            .send()
-            .await
-            .map_err(classify)?;
-        super::page_of(out.items, out.last_evaluated_key)
+        query::page(self.occurrences(series), page).await
     }
 
     /// Every occurrence of a series.
     pub async fn all_series_events(&self, series: Id) -> Result<Vec<EventRecord>, StoreError> {
-        let items = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(keys::GSI4)
-            .key_condition_expression("gsi4pk = :pk")
-            .filter_expression("attribute_not_exists(deleting)")
-            .expression_attribute_values(":pk", s(keys::series_pk(series)))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?;
+        let items = query::all(self.occurrences(series)).await?;
         items.into_iter().map(from_item).collect()
+    }
+
+    /// The Query of a series' occurrences, leaving out those being deleted.
+    fn occurrences(&self, series: Id) -> QueryFluentBuilder {
+        self.partition(Some(keys::GSI4), keys::series_pk(series), None)
+            .filter_expression("attribute_not_exists(deleting)")
     }
 }

@@ -1,9 +1,10 @@
 //! Refresh tokens: issue, rotate (spend one, issue its successor atomically), detect reuse.
 
 use super::Store;
-use super::error::{StoreError, classify};
+use super::error::StoreError;
 use super::items::{IndexKeys, RefreshRecord, Stored};
 use super::keys;
+use super::query;
 use super::tx::{Write, from_item, s, to_item};
 use crate::auth::RefreshToken;
 use crate::domain::{Id, Instant};
@@ -98,23 +99,14 @@ impl Store {
 
     /// Deletes every refresh token of one family.
     async fn revoke_family(&self, user_id: Id, family: Id) -> Result<(), StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .filter_expression("#family = :family")
-            .expression_attribute_names("#family", "family")
-            .expression_attribute_values(":pk", s(keys::user_pk(user_id)))
-            .expression_attribute_values(":prefix", s(keys::REFRESH_PREFIX))
-            .expression_attribute_values(":family", s(family.to_string()))
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?;
+        let out = query::all(
+            self.partition(None, keys::user_pk(user_id), Some(keys::REFRESH_PREFIX))
+                .filter_expression("#family = :family")
+                .expression_attribute_names("#family", "family")
+                .expression_attribute_values(":family", s(family.to_string()))
+                .consistent_read(true),
+        )
+        .await?;
         for item in out {
             let record: RefreshRecord = from_item(item)?;
             // A token already gone is as good as revoked.

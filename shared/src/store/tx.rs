@@ -143,52 +143,37 @@ impl Write {
 
     /// This write as one item of a transaction.
     pub fn into_transact(self, table: &str) -> Result<TransactWriteItem, StoreError> {
-        let built = match &self.action {
-            Action::Put(item) => TransactWriteItem::builder().put(
-                Put::builder()
+        // Four distinct SDK builder types with the same condition parameters, hence a macro.
+        macro_rules! conditioned {
+            ($builder:expr) => {
+                $builder
                     .table_name(table)
-                    .set_item(Some(item.clone()))
-                    .set_condition_expression(self.condition.clone())
                     .set_expression_attribute_names(self.names())
                     .set_expression_attribute_values(self.values())
                     .set_return_values_on_condition_check_failure(self.on_failure())
                     .build()
-                    .map_err(build_error)?,
-            ),
-            Action::Update { key, expression } => TransactWriteItem::builder().update(
+                    .map_err(build_error)?
+            };
+        }
+        let condition = self.condition.clone();
+        let built = match &self.action {
+            Action::Put(item) => TransactWriteItem::builder().put(conditioned!(
+                Put::builder().set_item(Some(item.clone())).set_condition_expression(condition)
+            )),
+            Action::Update { key, expression } => TransactWriteItem::builder().update(conditioned!(
                 Update::builder()
-                    .table_name(table)
                     .set_key(Some(key_item(key)))
                     .update_expression(expression)
-                    .set_condition_expression(self.condition.clone())
-                    .set_expression_attribute_names(self.names())
-                    .set_expression_attribute_values(self.values())
-                    .set_return_values_on_condition_check_failure(self.on_failure())
-                    .build()
-                    .map_err(build_error)?,
-            ),
-            Action::Delete(key) => TransactWriteItem::builder().delete(
-                Delete::builder()
-                    .table_name(table)
-                    .set_key(Some(key_item(key)))
-                    .set_condition_expression(self.condition.clone())
-                    .set_expression_attribute_names(self.names())
-                    .set_expression_attribute_values(self.values())
-                    .set_return_values_on_condition_check_failure(self.on_failure())
-                    .build()
-                    .map_err(build_error)?,
-            ),
-            Action::Check(key) => TransactWriteItem::builder().condition_check(
+                    .set_condition_expression(condition)
+            )),
+            Action::Delete(key) => TransactWriteItem::builder().delete(conditioned!(
+                Delete::builder().set_key(Some(key_item(key))).set_condition_expression(condition)
+            )),
+            Action::Check(key) => TransactWriteItem::builder().condition_check(conditioned!(
                 ConditionCheck::builder()
-                    .table_name(table)
                     .set_key(Some(key_item(key)))
-                    .condition_expression(self.condition.clone().unwrap_or_default())
-                    .set_expression_attribute_names(self.names())
-                    .set_expression_attribute_values(self.values())
-                    .set_return_values_on_condition_check_failure(self.on_failure())
-                    .build()
-                    .map_err(build_error)?,
-            ),
+                    .condition_expression(condition.unwrap_or_default())
+            )),
         };
         Ok(built.build())
     }
@@ -215,13 +200,12 @@ impl Store {
         let values = write.values();
         let on_failure = write.on_failure();
         let condition = write.condition.clone();
-        match write.action {
-            Action::Put(item) => {
-                let result = self
-                    .client
-                    .put_item()
+        // The three single-item operations share their condition parameters and error shape but
+        // are distinct SDK types, hence a macro rather than a function.
+        macro_rules! conditional {
+            ($request:expr, $error:ident) => {{
+                let result = $request
                     .table_name(&self.table)
-                    .set_item(Some(item))
                     .set_condition_expression(condition)
                     .set_expression_attribute_names(names)
                     .set_expression_attribute_values(values)
@@ -231,60 +215,31 @@ impl Store {
                 match result {
                     Ok(out) => Ok(Ok(out.attributes)),
                     Err(e) => match e.as_service_error() {
-                        Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c)) => {
+                        Some($error::ConditionalCheckFailedException(c)) => {
                             Ok(Err(ConditionFailed { old: c.item.clone() }))
                         }
                         _ => Err(classify(e)),
                     },
                 }
-            }
-            Action::Update { key, expression } => {
-                let result = self
-                    .client
+            }};
+        }
+        use aws_sdk_dynamodb::operation::{
+            delete_item::DeleteItemError, put_item::PutItemError, update_item::UpdateItemError,
+        };
+        match write.action {
+            Action::Put(item) => conditional!(self.client.put_item().set_item(Some(item)), PutItemError),
+            Action::Update { key, expression } => conditional!(
+                self.client
                     .update_item()
-                    .table_name(&self.table)
                     .set_key(Some(key_item(&key)))
                     .update_expression(expression)
-                    .set_condition_expression(condition)
-                    .set_expression_attribute_names(names)
-                    .set_expression_attribute_values(values)
-                    .set_return_values_on_condition_check_failure(on_failure)
-                    .return_values(ReturnValue::AllNew)
-                    .send()
-                    .await;
-                match result {
-                    Ok(out) => Ok(Ok(out.attributes)),
-                    Err(e) => match e.as_service_error() {
-                        Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c)) => {
-                            Ok(Err(ConditionFailed { old: c.item.clone() }))
-                        }
-                        _ => Err(classify(e)),
-                    },
-                }
-            }
-            Action::Delete(key) => {
-                let result = self
-                    .client
-                    .delete_item()
-                    .table_name(&self.table)
-                    .set_key(Some(key_item(&key)))
-                    .set_condition_expression(condition)
-                    .set_expression_attribute_names(names)
-                    .set_expression_attribute_values(values)
-                    .set_return_values_on_condition_check_failure(on_failure)
-                    .return_values(ReturnValue::AllOld)
-                    .send()
-                    .await;
-                match result {
-                    Ok(out) => Ok(Ok(out.attributes)),
-                    Err(e) => match e.as_service_error() {
-                        Some(aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(c)) => {
-                            Ok(Err(ConditionFailed { old: c.item.clone() }))
-                        }
-                        _ => Err(classify(e)),
-                    },
-                }
-            }
+                    .return_values(ReturnValue::AllNew),
+                UpdateItemError
+            ),
+            Action::Delete(key) => conditional!(
+                self.client.delete_item().set_key(Some(key_item(&key))).return_values(ReturnValue::AllOld),
+                DeleteItemError
+            ),
             Action::Check(_) => {
                 Err(StoreError::Internal("a condition check only runs inside a transaction".into()))
             }

@@ -13,6 +13,8 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::operation::query::QueryOutput;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::Store;
@@ -139,6 +141,15 @@ impl Store {
 
         let mut directory_from = plan.directory_entry(&first_month);
         let directory_to = plan.directory_entry(&last_month);
+        let bounds = Bounds { lower: &lower_sk, upper: upper_sk.as_deref() };
+        // The first month's bucket is read alongside the directory: most pages come from it, and
+        // waiting for the directory first would add a round trip's latency to every page. The
+        // answer is used only if the directory does list that month first.
+        let mut early: Option<(String, QueryOutput)> = None;
+        // DynamoDB rejects an empty BETWEEN and a start key outside the key condition.
+        let early_is_valid = directory_from <= directory_to
+            && upper_sk.as_ref().is_none_or(|upper| lower_sk <= *upper)
+            && !(resume.is_some() && resume_sk_beyond(&upper_sk, &resume_sk));
         loop {
             if stats.round_trips >= budget.round_trips {
                 let next = results.last().map(|(_, key)| key.clone()).or_else(|| {
@@ -149,8 +160,21 @@ impl Store {
                 });
                 return Ok((finish(results, next), stats));
             }
-            let (months, more_months) = self.bucket_directory(&directory_from, &directory_to).await?;
-            stats.round_trips += 1;
+            let (months, more_months) = if stats.round_trips == 0 && early_is_valid {
+                let start = resume.as_ref().map(StartKey::item_key);
+                let batch = batch_size(filter, limit + 1, budget.items);
+                let first = self.bucket_query(&plan, filter, &first_month, bounds, start, batch).send();
+                let (directory, first) =
+                    tokio::join!(self.bucket_directory(&directory_from, &directory_to), first);
+                let first = first.map_err(classify)?;
+                stats.round_trips += 2;
+                stats.items_read += first.scanned_count.max(0) as usize;
+                early = Some((first_month.clone(), first));
+                directory?
+            } else {
+                stats.round_trips += 1;
+                self.bucket_directory(&directory_from, &directory_to).await?
+            };
             for month in &months {
                 let mut start: Option<HashMap<String, AttributeValue>> = resume.take().map(|r| r.item_key());
                 if start.is_some() && resume_sk_beyond(&upper_sk, &resume_sk) {
@@ -171,43 +195,18 @@ impl Store {
                         };
                         return Ok((finish(results, next), stats));
                     }
-                    let wanted = limit + 1 - results.len();
-                    let batch = if filter.title.is_some() || filter.location.is_some() {
-                        wanted.max(100)
-                    } else {
-                        wanted
+                    let out = match early.take() {
+                        Some((early_month, out)) if early_month == *month => out,
+                        _ => {
+                            let wanted = limit + 1 - results.len();
+                            let batch = batch_size(filter, wanted, budget.items - stats.items_read);
+                            let query = self.bucket_query(&plan, filter, month, bounds, start.clone(), batch);
+                            let out = query.send().await.map_err(classify)?;
+                            stats.round_trips += 1;
+                            stats.items_read += out.scanned_count.max(0) as usize;
+                            out
+                        }
                     };
-                    let batch = batch.min(budget.items - stats.items_read).max(1);
-                    let mut query = self
-                        .client
-                        .query()
-                        .table_name(&self.table)
-                        .index_name(plan.index)
-                        .expression_attribute_names("#pk", plan.pk_attribute)
-                        .expression_attribute_names("#sk", plan.sk_attribute)
-                        .expression_attribute_values(":bucket", s(plan.bucket(month)))
-                        .expression_attribute_values(":lower", s(&lower_sk))
-                        .limit(batch as i32)
-                        .set_exclusive_start_key(start.clone());
-                    query = match &upper_sk {
-                        Some(upper) => query
-                            .key_condition_expression("#pk = :bucket AND #sk BETWEEN :lower AND :upper")
-                            .expression_attribute_values(":upper", s(upper)),
-                        None => query.key_condition_expression("#pk = :bucket AND #sk >= :lower"),
-                    };
-                    let mut conditions = vec!["attribute_not_exists(deleting)"];
-                    if let Some(title) = &filter.title {
-                        conditions.push("contains(title_search, :title)");
-                        query = query.expression_attribute_values(":title", s(title));
-                    }
-                    if let Some(location) = &filter.location {
-                        conditions.push("contains(location_search, :location)");
-                        query = query.expression_attribute_values(":location", s(location));
-                    }
-                    let out =
-                        query.filter_expression(conditions.join(" AND ")).send().await.map_err(classify)?;
-                    stats.round_trips += 1;
-                    stats.items_read += out.scanned_count.max(0) as usize;
                     for item in out.items.unwrap_or_default() {
                         if results.len() == limit {
                             // One match more than the page holds: there is a next page.
@@ -228,6 +227,46 @@ impl Store {
                 _ => return Ok((finish(results, None), stats)),
             }
         }
+    }
+
+    /// A Query of one month's bucket for events in `bounds` that pass the substring filters,
+    /// reading at most `batch` index items.
+    fn bucket_query(
+        &self,
+        plan: &IndexPlan,
+        filter: &UpcomingFilter,
+        month: &str,
+        bounds: Bounds<'_>,
+        start: Option<Item>,
+        batch: usize,
+    ) -> QueryFluentBuilder {
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(plan.index)
+            .expression_attribute_names("#pk", plan.pk_attribute)
+            .expression_attribute_names("#sk", plan.sk_attribute)
+            .expression_attribute_values(":bucket", s(plan.bucket(month)))
+            .expression_attribute_values(":lower", s(bounds.lower))
+            .limit(batch as i32)
+            .set_exclusive_start_key(start);
+        query = match bounds.upper {
+            Some(upper) => query
+                .key_condition_expression("#pk = :bucket AND #sk BETWEEN :lower AND :upper")
+                .expression_attribute_values(":upper", s(upper)),
+            None => query.key_condition_expression("#pk = :bucket AND #sk >= :lower"),
+        };
+        let mut conditions = vec!["attribute_not_exists(deleting)"];
+        if let Some(title) = &filter.title {
+            conditions.push("contains(title_search, :title)");
+            query = query.expression_attribute_values(":title", s(title));
+        }
+        if let Some(location) = &filter.location {
+            conditions.push("contains(location_search, :location)");
+            query = query.expression_attribute_values(":location", s(location));
+        }
+        query.filter_expression(conditions.join(" AND "))
     }
 
     /// Months of the directory between two entries, at most 50 at a time.
@@ -256,6 +295,21 @@ impl Store {
             .collect();
         Ok((months, out.last_evaluated_key.is_some()))
     }
+}
+
+/// The sort-key range of a request: from the lower bound, up to the upper one if any.
+#[derive(Clone, Copy)]
+struct Bounds<'a> {
+    lower: &'a str,
+    upper: Option<&'a str>,
+}
+
+/// How many index items to ask for when `wanted` more matches are needed: just those without
+/// substring filters, more with them (most items will not match), never beyond what the budget
+/// has `left`.
+fn batch_size(filter: &UpcomingFilter, wanted: usize, left: usize) -> usize {
+    let batch = if filter.title.is_some() || filter.location.is_some() { wanted.max(100) } else { wanted };
+    batch.min(left).max(1)
 }
 
 fn resume_sk_beyond(upper_sk: &Option<String>, resume_sk: &Option<String>) -> bool {

@@ -1,19 +1,15 @@
 //! Users, their username and email reservations, and the admin list.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::Store;
 use super::error::{StoreError, classify};
-use super::items::{EventRecord, IndexKeys, MarkerRecord, Stored, UserRecord};
+use super::items::{IndexKeys, MarkerRecord, Stored, UserRecord};
 use super::keys::{self, Key};
+use super::query;
 use super::tx::{Item, Write, from_item, s, to_item};
 use crate::domain::{Id, Instant, Role};
 use crate::http::pagination::{Page, PageRequest};
-use crate::store::cursor::StartKey;
-
-/// Registrations cancelled and events deleted at once when a user is deleted.
-const CASCADE_CONCURRENCY: usize = 8;
 
 /// Which unique values were already taken.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -59,7 +55,7 @@ fn marker_put(key: Key, kind: &'static str, user_id: Id) -> Result<Write, StoreE
     Ok(Write::put(item).condition("attribute_not_exists(pk)"))
 }
 
-fn marker_delete(key: Key, user_id: Id) -> Write {
+pub(super) fn marker_delete(key: Key, user_id: Id) -> Write {
     Write::delete(key).condition("user_id = :me").value(":me", s(user_id.to_string()))
 }
 
@@ -122,19 +118,7 @@ impl Store {
 
     /// All users in creation order (admin).
     pub async fn list_users(&self, page: &PageRequest) -> Result<Page<UserRecord>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(keys::GSI1)
-            .key_condition_expression("gsi1pk = :users")
-            .expression_attribute_values(":users", s(keys::USERS_LIST))
-            .limit(page.limit.get() as i32)
-            .set_exclusive_start_key(page.start.as_ref().map(StartKey::item_key))
-            .send()
-            .await
-            .map_err(classify)?;
-        super::page_of(out.items, out.last_evaluated_key)
+        query::page(self.partition(Some(keys::GSI1), keys::USERS_LIST, None), page).await
     }
 
     /// Applies changes to `current`, moving username and email reservations in the same
@@ -206,66 +190,18 @@ impl Store {
             .await?;
         Ok(result.is_ok())
     }
-
-    /// Deletes the profile and both reservations together. `false` if the user was already gone.
-    async fn delete_user_profile(&self, user: &UserRecord) -> Result<bool, StoreError> {
-        let writes = vec![
-            Write::delete(keys::user(user.id)).condition("attribute_exists(pk)"),
-            marker_delete(keys::username(&user.username.to_ascii_lowercase()), user.id),
-            marker_delete(keys::email(&user.email.to_lowercase()), user.id),
-        ];
-        Ok(self.transact(writes).await?.is_ok())
-    }
-}
-
-impl Store {
-    /// Deletes a user and everything that points at them: their registrations (each freed seat
-    /// going to the next on the waitlist), their feedback (taken out of the averages), the events they organise (with those events'
-    /// registrations), their sessions and notifications, then the profile and the
-    /// reservations of their username and email. Each step is idempotent, so a deletion cut short
-    /// by an outage is finished by repeating it. Returns the events that were deleted.
-    pub async fn delete_user(&self, user: &UserRecord) -> Result<Vec<EventRecord>, StoreError> {
-        let registrations = self.all_user_registrations(user.id).await?;
-        stream::iter(registrations)
-            .map(|registration| self.cancel_registration(registration.event_id, user.id))
-            .buffer_unordered(CASCADE_CONCURRENCY)
-            .try_collect::<Vec<_>>()
-            .await?;
-        self.delete_user_feedback(user.id).await?;
-        let organized = self.events_organized_by(user.id).await?;
-        let deleted: Vec<EventRecord> = stream::iter(organized)
-            .map(|event| self.delete_event(event.id))
-            .buffer_unordered(CASCADE_CONCURRENCY)
-            .try_collect::<Vec<_>>()
-            .await?
-            .into_iter()
-            .flatten()
-            .collect();
-        self.purge_partition(&keys::user_pk(user.id), Some(keys::user(user.id).sk.as_str())).await?;
-        self.delete_user_profile(user).await?;
-        Ok(deleted)
-    }
 }
 
 impl Store {
     /// Copies a user's new username onto the items that show it: the events they organise now,
     /// and (as those features store them) their registrations and feedback.
     pub async fn propagate_username(&self, user: &UserRecord) -> Result<(), StoreError> {
-        let items = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(keys::GSI1)
-            .key_condition_expression("gsi1pk = :pk")
-            .expression_attribute_values(":pk", s(keys::user_pk(user.id)))
-            .projection_expression("pk, sk, #type")
-            .expression_attribute_names("#type", "type")
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(classify)?;
+        let items = query::all(
+            self.partition(Some(keys::GSI1), keys::user_pk(user.id), None)
+                .projection_expression("pk, sk, #type")
+                .expression_attribute_names("#type", "type"),
+        )
+        .await?;
         for item in items {
             let (Some(pk), Some(sk)) =
                 (item.get("pk").and_then(|v| v.as_s().ok()), item.get("sk").and_then(|v| v.as_s().ok()))
