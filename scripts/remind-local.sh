@@ -32,19 +32,16 @@ ENV
 chmod 600 "$LOG_DIR/function.env"
 
 cargo build --quiet --bin reminders
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+source scripts/servers.sh
+port=$(free_port)
 setsid cargo lambda watch --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$port" \
   --env-file "$LOG_DIR/function.env" --timeout 300 >"$LOG_DIR/watch.log" 2>&1 &
 watch=$!
 trap 'kill -TERM -- "-$watch" 2>/dev/null || true; wait "$watch" 2>/dev/null || true' EXIT INT TERM
-for _ in $(seq 1 600); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
-  if ! kill -0 "$watch" 2>/dev/null; then
-    echo "cargo lambda watch did not start; see $LOG_DIR/watch.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
+if ! wait_for_port "$port" "$watch" 60; then
+  echo "cargo lambda watch did not start; see $LOG_DIR/watch.log" >&2
+  exit 1
+fi
 echo "Reminders run:"
 cargo lambda invoke reminders --invoke-address 127.0.0.1 --invoke-port "$port" \
   --data-file events/reminders/scheduled.json

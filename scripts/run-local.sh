@@ -40,14 +40,11 @@ stop() {
 }
 trap stop EXIT INT TERM
 
-for _ in $(seq 1 600); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$DYNAMODB_PORT") 2>/dev/null; then break; fi
-  if ! kill -0 "$jvm" 2>/dev/null; then
-    echo "DynamoDB Local exited; see $STATE_DIR/dynamodb.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
+source scripts/servers.sh
+if ! wait_for_port "$DYNAMODB_PORT" "$jvm" 60; then
+  echo "DynamoDB Local did not start; see $STATE_DIR/dynamodb.log" >&2
+  exit 1
+fi
 echo "DynamoDB Local on http://127.0.0.1:$DYNAMODB_PORT (data in $STATE_DIR/dynamodb)"
 
 export TABLE_NAME="${TABLE_NAME:-events}"

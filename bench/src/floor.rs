@@ -8,7 +8,7 @@ use shared::domain::{Id, Instant};
 use shared::store::items::{IndexKeys, RegistrationRecord, RegistrationStatus, Stored};
 use shared::store::keys;
 use shared::store::tx::{Write, n, s, to_item};
-use shared::store::upcoming::ReadBudget;
+use shared::store::upcoming::{Bounds, ReadBudget, batch_size, upcoming_bucket_query};
 
 use crate::fixtures::Result;
 
@@ -127,8 +127,8 @@ pub fn months(first: &str, last: &str) -> Vec<String> {
 }
 
 /// The Queries one page of `GET /events/upcoming` needs, made directly: the time index of the
-/// filter (gsi2, or gsi3 for a category), month by month from the lower bound, with the same key
-/// condition, filter expression, page size (limit + 1) and read budget as the store, stopping at
+/// filter (gsi2, or gsi3 for a category), month by month from the lower bound, with the store's
+/// own request (`upcoming_bucket_query`), page size (limit + 1) and read budget, stopping at
 /// `last_month` (the last month holding events). What it leaves out is the store's read of the
 /// month directory, and turning items into records.
 pub async fn upcoming(
@@ -145,54 +145,21 @@ pub async fn upcoming(
     let lower_sk = format!("{lower}#");
     let upper_sk = filter.to.map(|to| format!("{to}#~"));
     let last = filter.to.map_or(last_month.to_owned(), |to| to.month().min(last_month.to_owned()));
-    let (index, pk, sk) = match filter.category {
-        Some(_) => (keys::GSI3, "gsi3pk", "gsi3sk"),
-        None => (keys::GSI2, "gsi2pk", "gsi2sk"),
-    };
-    let substring = filter.title.is_some() || filter.location.is_some();
+    let bounds = Bounds { lower: &lower_sk, upper: upper_sk.as_deref() };
     let mut stats = QueryStats::default();
     for month in months(&lower.month(), &last) {
-        let bucket = match filter.category {
-            Some(category) => keys::category_time_bucket(category.slug, &month),
-            None => keys::time_bucket(&month),
-        };
         let mut start = None;
         loop {
             if stats.round_trips >= budget.round_trips || stats.items_read >= budget.items {
                 return Ok(stats);
             }
             let wanted = limit + 1 - stats.returned;
-            let batch = if substring { wanted.max(100) } else { wanted };
-            let batch = batch.min(budget.items - stats.items_read).max(1);
-            let mut query = client
-                .query()
-                .table_name(table)
-                .index_name(index)
-                .expression_attribute_names("#pk", pk)
-                .expression_attribute_names("#sk", sk)
-                .expression_attribute_values(":bucket", s(&bucket))
-                .expression_attribute_values(":lower", s(&lower_sk))
-                .limit(batch as i32)
-                .set_exclusive_start_key(start.take());
-            query = match &upper_sk {
-                Some(upper) => query
-                    .key_condition_expression("#pk = :bucket AND #sk BETWEEN :lower AND :upper")
-                    .expression_attribute_values(":upper", s(upper)),
-                None => query.key_condition_expression("#pk = :bucket AND #sk >= :lower"),
-            };
-            let mut conditions = vec!["attribute_not_exists(deleting)"];
-            if let Some(title) = &filter.title {
-                conditions.push("contains(title_search, :title)");
-                query = query.expression_attribute_values(":title", s(title));
-            }
-            if let Some(location) = &filter.location {
-                conditions.push("contains(location_search, :location)");
-                query = query.expression_attribute_values(":location", s(location));
-            }
+            let batch = batch_size(filter, wanted, budget.items - stats.items_read);
+            let mut query = upcoming_bucket_query(client, table, filter, &month, bounds, start.take(), batch);
             if capacity {
                 query = query.return_consumed_capacity(ReturnConsumedCapacity::Total);
             }
-            let out = query.filter_expression(conditions.join(" AND ")).send().await?;
+            let out = query.send().await?;
             stats.round_trips += 1;
             stats.items_read += out.scanned_count.max(0) as usize;
             stats.capacity += out.consumed_capacity.and_then(|c| c.capacity_units).unwrap_or(0.0);

@@ -3,7 +3,6 @@
 use std::collections::BTreeSet;
 
 use api_tests::{AppOptions, TestApp, days_from_now, spawn_app, spawn_app_with};
-use aws_sdk_dynamodb::types::AttributeValue;
 use futures::future::join_all;
 use serde_json::{Value, json};
 
@@ -17,22 +16,6 @@ fn registrations(event: &str) -> String {
 
 fn mine(event: &str) -> String {
     format!("/events/{event}/registrations/me")
-}
-
-/// Moves an event's start into the past, as time would.
-async fn start_now(app: &TestApp, event: &str) {
-    app.state
-        .store
-        .client()
-        .update_item()
-        .table_name(&app.table)
-        .key("pk", AttributeValue::S(format!("EVENT#{event}")))
-        .key("sk", AttributeValue::S("EVENT".into()))
-        .update_expression("SET starts_at = :past")
-        .expression_attribute_values(":past", AttributeValue::S("2020-01-01T00:00:00Z".into()))
-        .send()
-        .await
-        .unwrap();
 }
 
 #[tokio::test]
@@ -98,7 +81,7 @@ async fn registration_errors() {
     app.post(registrations("nope"), Some(&alice.token), json!({})).await.problem(404);
     app.delete(mine(&event), Some(&alice.token)).await.problem(404);
     app.get(mine(&event), Some(&alice.token)).await.problem(404);
-    start_now(&app, &event).await;
+    app.move_start(&event, "2020-01-01T00:00:00Z").await;
     let started = app.post(registrations(&event), Some(&alice.token), json!({})).await;
     assert!(started.problem(409)["detail"].as_str().unwrap().contains("started"));
     app.assert_invariants(&event).await;

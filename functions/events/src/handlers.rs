@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::response::Response;
 use shared::AppState;
 use shared::auth::Caller;
@@ -83,33 +83,17 @@ pub async fn read(
     Ok(Json(find(&state, &id).await?.into()))
 }
 
-pub async fn replace(
-    state: State<AppState>,
-    caller: Caller,
-    id: Path<String>,
-    body: JsonObject,
-) -> Result<Json<EventView>, ApiError> {
-    edit(state, caller, id, body, true).await
-}
-
-pub async fn patch(
-    state: State<AppState>,
-    caller: Caller,
-    id: Path<String>,
-    body: JsonObject,
-) -> Result<Json<EventView>, ApiError> {
-    edit(state, caller, id, body, false).await
-}
-
-/// PUT (`full`) or PATCH. The edit is computed from the event as read and saved only if nobody
-/// edited it meanwhile; otherwise it is re-applied to the fresh event.
-async fn edit(
+/// PUT (a full replacement of the writable fields) or PATCH. The edit is computed from the event
+/// as read and saved only if nobody edited it meanwhile; otherwise it is re-applied to the fresh
+/// event.
+pub async fn edit(
+    method: Method,
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     JsonObject(body): JsonObject,
-    full: bool,
 ) -> Result<Json<EventView>, ApiError> {
+    let full = method == Method::PUT;
     for _ in 0..EDIT_ATTEMPTS {
         let current = managed(&state, &caller, &id).await?;
         let now = Instant::now();

@@ -26,7 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/events", post(handlers::create))
         .route(
             "/events/{id}",
-            get(handlers::read).put(handlers::replace).patch(handlers::patch).delete(handlers::delete),
+            get(handlers::read).put(handlers::edit).patch(handlers::edit).delete(handlers::delete),
         )
         .route("/events/{id}/calendar.ics", get(handlers::calendar))
         .route("/events/{id}/feedback", get(feedback::list).post(feedback::give))

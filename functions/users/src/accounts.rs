@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::Method;
 use axum::response::Response;
 use shared::AppState;
 use shared::auth::{Caller, password};
@@ -92,33 +93,16 @@ pub async fn read(
     Ok(Json(UserView::new(user, show_email)))
 }
 
-pub async fn replace(
-    state: State<AppState>,
-    caller: Caller,
-    id: Path<String>,
-    body: JsonObject,
-) -> Result<Json<UserView>, ApiError> {
-    edit(state, caller, id, body, true).await
-}
-
-pub async fn patch(
-    state: State<AppState>,
-    caller: Caller,
-    id: Path<String>,
-    body: JsonObject,
-) -> Result<Json<UserView>, ApiError> {
-    edit(state, caller, id, body, false).await
-}
-
-/// PUT (`full`: username and email required) and PATCH. A new password needs the current one,
-/// unless an admin sets it.
-async fn edit(
+/// PUT (username and email required) and PATCH. A new password needs the current one, unless an
+/// admin sets it.
+pub async fn edit(
+    method: Method,
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     JsonObject(body): JsonObject,
-    full: bool,
 ) -> Result<Json<UserView>, ApiError> {
+    let full = method == Method::PUT;
     let user = target(&state, &id).await?;
     if !caller.may_manage(user.id) {
         return Err(ApiError::forbidden("only the user or an admin may change this user"));

@@ -36,7 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/users/me", get(accounts::me))
         .route(
             "/users/{id}",
-            get(accounts::read).put(accounts::replace).patch(accounts::patch).delete(accounts::delete),
+            get(accounts::read).put(accounts::edit).patch(accounts::edit).delete(accounts::delete),
         )
         .route("/auth/token", post(sessions::log_in))
         .route("/auth/refresh", post(sessions::refresh))

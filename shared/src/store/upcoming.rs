@@ -163,7 +163,16 @@ impl Store {
             let (months, more_months) = if stats.round_trips == 0 && early_is_valid {
                 let start = resume.as_ref().map(StartKey::item_key);
                 let batch = batch_size(filter, limit + 1, budget.items);
-                let first = self.bucket_query(&plan, filter, &first_month, bounds, start, batch).send();
+                let first = upcoming_bucket_query(
+                    &self.client,
+                    &self.table,
+                    filter,
+                    &first_month,
+                    bounds,
+                    start,
+                    batch,
+                )
+                .send();
                 let (directory, first) =
                     tokio::join!(self.bucket_directory(&directory_from, &directory_to), first);
                 let first = first.map_err(classify)?;
@@ -200,7 +209,15 @@ impl Store {
                         _ => {
                             let wanted = limit + 1 - results.len();
                             let batch = batch_size(filter, wanted, budget.items - stats.items_read);
-                            let query = self.bucket_query(&plan, filter, month, bounds, start.clone(), batch);
+                            let query = upcoming_bucket_query(
+                                &self.client,
+                                &self.table,
+                                filter,
+                                month,
+                                bounds,
+                                start.clone(),
+                                batch,
+                            );
                             let out = query.send().await.map_err(classify)?;
                             stats.round_trips += 1;
                             stats.items_read += out.scanned_count.max(0) as usize;
@@ -227,46 +244,6 @@ impl Store {
                 _ => return Ok((finish(results, None), stats)),
             }
         }
-    }
-
-    /// A Query of one month's bucket for events in `bounds` that pass the substring filters,
-    /// reading at most `batch` index items.
-    fn bucket_query(
-        &self,
-        plan: &IndexPlan,
-        filter: &UpcomingFilter,
-        month: &str,
-        bounds: Bounds<'_>,
-        start: Option<Item>,
-        batch: usize,
-    ) -> QueryFluentBuilder {
-        let mut query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(plan.index)
-            .expression_attribute_names("#pk", plan.pk_attribute)
-            .expression_attribute_names("#sk", plan.sk_attribute)
-            .expression_attribute_values(":bucket", s(plan.bucket(month)))
-            .expression_attribute_values(":lower", s(bounds.lower))
-            .limit(batch as i32)
-            .set_exclusive_start_key(start);
-        query = match bounds.upper {
-            Some(upper) => query
-                .key_condition_expression("#pk = :bucket AND #sk BETWEEN :lower AND :upper")
-                .expression_attribute_values(":upper", s(upper)),
-            None => query.key_condition_expression("#pk = :bucket AND #sk >= :lower"),
-        };
-        let mut conditions = vec!["attribute_not_exists(deleting)"];
-        if let Some(title) = &filter.title {
-            conditions.push("contains(title_search, :title)");
-            query = query.expression_attribute_values(":title", s(title));
-        }
-        if let Some(location) = &filter.location {
-            conditions.push("contains(location_search, :location)");
-            query = query.expression_attribute_values(":location", s(location));
-        }
-        query.filter_expression(conditions.join(" AND "))
     }
 
     /// Months of the directory between two entries, at most 50 at a time.
@@ -299,15 +276,56 @@ impl Store {
 
 /// The sort-key range of a request: from the lower bound, up to the upper one if any.
 #[derive(Clone, Copy)]
-struct Bounds<'a> {
-    lower: &'a str,
-    upper: Option<&'a str>,
+pub struct Bounds<'a> {
+    pub lower: &'a str,
+    pub upper: Option<&'a str>,
+}
+
+/// The Query of one month's bucket that a page of upcoming events sends: events in `bounds`
+/// that pass the substring filters, reading at most `batch` index items. Public so that a
+/// benchmark can time exactly this request on its own.
+pub fn upcoming_bucket_query(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    filter: &UpcomingFilter,
+    month: &str,
+    bounds: Bounds<'_>,
+    start: Option<Item>,
+    batch: usize,
+) -> QueryFluentBuilder {
+    let plan = IndexPlan::for_filter(filter);
+    let mut query = client
+        .query()
+        .table_name(table)
+        .index_name(plan.index)
+        .expression_attribute_names("#pk", plan.pk_attribute)
+        .expression_attribute_names("#sk", plan.sk_attribute)
+        .expression_attribute_values(":bucket", s(plan.bucket(month)))
+        .expression_attribute_values(":lower", s(bounds.lower))
+        .limit(batch as i32)
+        .set_exclusive_start_key(start);
+    query = match bounds.upper {
+        Some(upper) => query
+            .key_condition_expression("#pk = :bucket AND #sk BETWEEN :lower AND :upper")
+            .expression_attribute_values(":upper", s(upper)),
+        None => query.key_condition_expression("#pk = :bucket AND #sk >= :lower"),
+    };
+    let mut conditions = vec!["attribute_not_exists(deleting)"];
+    if let Some(title) = &filter.title {
+        conditions.push("contains(title_search, :title)");
+        query = query.expression_attribute_values(":title", s(title));
+    }
+    if let Some(location) = &filter.location {
+        conditions.push("contains(location_search, :location)");
+        query = query.expression_attribute_values(":location", s(location));
+    }
+    query.filter_expression(conditions.join(" AND "))
 }
 
 /// How many index items to ask for when `wanted` more matches are needed: just those without
 /// substring filters, more with them (most items will not match), never beyond what the budget
-/// has `left`.
-fn batch_size(filter: &UpcomingFilter, wanted: usize, left: usize) -> usize {
+/// has `left`. Public for the same reason as [`upcoming_bucket_query`].
+pub fn batch_size(filter: &UpcomingFilter, wanted: usize, left: usize) -> usize {
     let batch = if filter.title.is_some() || filter.location.is_some() { wanted.max(100) } else { wanted };
     batch.min(left).max(1)
 }

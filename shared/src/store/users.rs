@@ -1,6 +1,7 @@
 //! Users, their username and email reservations, and the admin list.
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::Store;
 use super::error::{StoreError, classify};
@@ -10,6 +11,9 @@ use super::query;
 use super::tx::{Item, Write, from_item, s, to_item};
 use crate::domain::{Id, Instant, Role};
 use crate::http::pagination::{Page, PageRequest};
+
+/// Items given a user's new name at once.
+const RENAME_CONCURRENCY: usize = 8;
 
 /// Which unique values were already taken.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -202,25 +206,24 @@ impl Store {
                 .expression_attribute_names("#type", "type"),
         )
         .await?;
-        for item in items {
-            let (Some(pk), Some(sk)) =
-                (item.get("pk").and_then(|v| v.as_s().ok()), item.get("sk").and_then(|v| v.as_s().ok()))
-            else {
-                continue;
-            };
+        let renames = items.into_iter().filter_map(|item| {
+            let pk = item.get("pk").and_then(|v| v.as_s().ok())?.clone();
+            let sk = item.get("sk").and_then(|v| v.as_s().ok())?.clone();
             let attribute = match item.get("type").and_then(|v| v.as_s().ok()).map(String::as_str) {
                 Some("event") => "organizer_username",
                 _ => "username",
             };
-            let key = Key { pk: pk.clone(), sk: sk.clone() };
             // An item deleted meanwhile needs no new name.
-            let _ = self
-                .write(
-                    Write::set_fields(key, vec![(attribute, s(&user.username))], vec![])
-                        .condition("attribute_exists(pk)"),
-                )
-                .await?;
-        }
+            Some(
+                Write::set_fields(Key { pk, sk }, vec![(attribute, s(&user.username))], vec![])
+                    .condition("attribute_exists(pk)"),
+            )
+        });
+        stream::iter(renames)
+            .map(|rename| self.write(rename))
+            .buffer_unordered(RENAME_CONCURRENCY)
+            .try_collect::<Vec<_>>()
+            .await?;
         Ok(())
     }
 }

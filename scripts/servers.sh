@@ -1,0 +1,34 @@
+# Sourced by the scripts that start servers on loopback: free ports, waiting for one, DynamoDB Local.
+
+# Prints a TCP port on 127.0.0.1 that nothing listens on now.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Waits until 127.0.0.1:$1 accepts connections, for at most $3 seconds, while process $2 lives.
+# Fails at once when the process exits first.
+wait_for_port() {
+  local port=$1 pid=$2 seconds=$3 i
+  for ((i = 0; i < seconds * 10; i++)); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then return 1; fi
+    sleep 0.1
+  done
+  return 1
+}
+
+# Starts DynamoDB Local from jar $1, in memory, on a free port of 127.0.0.1 (the launcher binds it
+# there; the stock one listens on every interface), logging to $2, and waits until it answers.
+# Sets DYNAMODB_LOCAL_PORT and DYNAMODB_LOCAL_PID; fails if it does not start within 90 seconds.
+start_dynamodb_local_in_memory() {
+  local jar=$1 log=$2
+  DYNAMODB_LOCAL_PORT=$(free_port)
+  java -Djava.library.path="$(dirname "$jar")/DynamoDBLocal_lib" -cp "$jar" \
+    scripts/LoopbackDynamoDBLocal.java -inMemory -port "$DYNAMODB_LOCAL_PORT" -disableTelemetry \
+    >"$log" 2>&1 &
+  DYNAMODB_LOCAL_PID=$!
+  if ! wait_for_port "$DYNAMODB_LOCAL_PORT" "$DYNAMODB_LOCAL_PID" 90; then
+    echo "DynamoDB Local did not start; see $log" >&2
+    return 1
+  fi
+}
