@@ -11,7 +11,7 @@ use std::time::Duration;
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 use shared::domain::Instant;
-use shared::store::{Store, StoreError};
+use shared::store::{INDEX_SETTLE_SECONDS, Store, StoreError};
 
 /// How far ahead events are looked at.
 pub const WINDOW_SECONDS: i64 = 24 * 3600;
@@ -24,9 +24,11 @@ pub struct Summary {
     pub events: usize,
     pub reminded: usize,
     pub already_reminded: usize,
-    /// Deleted users whose cleanup this run finished.
+    /// Deleted users whose cleanup this run confirmed finished.
     pub cleanups_finished: usize,
-    /// Deleted users whose cleanup is still unfinished after this run.
+    /// Deleted users whose cleanup failed this run (logged; the next run tries again).
+    pub cleanups_failed: usize,
+    /// Deleted users whose cleanup is still recorded after this run.
     pub cleanups_pending: usize,
     /// True when the run stopped at its deadline; the next run picks up the rest.
     pub cut_short: bool,
@@ -38,31 +40,44 @@ pub async fn run(store: &Store, now: Instant, budget: Duration) -> Result<Summar
     let started = std::time::Instant::now();
     let mut summary = send_reminders(store, now, budget, started).await?;
     if !summary.cut_short {
-        finish_cleanups(store, budget, started, &mut summary).await?;
+        finish_cleanups(store, now, budget, started, &mut summary).await?;
     }
     Ok(summary)
 }
 
-/// Finishes deleted users' cleanups one after another while time is left.
+/// Runs deleted users' cleanups one after another while time is left. A cleanup whose pass
+/// completes is forgotten once that pass began long enough after the deletion for the index to
+/// show everything the user owned; a failing one is logged and left for the next run, so it
+/// cannot hold up the others.
 async fn finish_cleanups(
     store: &Store,
+    now: Instant,
     budget: Duration,
     started: std::time::Instant,
     summary: &mut Summary,
 ) -> Result<(), StoreError> {
     let pending = store.pending_cleanups().await?;
     summary.cleanups_pending = pending.len();
-    for user in pending {
+    for cleanup in pending {
         let Some(left) = budget.checked_sub(started.elapsed()).filter(|left| !left.is_zero()) else {
             summary.cut_short = true;
             return Ok(());
         };
-        if store.clean_up_within(user, left).await? {
-            summary.cleanups_finished += 1;
-            summary.cleanups_pending -= 1;
-        } else {
-            summary.cut_short = true;
-            return Ok(());
+        match store.clean_up_within(cleanup.user_id, left).await {
+            Ok(true) if now >= cleanup.deleted_at.plus_seconds(INDEX_SETTLE_SECONDS) => {
+                store.forget_cleanup(cleanup.user_id).await?;
+                summary.cleanups_finished += 1;
+                summary.cleanups_pending -= 1;
+            }
+            Ok(true) => {}
+            Ok(false) => {
+                summary.cut_short = true;
+                return Ok(());
+            }
+            Err(error) => {
+                tracing::warn!(user_id = %cleanup.user_id, %error, "a user cleanup failed; the next run retries it");
+                summary.cleanups_failed += 1;
+            }
         }
     }
     Ok(())

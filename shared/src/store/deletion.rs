@@ -1,24 +1,30 @@
 //! Deleting a user. The account goes at once; what points at the user (their registrations,
-//! feedback and events, their sessions and notifications) follows within a time budget, and
-//! whatever does not fit is finished later by the scheduled function. A user with thousands of
-//! events would otherwise hold the request past the API's timeout.
+//! feedback and events, their sessions and notifications) follows within a time budget, and the
+//! scheduled function finishes whatever does not fit. A user with thousands of events would
+//! otherwise hold the request past the API's timeout.
 //!
 //! The account is removed in the same transaction that records the cleanup it owes, so a crash
 //! at any point leaves either the whole user or a recorded cleanup. Every cleanup step is
 //! idempotent, so a cleanup cut short anywhere is finished by running it again.
+//!
+//! What a user owns is found through gsi1, and index reads lag the table slightly: a
+//! registration made a moment before the deletion may not show yet. So the record is only
+//! dropped after a complete pass that began well after the deletion ([`INDEX_SETTLE_SECONDS`]),
+//! which the scheduled function makes; the pass inside the request never drops it.
 
 use std::time::Duration;
 
 use futures::stream::{self, StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
 
 use super::Store;
 use super::error::StoreError;
 use super::items::UserRecord;
 use super::keys;
 use super::query;
-use super::tx::Write;
+use super::tx::{Write, from_item, to_item};
 use super::users::marker_delete;
-use crate::domain::Id;
+use crate::domain::{Id, Instant};
 
 /// Registrations cancelled and events deleted at once during a cleanup.
 const CASCADE_CONCURRENCY: usize = 8;
@@ -26,42 +32,90 @@ const CASCADE_CONCURRENCY: usize = 8;
 /// How long a deletion request works on the cleanup before answering.
 pub const INLINE_CLEANUP_BUDGET: Duration = Duration::from_secs(5);
 
+/// How long after a deletion a complete pass must begin for the cleanup to count as finished:
+/// far beyond how far gsi1 lags the table.
+pub const INDEX_SETTLE_SECONDS: i64 = 60;
+
+/// Attempts at removing an account whose names change under the deletion.
+const ACCOUNT_ATTEMPTS: usize = 5;
+
+/// A deleted user whose cleanup is not confirmed finished.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingCleanup {
+    pub user_id: Id,
+    pub deleted_at: Instant,
+}
+
 impl Store {
     /// Deletes a user: the profile and the reservations of their username and email go at once
     /// (their tokens stop working and both names are free), then the cleanup runs for up to
-    /// `budget`. `true` when everything is gone; `false` when the cleanup is left for the
-    /// scheduled function.
+    /// `budget`. `true` when that pass got through everything it could see.
     pub async fn delete_user(&self, user: &UserRecord, budget: Duration) -> Result<bool, StoreError> {
-        let writes = vec![
-            Write::delete(keys::user(user.id)).condition("attribute_exists(pk)"),
-            marker_delete(keys::username(&user.username.to_ascii_lowercase()), user.id),
-            marker_delete(keys::email(&user.email.to_lowercase()), user.id),
-            Write::put(cleanup_item(user.id)),
-        ];
-        // A concurrent deletion got there first: its cleanup is recorded, and helping it is harmless.
-        let _ = self.transact(writes).await?;
-        self.clean_up_within(user.id, budget).await
+        let mut user = user.clone();
+        for _ in 0..ACCOUNT_ATTEMPTS {
+            let pending = PendingCleanup { user_id: user.id, deleted_at: Instant::now() };
+            let key = keys::cleanup(user.id);
+            let writes = vec![
+                Write::delete(keys::user(user.id)).condition("attribute_exists(pk)"),
+                marker_delete(keys::username(&user.username.to_ascii_lowercase()), user.id),
+                marker_delete(keys::email(&user.email.to_lowercase()), user.id),
+                Write::put(to_item(&super::items::Stored {
+                    pk: &key.pk,
+                    sk: &key.sk,
+                    kind: "cleanup",
+                    index: &Default::default(),
+                    record: &pending,
+                })?),
+            ];
+            match self.transact(writes).await? {
+                Ok(()) => return Ok(self.clean_up_after_removal(user.id, budget).await),
+                // Another deletion removed the account first and recorded the cleanup; helping
+                // with it is harmless.
+                Err(cancelled) if cancelled.condition_failed(0) => {
+                    return Ok(self.clean_up_after_removal(user.id, budget).await);
+                }
+                // The username or email changed meanwhile: delete the account as it is now.
+                Err(_) => match self.find_user(user.id).await? {
+                    Some(current) => user = current,
+                    None => return Ok(self.clean_up_after_removal(user.id, budget).await),
+                },
+            }
+        }
+        Err(StoreError::Unavailable("the account kept changing while being deleted".into()))
     }
 
-    /// Runs a deleted user's cleanup for up to `budget`, then forgets it if it finished.
+    /// The cleanup pass of a deletion request. The account is gone and the cleanup recorded, so
+    /// the request has succeeded whatever happens here: a failure is logged and left to the
+    /// scheduled function, not reported to the client as if nothing had been deleted.
+    async fn clean_up_after_removal(&self, user: Id, budget: Duration) -> bool {
+        match self.clean_up_within(user, budget).await {
+            Ok(done) => done,
+            Err(error) => {
+                tracing::warn!(user_id = %user, %error, "a user cleanup failed; the scheduled run finishes it");
+                false
+            }
+        }
+    }
+
+    /// Runs one pass of a deleted user's cleanup for up to `budget`. `true` when it got
+    /// through everything it could see; `false` when time ran out first.
     pub async fn clean_up_within(&self, user: Id, budget: Duration) -> Result<bool, StoreError> {
         match tokio::time::timeout(budget, self.clean_up(user)).await {
-            Ok(finished) => {
-                finished?;
-                self.write(Write::delete(keys::cleanup(user))).await?.ok();
-                Ok(true)
-            }
+            Ok(finished) => finished.map(|()| true),
             Err(_elapsed) => Ok(false),
         }
     }
 
-    /// Deleted users whose cleanup is not finished.
-    pub async fn pending_cleanups(&self) -> Result<Vec<Id>, StoreError> {
+    /// Deleted users whose cleanup is not confirmed finished.
+    pub async fn pending_cleanups(&self) -> Result<Vec<PendingCleanup>, StoreError> {
         let items = query::all(self.partition(None, keys::CLEANUPS_PK, None).consistent_read(true)).await?;
-        Ok(items
-            .iter()
-            .filter_map(|item| item.get("user_id").and_then(|v| v.as_s().ok()).and_then(|raw| Id::parse(raw)))
-            .collect())
+        items.into_iter().map(from_item).collect()
+    }
+
+    /// Drops the record of a cleanup once a complete pass has shown nothing is left.
+    pub async fn forget_cleanup(&self, user: Id) -> Result<(), StoreError> {
+        self.write(Write::delete(keys::cleanup(user))).await?.ok();
+        Ok(())
     }
 
     /// Everything that points at a deleted user: seats they held go to the next on each
@@ -82,15 +136,7 @@ impl Store {
             .buffer_unordered(CASCADE_CONCURRENCY)
             .try_collect::<Vec<_>>()
             .await?;
-        self.purge_partition(&keys::user_pk(user), None).await
+        // The profile is gone already; sparing its key guards against ever purging a live one.
+        self.purge_partition(&keys::user_pk(user), Some(keys::user(user).sk.as_str())).await
     }
-}
-
-/// The record of a cleanup owed, in the partition the scheduled function reads.
-fn cleanup_item(user: Id) -> super::tx::Item {
-    let key = keys::cleanup(user);
-    let mut item = super::tx::key_item(&key);
-    item.insert("user_id".into(), super::tx::s(user.to_string()));
-    item.insert("type".into(), super::tx::s("cleanup"));
-    item
 }

@@ -306,6 +306,7 @@ impl Store {
             let page = self
                 .partition(None, pk, None)
                 .projection_expression("pk, sk")
+                .consistent_read(true)
                 .set_exclusive_start_key(start)
                 .limit(500)
                 .send()

@@ -28,7 +28,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{Credentials, Region, retry::RetryConfig, timeout::TimeoutConfig};
 
-pub use deletion::INLINE_CLEANUP_BUDGET;
+pub use deletion::{INDEX_SETTLE_SECONDS, INLINE_CLEANUP_BUDGET, PendingCleanup};
 pub use error::StoreError;
 
 /// A page of records from a Query's items and `LastEvaluatedKey`.

@@ -119,6 +119,10 @@ impl Store {
         let last_month = filter.to.map_or(LAST_MONTH.to_owned(), |to| to.month());
         let mut stats = ReadStats::default();
         let mut results: Vec<(EventRecord, StartKey)> = Vec::new();
+        if upper_sk.as_ref().is_some_and(|upper| *upper < lower_sk) {
+            // The range ends before it starts (its end has passed): nothing to read.
+            return Ok((finish(results, None), stats));
+        }
 
         // Where to resume: a month, and maybe a key inside it.
         let mut first_month = lower.month();
@@ -146,10 +150,9 @@ impl Store {
         // waiting for the directory first would add a round trip's latency to every page. The
         // answer is used only if the directory does list that month first.
         let mut early: Option<(String, QueryOutput)> = None;
-        // DynamoDB rejects an empty BETWEEN and a start key outside the key condition.
-        let early_is_valid = directory_from <= directory_to
-            && upper_sk.as_ref().is_none_or(|upper| lower_sk <= *upper)
-            && !(resume.is_some() && resume_sk_beyond(&upper_sk, &resume_sk));
+        // DynamoDB rejects a start key outside the key condition.
+        let early_is_valid =
+            directory_from <= directory_to && !(resume.is_some() && resume_sk_beyond(&upper_sk, &resume_sk));
         loop {
             if stats.round_trips >= budget.round_trips {
                 let next = results.last().map(|(_, key)| key.clone()).or_else(|| {
@@ -190,23 +193,14 @@ impl Store {
                     continue;
                 }
                 loop {
-                    if stats.round_trips >= budget.round_trips || stats.items_read >= budget.items {
-                        let next = if results.len() == limit {
-                            results.last().map(|(_, key)| key.clone())
-                        } else {
-                            let mut position = StartKey::default().with(BUCKET, month.clone());
-                            if let Some(start) = &start {
-                                position = StartKey::from_item_key(start)
-                                    .map(|k| k.with(BUCKET, month.clone()))
-                                    .unwrap_or(position);
-                            }
-                            Some(position)
-                        };
-                        return Ok((finish(results, next), stats));
-                    }
                     let out = match early.take() {
+                        // Already read alongside the directory, and already counted.
                         Some((early_month, out)) if early_month == *month => out,
                         _ => {
+                            if stats.round_trips >= budget.round_trips || stats.items_read >= budget.items {
+                                let next = resume_point(&results, limit, month, start.as_ref());
+                                return Ok((finish(results, next), stats));
+                            }
                             let wanted = limit + 1 - results.len();
                             let batch = batch_size(filter, wanted, budget.items - stats.items_read);
                             let query = upcoming_bucket_query(
@@ -328,6 +322,21 @@ pub fn upcoming_bucket_query(
 pub fn batch_size(filter: &UpcomingFilter, wanted: usize, left: usize) -> usize {
     let batch = if filter.title.is_some() || filter.location.is_some() { wanted.max(100) } else { wanted };
     batch.min(left).max(1)
+}
+
+/// Where the next page starts when the read budget runs out while reading `month` from
+/// `start`: after the last result of a full page, else where reading stopped.
+fn resume_point(
+    results: &[(EventRecord, StartKey)],
+    limit: usize,
+    month: &str,
+    start: Option<&Item>,
+) -> Option<StartKey> {
+    if results.len() == limit {
+        return results.last().map(|(_, key)| key.clone());
+    }
+    let stopped_at = start.and_then(StartKey::from_item_key).unwrap_or_default();
+    Some(stopped_at.with(BUCKET, month))
 }
 
 fn resume_sk_beyond(upper_sk: &Option<String>, resume_sk: &Option<String>) -> bool {
