@@ -3,10 +3,13 @@
 
 use std::time::Duration;
 
+use aws_sdk_dynamodb::types::AttributeValue;
+
 use api_tests::spawn_app;
 use futures::future::join_all;
 use serde_json::json;
-use shared::domain::Instant;
+use shared::domain::{Id, Instant};
+use shared::store::items::NotificationKind;
 
 #[tokio::test]
 async fn promotion_change_and_deletion_are_notified() {
@@ -112,4 +115,47 @@ async fn reminders_reach_each_confirmed_attendee_exactly_once() {
     app.delete(format!("/events/{soon_id}/registrations/me"), Some(&people[0].token)).await;
     assert_eq!(reminders::run(store, Instant::now(), Duration::from_secs(60)).await.unwrap().reminded, 1);
     assert_eq!(reminders::run(store, Instant::now(), Duration::from_secs(60)).await.unwrap().reminded, 0);
+}
+
+#[tokio::test]
+async fn a_repeated_event_deletion_tells_each_registrant_once() {
+    let app = spawn_app().await;
+    let store = &app.state.store;
+    let organizer = app.user("org").await;
+    let ann = app.user("ann").await;
+    let deleted =
+        |notices: Vec<serde_json::Value>| notices.iter().filter(|n| n["kind"] == "event_deleted").count();
+
+    // A deletion interrupted after it marked the event and told its registrants, then repeated.
+    let event = app.event(&organizer, json!({})).await;
+    let id = event["id"].as_str().unwrap();
+    app.post(format!("/events/{id}/registrations"), Some(&ann.token), json!({})).await.ok(201);
+    let began = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap() - 30_000;
+    store
+        .client()
+        .update_item()
+        .table_name(&app.table)
+        .key("pk", AttributeValue::S(format!("EVENT#{id}")))
+        .key("sk", AttributeValue::S("EVENT".into()))
+        .update_expression("SET deleting = :yes, deletion_began_ms = :began")
+        .expression_attribute_values(":yes", AttributeValue::Bool(true))
+        .expression_attribute_values(":began", AttributeValue::N(began.to_string()))
+        .send()
+        .await
+        .unwrap();
+    let ann_id = Id::parse(&ann.id).unwrap();
+    let event_id = Id::parse(id).unwrap();
+    store.notify_once(&[ann_id], NotificationKind::EventDeleted, event_id, "cancelled", began).await.unwrap();
+    assert!(store.delete_event(event_id).await.unwrap().is_some());
+    assert_eq!(deleted(app.notifications(&ann).await), 1);
+    app.get(format!("/events/{id}"), None).await.problem(404);
+
+    // Two deletions of one event at once.
+    let event = app.event(&organizer, json!({})).await;
+    let id = event["id"].as_str().unwrap();
+    app.post(format!("/events/{id}/registrations"), Some(&ann.token), json!({})).await.ok(201);
+    let event_id = Id::parse(id).unwrap();
+    let (first, second) = tokio::join!(store.delete_event(event_id), store.delete_event(event_id));
+    assert!(first.unwrap().is_some() || second.unwrap().is_some());
+    assert_eq!(deleted(app.notifications(&ann).await), 2, "one more, for the second event");
 }

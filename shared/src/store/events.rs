@@ -104,6 +104,7 @@ pub fn new_event(
         title_search: String::new(),
         location_search: String::new(),
         deleting: false,
+        deletion_began_ms: None,
     };
     edited(&blank, draft, now)
 }
@@ -254,19 +255,24 @@ impl Store {
     pub async fn delete_event(&self, id: Id) -> Result<Option<EventRecord>, StoreError> {
         let marked = self
             .write(
-                Write::update(keys::event(id), "SET deleting = :yes")
-                    .condition("attribute_exists(pk)")
-                    .value(":yes", AttributeValue::Bool(true)),
+                Write::update(
+                    keys::event(id),
+                    "SET deleting = :yes, deletion_began_ms = if_not_exists(deletion_began_ms, :now)",
+                )
+                .condition("attribute_exists(pk)")
+                .value(":yes", AttributeValue::Bool(true))
+                .value(":now", n(unix_millis_now())),
             )
             .await?;
-        let Ok(Some(old)) = marked else {
+        let Ok(Some(marked)) = marked else {
             return Ok(None);
         };
-        let event: EventRecord = from_item(old)?;
+        let event: EventRecord = from_item(marked)?;
         self.hints.forget(id);
         let registrants = self.registrants(id).await?;
         let message = format!("\"{}\", planned for {}, was cancelled.", event.title, event.starts_at);
-        self.notify(&registrants, NotificationKind::EventDeleted, id, &message, Instant::now()).await?;
+        let began = event.deletion_began_ms.unwrap_or_else(unix_millis_now);
+        self.notify_once(&registrants, NotificationKind::EventDeleted, id, &message, began).await?;
         self.purge_partition(&keys::event_pk(id), Some("EVENT")).await?;
         self.write(Write::delete(keys::event(id))).await?.ok();
         Ok(Some(event))
@@ -328,4 +334,9 @@ impl Store {
             }
         }
     }
+}
+
+/// The current time in Unix milliseconds.
+fn unix_millis_now() -> u64 {
+    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
 }

@@ -58,6 +58,11 @@ pub struct EventRecord {
     /// readers and refuses new registrations.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deleting: bool,
+    /// When the deletion began (Unix milliseconds), kept by every later attempt: the
+    /// cancellation notices take their ids from it, so a deletion repeated after an
+    /// interruption rewrites them instead of sending them twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_began_ms: Option<u64>,
 }
 
 impl EventRecord {

@@ -49,11 +49,38 @@ impl Store {
         message: &str,
         now: Instant,
     ) -> Result<(), StoreError> {
+        self.deliver(users, |_| notification(kind, event, message.to_owned(), now)).await
+    }
+
+    /// Like [`Store::notify`], for something that happened once, at `unix_millis`, but whose
+    /// delivery may be repeated: each user's notice has an id fixed by (that time, event, user,
+    /// kind), so a repeat overwrites it rather than sending it twice.
+    pub async fn notify_once(
+        &self,
+        users: &[Id],
+        kind: NotificationKind,
+        event: Id,
+        message: &str,
+        unix_millis: u64,
+    ) -> Result<(), StoreError> {
+        let kind_name = format!("{kind:?}");
+        let at =
+            i64::try_from(unix_millis / 1000).ok().and_then(Instant::from_unix).unwrap_or_else(Instant::now);
+        self.deliver(users, |user| NotificationRecord {
+            id: Id::derived(unix_millis, &[&event.to_bytes(), &user.to_bytes(), kind_name.as_bytes()]),
+            ..notification(kind, event, message.to_owned(), at)
+        })
+        .await
+    }
+
+    async fn deliver(
+        &self,
+        users: &[Id],
+        notice_for: impl Fn(Id) -> NotificationRecord,
+    ) -> Result<(), StoreError> {
         let requests = users
             .iter()
-            .map(|user| {
-                batch::put(notification_item(*user, &notification(kind, event, message.to_owned(), now))?)
-            })
+            .map(|user| batch::put(notification_item(*user, &notice_for(*user))?))
             .collect::<Result<Vec<_>, _>>()?;
         self.write_batches(requests, 4).await
     }
