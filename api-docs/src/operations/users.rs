@@ -171,8 +171,11 @@ fn patch_user() {}
 
 /// Delete a user (self or admin)
 ///
-/// Nothing is left pointing at the deleted user: their seats are released (promoting from the
-/// waitlists) and their tokens stop working.
+/// The account goes at once: the user's tokens stop working and their username and email are
+/// free. Nothing is left pointing at them: their seats are released (promoting from the
+/// waitlists), and their feedback, events, sessions and notifications are removed. For nearly
+/// every account that is done before the answer; for one too large to finish within a few
+/// seconds, the rest is finished in the background within about 15 minutes.
 #[utoipa::path(
     delete,
     path = "/users/{id}",
