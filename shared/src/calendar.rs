@@ -16,7 +16,10 @@ fn calendar(name: &str, timezone: Option<&str>) -> Calendar {
     calendar.append_property(("PRODID", PRODUCT));
     calendar.append_property(("CALSCALE", "GREGORIAN"));
     calendar.append_property(("METHOD", "PUBLISH"));
-    calendar.name(name);
+    // The crate escapes TEXT values of the properties it knows; RFC 7986's NAME is not among
+    // them (X-WR-CALNAME, an X- property, is), so NAME is escaped here.
+    calendar.append_property(("NAME", escape_text(name).as_str()));
+    calendar.append_property(("X-WR-CALNAME", name));
     if let Some(zone) = timezone {
         calendar.append_property(("X-WR-TIMEZONE", zone));
     }
@@ -47,6 +50,11 @@ fn vevent(event: &EventRecord, base_url: &str, now: Instant, tentative: bool) ->
         vevent.add_property("CATEGORIES", category);
     }
     vevent.done()
+}
+
+/// RFC 5545 TEXT escaping (section 3.3.11).
+fn escape_text(value: &str) -> String {
+    value.replace('\\', "\\\\").replace(',', "\\,").replace(';', "\\;").replace('\n', "\\n")
 }
 
 /// A calendar holding one event.

@@ -44,6 +44,11 @@ async fn an_event_is_one_valid_vevent() {
     assert_eq!(property(&calendar, 0, "DTEND").unwrap(), "20310501T190000Z");
     assert!(property(&calendar, 0, "DTSTAMP").is_some());
     assert_eq!(property(&calendar, 0, "SUMMARY").unwrap(), "Rust\\, Lisbon\\; édition spéciale");
+    // The calendar's own name is TEXT too, under both of its property names.
+    for name in ["NAME", "X-WR-CALNAME"] {
+        let value = calendar.properties.iter().find(|p| p.name == name).and_then(|p| p.value.clone());
+        assert_eq!(value.unwrap(), "Rust\\, Lisbon\\; édition spéciale", "{name}");
+    }
     assert!(property(&calendar, 0, "URL").unwrap().ends_with(&format!("/events/{id}")));
     let description = description.trim();
     let unescaped = property(&calendar, 0, "DESCRIPTION")

@@ -91,6 +91,15 @@ async fn every_rule_is_a_400_naming_its_field() {
         let reply = app.post("/events", Some(&alice.token), body).await;
         assert_eq!(reply.problem(400)["errors"][missing][0], "is required");
     }
+    // Every offending field is named at once, the rules on times included.
+    let body = event_body(json!({"title": "", "starts_at": "2020-01-01T00:00:00Z", "capacity": 0}));
+    let errors = app.post("/events", Some(&alice.token), body).await.problem(400)["errors"].clone();
+    assert_eq!(errors.as_object().unwrap().len(), 3, "{errors}");
+    let body = event_body(
+        json!({"location": "", "starts_at": "2031-03-01T18:00:00Z", "ends_at": "2031-03-01T17:00:00Z"}),
+    );
+    let errors = app.post("/events", Some(&alice.token), body).await.problem(400)["errors"].clone();
+    assert!(errors["location"].is_array() && errors["ends_at"].is_array(), "{errors}");
     // Nothing was created by any of those.
     let scan = app.state.store.client().scan().table_name(&app.table).send().await.unwrap();
     assert!(scan.items().iter().all(|i| i["type"].as_s().unwrap() != "event"));

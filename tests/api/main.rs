@@ -8,6 +8,7 @@ mod feedback;
 mod logs;
 mod notifications;
 mod openapi;
+mod pagination;
 mod plumbing;
 mod registrations;
 mod routes;

@@ -53,6 +53,38 @@ async fn bodies_must_be_json_objects() {
 }
 
 #[tokio::test]
+async fn operations_without_a_body_take_nothing_or_an_empty_object() {
+    let app = spawn_app().await;
+    let organizer = app.user("org").await;
+    let ann = app.user("ann").await;
+    let event = app.event(&organizer, json!({})).await;
+    let path = format!("/events/{}/registrations", event["id"].as_str().unwrap());
+    let send = |content_type: &'static str, body: &'static str| {
+        raw(&app, Method::POST, &path)
+            .bearer_auth(&ann.token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    // A field would look like a choice the server honours: refused, and nothing registered.
+    let refused = read(send("application/json", r#"{"status": "confirmed"}"#).await.unwrap()).await;
+    assert!(refused.problem(400)["errors"]["status"].is_array());
+    read(send("application/json", "{not json").await.unwrap()).await.problem(400);
+    read(send("text/plain", "hello").await.unwrap()).await.problem(415);
+    let mine = format!("{path}/me");
+    app.get(&mine, Some(&ann.token)).await.problem(404);
+    // Nothing at all, or an empty object, is fine.
+    assert_eq!(
+        read(raw(&app, Method::POST, &path).bearer_auth(&ann.token).send().await.unwrap()).await.status,
+        201
+    );
+    assert_eq!(read(send("application/json", "{}").await.unwrap()).await.status, 200);
+    let rotate = app.post("/users/me/calendar/rotate", Some(&ann.token), json!({"token": "mine"})).await;
+    assert!(rotate.problem(400)["errors"]["token"].is_array());
+    app.post("/users/me/calendar/rotate", Some(&ann.token), json!({})).await.ok(200);
+}
+
+#[tokio::test]
 async fn huge_and_deeply_nested_bodies_are_refused() {
     let app = spawn_app().await;
     let huge = format!(r#"{{"username": "{}"}}"#, "a".repeat(2 * 1024 * 1024));

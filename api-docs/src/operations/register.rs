@@ -5,7 +5,8 @@ use shared::views::RegistrationView;
 use utoipa::OpenApi;
 
 use crate::responses::{
-    BadQuery, EventId, NotFound, OwnerErrors, PROBLEM, PageParams, Unauthorized, Unavailable, problem_example,
+    BadQuery, BodyErrors, EventId, NotFound, OwnerErrors, PROBLEM, PageParams, Unauthorized, Unavailable,
+    problem_example,
 };
 use crate::schemas::{Problem, RegistrationPage};
 
@@ -22,7 +23,8 @@ pub struct Api;
 /// Register for an event
 ///
 /// A confirmed seat while there is one; otherwise a place on the waitlist, if the event has one.
-/// Registering again returns the existing registration. No body is read.
+/// Registering again returns the existing registration. Takes no body: send nothing or `{}`;
+/// any field is refused (400), as no field of a registration is the client's to choose.
 #[utoipa::path(
     post,
     path = "/events/{id}/registrations",
@@ -39,7 +41,7 @@ pub struct Api;
             example = json!(problem_example(
                 "event-full", "Conflict", 409, "the event is full and has no waitlist",
             ))),
-        Unauthorized, NotFound, Unavailable,
+        BodyErrors, Unauthorized, NotFound, Unavailable,
     ),
 )]
 fn register() {}

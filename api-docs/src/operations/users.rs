@@ -250,6 +250,8 @@ fn refresh_tokens() {}
 fn list_notifications() {}
 
 /// Mark a notification read
+///
+/// Takes no body: send nothing or `{}`.
 #[utoipa::path(
     post,
     path = "/users/me/notifications/{id}/read",
@@ -258,7 +260,7 @@ fn list_notifications() {}
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Marked read."),
-        Unauthorized, NotFound, Unavailable,
+        BodyErrors, Unauthorized, NotFound, Unavailable,
     ),
 )]
 fn mark_notification_read() {}
@@ -281,7 +283,8 @@ fn get_calendar_url() {}
 
 /// Replace the calendar feed URL
 ///
-/// Issues a new feed URL; the old one answers 404 from then on.
+/// Issues a new feed URL; the old one answers 404 from then on. Takes no body: send nothing or
+/// `{}`.
 #[utoipa::path(
     post,
     path = "/users/me/calendar/rotate",
@@ -289,7 +292,7 @@ fn get_calendar_url() {}
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The new feed URL.", body = FeedUrl),
-        Unauthorized, Unavailable,
+        BodyErrors, Unauthorized, Unavailable,
     ),
 )]
 fn rotate_calendar_url() {}

@@ -72,7 +72,10 @@ pub fn draft(
     let category = f.optional("category", text(Category::parse)).value();
     let timezone = f.optional("timezone", text(Timezone::parse)).value().unwrap_or_default();
     let waitlist_enabled = f.present("waitlist_enabled", boolean).unwrap_or(true);
-    let f = f.proceed()?;
+    if let Some(starts_at) = starts_at {
+        times(&mut f, starts_at, ends_at, now, current_start);
+    }
+    f.finish()?;
     let draft = EventDraft {
         title: checked(title)?,
         description,
@@ -84,7 +87,6 @@ pub fn draft(
         category,
         waitlist_enabled,
     };
-    rules(f, &draft, now, current_start)?;
     Ok(draft)
 }
 
@@ -106,22 +108,25 @@ pub fn patched(body: Map<String, Value>, current: &EventDraft, now: Instant) -> 
         },
         waitlist_enabled: f.present("waitlist_enabled", boolean),
     };
-    let f = f.proceed()?;
-    let draft = current.apply(patch);
-    rules(f, &draft, now, Some(current.starts_at))?;
-    Ok(draft)
+    let starts_at = patch.starts_at.unwrap_or(current.starts_at);
+    let ends_at = patch.ends_at.unwrap_or(current.ends_at);
+    times(&mut f, starts_at, ends_at, now, Some(current.starts_at));
+    f.finish()?;
+    Ok(current.apply(patch))
 }
 
-fn rules(
-    mut f: Fields,
-    draft: &EventDraft,
+/// The rules on the times, added for each field that passed its own check (a field already
+/// refused keeps its first problem).
+fn times(
+    f: &mut Fields,
+    starts_at: Instant,
+    ends_at: Option<Instant>,
     now: Instant,
-    current_start: Option<Instant>,
-) -> Result<(), ApiError> {
-    if let Err(errors) = draft.check(now, current_start) {
-        f.merge(errors);
+    current: Option<Instant>,
+) {
+    if let Err(errors) = EventDraft::check_times(starts_at, ends_at, now, current) {
+        f.merge(errors.into_iter().filter(|(field, _)| f.is_valid_field(field)).collect());
     }
-    f.finish()
 }
 
 /// The stored event as a draft, for patching.

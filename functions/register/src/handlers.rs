@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use shared::AppState;
 use shared::auth::{Caller, Claims};
 use shared::domain::{Id, Instant};
-use shared::http::{ApiError, PageRequest, QueryMap, respond};
+use shared::http::{ApiError, EmptyBody, PageRequest, QueryMap, respond};
 use shared::store::items::RegistrationRecord;
 use shared::store::registrations::{Placed, RegisterRefused, Registered};
 use shared::views::RegistrationView;
@@ -26,6 +26,7 @@ pub async fn register(
     State(state): State<AppState>,
     caller: Claims,
     Path(id): Path<String>,
+    _: EmptyBody,
 ) -> Result<Response, ApiError> {
     let event = event_id(&id)?;
     let outcome = state.store.register(event, caller.user_id, &caller.claims.name, Instant::now()).await?;

@@ -9,8 +9,8 @@ use shared::AppState;
 use shared::auth::Caller;
 use shared::auth::feed::{feed_token, open_feed_token};
 use shared::domain::Instant;
-use shared::http::ApiError;
 use shared::http::links::{BaseUrl, calendar_response};
+use shared::http::{ApiError, EmptyBody};
 
 #[derive(Serialize)]
 pub struct FeedUrl {
@@ -30,6 +30,7 @@ pub async fn rotate(
     State(state): State<AppState>,
     caller: Caller,
     BaseUrl(base): BaseUrl,
+    _: EmptyBody,
 ) -> Result<Json<FeedUrl>, ApiError> {
     let version = state.store.rotate_calendar(caller.id()).await?.ok_or_else(ApiError::invalid_token)?;
     Ok(Json(feed_url(&state, &base, caller.id(), version)))

@@ -6,7 +6,7 @@ use serde::Serialize;
 use shared::AppState;
 use shared::auth::Caller;
 use shared::domain::{Id, Instant};
-use shared::http::{ApiError, PageRequest, QueryMap, respond};
+use shared::http::{ApiError, EmptyBody, PageRequest, QueryMap, respond};
 use shared::store::items::{NotificationKind, NotificationRecord};
 
 #[derive(Serialize)]
@@ -47,6 +47,7 @@ pub async fn mark_read(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    _: EmptyBody,
 ) -> Result<Response, ApiError> {
     let id = Id::parse(&id).ok_or_else(|| ApiError::not_found("notification"))?;
     if state.store.mark_notification_read(caller.id(), id).await? {

@@ -120,11 +120,22 @@ impl EventDraft {
     /// The rules that span fields or depend on the clock. `current_start` is the stored start of an
     /// event being updated: keeping it unchanged is allowed even once it is in the past.
     pub fn check(&self, now: Instant, current_start: Option<Instant>) -> Result<(), FieldErrors> {
+        Self::check_times(self.starts_at, self.ends_at, now, current_start)
+    }
+
+    /// [`EventDraft::check`] on the times alone, so that a request with other bad fields hears
+    /// of these problems too.
+    pub fn check_times(
+        starts_at: Instant,
+        ends_at: Option<Instant>,
+        now: Instant,
+        current_start: Option<Instant>,
+    ) -> Result<(), FieldErrors> {
         let mut errors = FieldErrors::new();
-        if current_start != Some(self.starts_at) && self.starts_at <= now {
+        if current_start != Some(starts_at) && starts_at <= now {
             errors.entry("starts_at".into()).or_default().push("must be in the future".into());
         }
-        if self.ends_at.is_some_and(|ends_at| ends_at <= self.starts_at) {
+        if ends_at.is_some_and(|ends_at| ends_at <= starts_at) {
             errors.entry("ends_at".into()).or_default().push("must be after starts_at".into());
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }

@@ -46,6 +46,30 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
     }
 }
 
+/// The body of a request that takes none: nothing at all, or an empty JSON object. A field is
+/// unknown (400), so that no client believes it set something (`{"status": "confirmed"}` on a
+/// registration); other content is a 415 or a 400 like any body.
+#[derive(Debug)]
+pub struct EmptyBody;
+
+impl<S: Send + Sync> FromRequest<S> for EmptyBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+            .await
+            .map_err(|_| ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(EmptyBody);
+        }
+        let req = Request::from_parts(parts, axum::body::Body::from(bytes));
+        let JsonObject(map) = JsonObject::from_request(req, state).await?;
+        super::Fields::new(map, &[]).finish()?;
+        Ok(EmptyBody)
+    }
+}
+
 /// Parses bytes as one JSON object. serde_json refuses nesting deeper than 128 levels, so a
 /// deeply nested body is a 400, not a stack overflow.
 pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {

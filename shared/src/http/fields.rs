@@ -110,15 +110,9 @@ impl Fields {
         }
     }
 
-    /// Whether any problem was found so far.
-    pub fn is_valid(&self) -> bool {
-        self.errors.is_empty()
-    }
-
-    /// Goes on only if nothing failed so far; the 400 otherwise. Rules spanning fields run after
-    /// this, on values that are each valid.
-    pub fn proceed(self) -> Result<Self, ApiError> {
-        if self.errors.is_empty() { Ok(self) } else { Err(ApiError::Validation(self.errors)) }
+    /// Whether `field` has no problem so far.
+    pub fn is_valid_field(&self, field: &str) -> bool {
+        !self.errors.contains_key(field)
     }
 
     /// Ends reading: a 400 naming every problem, if there was one.

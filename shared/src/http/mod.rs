@@ -10,7 +10,7 @@ pub mod query;
 pub mod respond;
 pub mod router;
 
-pub use body::JsonObject;
+pub use body::{EmptyBody, JsonObject};
 pub use fields::Fields;
 pub use pagination::{Page, PageRequest};
 pub use problem::ApiError;

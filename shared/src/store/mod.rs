@@ -31,16 +31,6 @@ use aws_sdk_dynamodb::config::{Credentials, Region, retry::RetryConfig, timeout:
 pub use deletion::{INDEX_SETTLE_SECONDS, INLINE_CLEANUP_BUDGET, PendingCleanup};
 pub use error::StoreError;
 
-/// A page of records from a Query's items and `LastEvaluatedKey`.
-pub(crate) fn page_of<T: serde::de::DeserializeOwned>(
-    items: Option<Vec<tx::Item>>,
-    last_evaluated_key: Option<tx::Item>,
-) -> Result<crate::http::pagination::Page<T>, StoreError> {
-    let results = items.unwrap_or_default().into_iter().map(tx::from_item).collect::<Result<Vec<_>, _>>()?;
-    let next = last_evaluated_key.as_ref().and_then(cursor::StartKey::from_item_key);
-    Ok(crate::http::pagination::Page { results, next })
-}
-
 use crate::config::Config;
 
 /// The DynamoDB client and the table name. Cheap to clone.

@@ -5,10 +5,10 @@
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use serde::de::DeserializeOwned;
 
+use super::Store;
 use super::cursor::StartKey;
 use super::error::{StoreError, classify};
-use super::tx::{Item, s};
-use super::{Store, page_of};
+use super::tx::{Item, from_item, s};
 use crate::http::pagination::{Page, PageRequest};
 
 impl Store {
@@ -41,17 +41,53 @@ impl Store {
 }
 
 /// One page of records from `query`, continuing where `page`'s cursor left off.
+///
+/// One item more than the page holds is asked for, so that the last page says it is the last:
+/// DynamoDB's `LastEvaluatedKey` is set whenever the limit is reached, even when nothing
+/// follows. When a filter expression drops items, a page can come back short with a cursor.
 pub(crate) async fn page<T: DeserializeOwned>(
     query: QueryFluentBuilder,
     page: &PageRequest,
 ) -> Result<Page<T>, StoreError> {
+    let limit = page.limit.get();
+    let key_names = key_attributes(query.get_index_name().as_deref());
     let out = query
-        .limit(page.limit.get() as i32)
+        .limit(limit as i32 + 1)
         .set_exclusive_start_key(page.start.as_ref().map(StartKey::item_key))
         .send()
         .await
         .map_err(classify)?;
-    page_of(out.items, out.last_evaluated_key)
+    let mut items = out.items.unwrap_or_default();
+    let next = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|last| key_of(last, &key_names)).transpose()?
+    } else {
+        out.last_evaluated_key.as_ref().and_then(StartKey::from_item_key)
+    };
+    let results = items.into_iter().map(from_item).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page { results, next })
+}
+
+/// The key attributes of an item as read through `index` (the table's own when `None`): what
+/// DynamoDB would give as `LastEvaluatedKey` had it stopped at that item.
+fn key_attributes(index: Option<&str>) -> Vec<String> {
+    let mut names = vec!["pk".to_owned(), "sk".to_owned()];
+    if let Some(index) = index {
+        names.extend([format!("{index}pk"), format!("{index}sk")]);
+    }
+    names
+}
+
+fn key_of(item: &Item, names: &[String]) -> Result<StartKey, StoreError> {
+    let mut key = StartKey::default();
+    for name in names {
+        let value = item
+            .get(name)
+            .and_then(|v| v.as_s().ok())
+            .ok_or_else(|| StoreError::Internal(format!("an item read through a key lacks {name}")))?;
+        key = key.with(name, value.clone());
+    }
+    Ok(key)
 }
 
 /// Every item `query` matches, following DynamoDB's pages to the end.
