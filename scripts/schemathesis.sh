@@ -60,7 +60,8 @@ set +e
   cd "$LOG_DIR" &&
     FUZZ_API_URL="$API_URL" FUZZ_TOKEN="$token" FUZZ_EVENTSCTL="$TARGET_DIR/debug/eventsctl" \
       SCHEMATHESIS_HOOKS="$root/scripts/schemathesis_hooks.py" \
-      timeout $((SECONDS_BUDGET + 240)) "$root/$SCHEMATHESIS" run "$API_URL/openapi.json" \
+      timeout $((SECONDS_BUDGET + 240)) "$root/$SCHEMATHESIS" --config-file "$root/scripts/schemathesis.toml" \
+        run "$API_URL/openapi.json" \
       --phases examples,coverage,fuzzing,stateful \
       --checks all --exclude-checks positive_data_acceptance \
       --max-examples "$EXAMPLES" --max-time "$SECONDS_BUDGET" \
