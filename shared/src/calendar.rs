@@ -1,7 +1,9 @@
 //! iCalendar (RFC 5545) output: one event, or a personal feed. Times are written in UTC, which
 //! every client reads without a VTIMEZONE; the event's zone travels as `X-WR-TIMEZONE` for
-//! display. Escaping is the `icalendar` crate's; lines are folded by [`fold`], which never leaves
-//! whitespace at the end of a physical line, since many parsers trim it.
+//! display. TEXT values are escaped by the `icalendar` crate (and NAME, which it does not know,
+//! here), after [`one_newline`] turns any carriage return into a plain line break, which
+//! escaping then writes as `\n`; lines are folded by [`fold`], which never leaves whitespace at
+//! the end of a physical line, since many parsers trim it.
 
 use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
 
@@ -18,8 +20,9 @@ fn calendar(name: &str, timezone: Option<&str>) -> Calendar {
     calendar.append_property(("METHOD", "PUBLISH"));
     // The crate escapes TEXT values of the properties it knows; RFC 7986's NAME is not among
     // them (X-WR-CALNAME, an X- property, is), so NAME is escaped here.
-    calendar.append_property(("NAME", escape_text(name).as_str()));
-    calendar.append_property(("X-WR-CALNAME", name));
+    let name = one_newline(name);
+    calendar.append_property(("NAME", escape_text(&name).as_str()));
+    calendar.append_property(("X-WR-CALNAME", name.as_str()));
     if let Some(zone) = timezone {
         calendar.append_property(("X-WR-TIMEZONE", zone));
     }
@@ -32,8 +35,8 @@ fn vevent(event: &EventRecord, base_url: &str, now: Instant, tentative: bool) ->
     vevent
         .uid(&format!("{}@events-api", event.id))
         .timestamp(now.utc())
-        .summary(&event.title)
-        .location(&event.location)
+        .summary(&one_newline(&event.title))
+        .location(&one_newline(&event.location))
         .starts(event.starts_at.utc())
         .url(&format!("{base_url}/events/{}", event.id))
         .sequence(event.version.min(u64::from(u32::MAX)) as u32)
@@ -44,12 +47,18 @@ fn vevent(event: &EventRecord, base_url: &str, now: Instant, tentative: bool) ->
         vevent.ends(ends_at.utc());
     }
     if let Some(description) = &event.description {
-        vevent.description(description);
+        vevent.description(&one_newline(description));
     }
     if let Some(category) = &event.category {
         vevent.add_property("CATEGORIES", category);
     }
     vevent.done()
+}
+
+/// Text with every line break as a plain `\n`: a carriage return would survive escaping and
+/// end a content line early.
+fn one_newline(value: &str) -> String {
+    value.replace("\r\n", "\n").replace('\r', "\n")
 }
 
 /// RFC 5545 TEXT escaping (section 3.3.11).
@@ -128,6 +137,12 @@ pub fn fold(line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_escapes_every_line_break_and_separator() {
+        assert_eq!(escape_text(&one_newline("a\r\nb\rc\nd")), "a\\nb\\nc\\nd");
+        assert_eq!(escape_text("x, y; z\\"), "x\\, y\\; z\\\\");
+    }
 
     fn unfold(text: &str) -> String {
         text.replace("\r\n ", "")

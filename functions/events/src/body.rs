@@ -108,9 +108,12 @@ pub fn patched(body: Map<String, Value>, current: &EventDraft, now: Instant) -> 
         },
         waitlist_enabled: f.present("waitlist_enabled", boolean),
     };
-    let starts_at = patch.starts_at.unwrap_or(current.starts_at);
-    let ends_at = patch.ends_at.unwrap_or(current.ends_at);
-    times(&mut f, starts_at, ends_at, now, Some(current.starts_at));
+    // Against a refused new start, the stored one would give a misleading answer.
+    if f.is_valid_field("starts_at") && f.is_valid_field("ends_at") {
+        let starts_at = patch.starts_at.unwrap_or(current.starts_at);
+        let ends_at = patch.ends_at.unwrap_or(current.ends_at);
+        times(&mut f, starts_at, ends_at, now, Some(current.starts_at));
+    }
     f.finish()?;
     Ok(current.apply(patch))
 }

@@ -55,17 +55,21 @@ pub struct EmptyBody;
 impl<S: Send + Sync> FromRequest<S> for EmptyBody {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let (parts, body) = req.into_parts();
-        let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let content_type =
+            req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let bytes = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
             .await
             .map_err(|_| ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(EmptyBody);
         }
-        let req = Request::from_parts(parts, axum::body::Body::from(bytes));
-        let JsonObject(map) = JsonObject::from_request(req, state).await?;
-        super::Fields::new(map, &[]).finish()?;
+        if !is_json(&content_type) {
+            return Err(ApiError::UnsupportedMediaType(
+                "a body, if any, must be JSON, sent with Content-Type: application/json".to_owned(),
+            ));
+        }
+        super::Fields::new(parse_object(&bytes)?, &[]).finish()?;
         Ok(EmptyBody)
     }
 }

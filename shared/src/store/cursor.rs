@@ -30,6 +30,22 @@ impl StartKey {
         Some(StartKey(map))
     }
 
+    /// The position of `item` as read through `index` (the table itself when `None`): its key
+    /// attributes and the index's, what DynamoDB would give as `LastEvaluatedKey` had it stopped
+    /// there. `None` if the item lacks one of them.
+    pub fn of_item(item: &HashMap<String, AttributeValue>, index: Option<&str>) -> Option<Self> {
+        let mut names = vec!["pk".to_owned(), "sk".to_owned()];
+        if let Some(index) = index {
+            names.extend([format!("{index}pk"), format!("{index}sk")]);
+        }
+        let mut map = BTreeMap::new();
+        for name in names {
+            let value = item.get(&name)?.as_s().ok()?.clone();
+            map.insert(name, value);
+        }
+        Some(StartKey(map))
+    }
+
     /// The key to pass as `ExclusiveStartKey` (our own positions left out).
     pub fn item_key(&self) -> HashMap<String, AttributeValue> {
         self.0

@@ -54,7 +54,8 @@ impl Store {
 
     /// Like [`Store::notify`], for something that happened once, at `unix_millis`, but whose
     /// delivery may be repeated: each user's notice has an id fixed by (that time, event, user,
-    /// kind), so a repeat overwrites it rather than sending it twice.
+    /// kind), so a repeat overwrites it rather than sending it twice (a notice read in between
+    /// shows as unread again).
     pub async fn notify_once(
         &self,
         users: &[Id],
@@ -63,7 +64,8 @@ impl Store {
         message: &str,
         unix_millis: u64,
     ) -> Result<(), StoreError> {
-        let kind_name = format!("{kind:?}");
+        // The kind's wire name, which never changes, rather than its Rust name.
+        let kind_name = serde_json::to_string(&kind).map_err(|e| StoreError::Internal(e.to_string()))?;
         let at =
             i64::try_from(unix_millis / 1000).ok().and_then(Instant::from_unix).unwrap_or_else(Instant::now);
         self.deliver(users, |user| NotificationRecord {

@@ -50,7 +50,7 @@ pub(crate) async fn page<T: DeserializeOwned>(
     page: &PageRequest,
 ) -> Result<Page<T>, StoreError> {
     let limit = page.limit.get();
-    let key_names = key_attributes(query.get_index_name().as_deref());
+    let index = query.get_index_name().clone();
     let out = query
         .limit(limit as i32 + 1)
         .set_exclusive_start_key(page.start.as_ref().map(StartKey::item_key))
@@ -60,34 +60,13 @@ pub(crate) async fn page<T: DeserializeOwned>(
     let mut items = out.items.unwrap_or_default();
     let next = if items.len() > limit {
         items.truncate(limit);
-        items.last().map(|last| key_of(last, &key_names)).transpose()?
+        let position = items.last().and_then(|last| StartKey::of_item(last, index.as_deref()));
+        Some(position.ok_or_else(|| StoreError::Internal("a listed item lacks a key attribute".into()))?)
     } else {
         out.last_evaluated_key.as_ref().and_then(StartKey::from_item_key)
     };
     let results = items.into_iter().map(from_item).collect::<Result<Vec<_>, _>>()?;
     Ok(Page { results, next })
-}
-
-/// The key attributes of an item as read through `index` (the table's own when `None`): what
-/// DynamoDB would give as `LastEvaluatedKey` had it stopped at that item.
-fn key_attributes(index: Option<&str>) -> Vec<String> {
-    let mut names = vec!["pk".to_owned(), "sk".to_owned()];
-    if let Some(index) = index {
-        names.extend([format!("{index}pk"), format!("{index}sk")]);
-    }
-    names
-}
-
-fn key_of(item: &Item, names: &[String]) -> Result<StartKey, StoreError> {
-    let mut key = StartKey::default();
-    for name in names {
-        let value = item
-            .get(name)
-            .and_then(|v| v.as_s().ok())
-            .ok_or_else(|| StoreError::Internal(format!("an item read through a key lacks {name}")))?;
-        key = key.with(name, value.clone());
-    }
-    Ok(key)
 }
 
 /// Every item `query` matches, following DynamoDB's pages to the end.

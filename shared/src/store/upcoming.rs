@@ -86,13 +86,7 @@ impl IndexPlan {
 
     /// The position of an item, as a cursor.
     fn position(&self, month: &str, item: &Item) -> StartKey {
-        let mut key = StartKey::default().with(BUCKET, month);
-        for name in [keys::PK, keys::SK, self.pk_attribute, self.sk_attribute] {
-            if let Some(value) = item.get(name).and_then(|v| v.as_s().ok()) {
-                key = key.with(name, value.clone());
-            }
-        }
-        key
+        StartKey::of_item(item, Some(self.index)).unwrap_or_default().with(BUCKET, month)
     }
 }
 
