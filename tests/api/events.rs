@@ -165,6 +165,10 @@ async fn patch_changes_only_what_it_names() {
     // A patch is checked against the stored fields: an end before the stored start is refused.
     let reply = app.patch(&path, Some(&alice.token), json!({"ends_at": "2020-01-01T00:00:00Z"})).await;
     assert!(reply.problem(400)["errors"]["ends_at"].is_array());
+    // A refused new start is the only complaint: the end is not judged against the old start.
+    let body = json!({"starts_at": "soon", "ends_at": "2020-01-01T00:00:00Z", "title": ""});
+    let errors = app.patch(&path, Some(&alice.token), body).await.problem(400)["errors"].clone();
+    assert_eq!(errors.as_object().unwrap().keys().collect::<Vec<_>>(), ["starts_at", "title"], "{errors}");
     app.patch(&path, Some(&alice.token), json!({"title": null})).await.problem(400);
     app.patch(&path, Some(&alice.token), json!({"starts_at": "2001-01-01T00:00:00Z"})).await.problem(400);
     app.patch(&path, Some(&alice.token), json!({"confirmed_count": 0})).await.problem(400);
