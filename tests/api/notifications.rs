@@ -131,18 +131,8 @@ async fn a_repeated_event_deletion_tells_each_registrant_once() {
     let id = event["id"].as_str().unwrap();
     app.post(format!("/events/{id}/registrations"), Some(&ann.token), json!({})).await.ok(201);
     let began = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap() - 30_000;
-    store
-        .client()
-        .update_item()
-        .table_name(&app.table)
-        .key("pk", AttributeValue::S(format!("EVENT#{id}")))
-        .key("sk", AttributeValue::S("EVENT".into()))
-        .update_expression("SET deleting = :yes, deletion_began_ms = :began")
-        .expression_attribute_values(":yes", AttributeValue::Bool(true))
-        .expression_attribute_values(":began", AttributeValue::N(began.to_string()))
-        .send()
-        .await
-        .unwrap();
+    let values = [(":yes", AttributeValue::Bool(true)), (":began", AttributeValue::N(began.to_string()))];
+    app.update_event(id, "SET deleting = :yes, deletion_began_ms = :began", values).await;
     let ann_id = Id::parse(&ann.id).unwrap();
     let event_id = Id::parse(id).unwrap();
     store.notify_once(&[ann_id], NotificationKind::EventDeleted, event_id, "cancelled", began).await.unwrap();

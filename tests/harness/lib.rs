@@ -266,21 +266,37 @@ impl TestApp {
     /// Moves an event's start (and its time-index key) to `starts_at`, as the passing of time
     /// would, without the API's rule that starts lie in the future.
     pub async fn move_start(&self, event_id: &str, starts_at: &str) {
+        use aws_sdk_dynamodb::types::AttributeValue::S;
+        let values = [
+            (":at", S(starts_at.into())),
+            (":sk", S(format!("{starts_at}#{event_id}"))),
+            (":bucket", S(format!("TIME#{}", &starts_at[..7]))),
+        ];
+        self.update_event(event_id, "SET starts_at = :at, gsi2sk = :sk, gsi2pk = :bucket", values).await;
+    }
+
+    /// Changes a stored event directly, past every rule of the API: for states that only time or
+    /// an interruption would otherwise produce.
+    pub async fn update_event<const N: usize>(
+        &self,
+        event_id: &str,
+        expression: &str,
+        values: [(&str, aws_sdk_dynamodb::types::AttributeValue); N],
+    ) {
         use aws_sdk_dynamodb::types::AttributeValue;
-        self.state
+        let mut update = self
+            .state
             .store
             .client()
             .update_item()
             .table_name(&self.table)
             .key("pk", AttributeValue::S(format!("EVENT#{event_id}")))
             .key("sk", AttributeValue::S("EVENT".into()))
-            .update_expression("SET starts_at = :at, gsi2sk = :sk, gsi2pk = :bucket")
-            .expression_attribute_values(":at", AttributeValue::S(starts_at.into()))
-            .expression_attribute_values(":sk", AttributeValue::S(format!("{starts_at}#{event_id}")))
-            .expression_attribute_values(":bucket", AttributeValue::S(format!("TIME#{}", &starts_at[..7])))
-            .send()
-            .await
-            .expect("moving an event's start");
+            .update_expression(expression);
+        for (name, value) in values {
+            update = update.expression_attribute_values(name, value);
+        }
+        update.send().await.expect("updating a stored event");
     }
 
     /// The caller's notifications, newest first (first page of 100).
