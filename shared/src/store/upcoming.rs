@@ -140,11 +140,15 @@ impl Store {
         let mut directory_from = plan.directory_entry(&first_month);
         let directory_to = plan.directory_entry(&last_month);
         let bounds = Bounds { lower: &lower_sk, upper: upper_sk.as_deref() };
+        let bucket_query = |month: &str, start: Option<Item>, batch: usize| {
+            upcoming_bucket_query(&self.client, &self.table, filter, month, bounds, start, batch)
+        };
         // The first month's bucket is read alongside the directory: most pages come from it, and
         // waiting for the directory first would add a round trip's latency to every page. The
         // answer is used only if the directory does list that month first.
         let mut early: Option<(String, QueryOutput)> = None;
-        // DynamoDB rejects a start key outside the key condition.
+        // Not worth a read when no month is in range; and DynamoDB rejects a start key outside
+        // the key condition.
         let early_is_valid =
             directory_from <= directory_to && !(resume.is_some() && resume_sk_beyond(&upper_sk, &resume_sk));
         loop {
@@ -160,16 +164,7 @@ impl Store {
             let (months, more_months) = if stats.round_trips == 0 && early_is_valid {
                 let start = resume.as_ref().map(StartKey::item_key);
                 let batch = batch_size(filter, limit + 1, budget.items);
-                let first = upcoming_bucket_query(
-                    &self.client,
-                    &self.table,
-                    filter,
-                    &first_month,
-                    bounds,
-                    start,
-                    batch,
-                )
-                .send();
+                let first = bucket_query(&first_month, start, batch).send();
                 let (directory, first) =
                     tokio::join!(self.bucket_directory(&directory_from, &directory_to), first);
                 let first = first.map_err(classify)?;
@@ -197,16 +192,8 @@ impl Store {
                             }
                             let wanted = limit + 1 - results.len();
                             let batch = batch_size(filter, wanted, budget.items - stats.items_read);
-                            let query = upcoming_bucket_query(
-                                &self.client,
-                                &self.table,
-                                filter,
-                                month,
-                                bounds,
-                                start.clone(),
-                                batch,
-                            );
-                            let out = query.send().await.map_err(classify)?;
+                            let out =
+                                bucket_query(month, start.clone(), batch).send().await.map_err(classify)?;
                             stats.round_trips += 1;
                             stats.items_read += out.scanned_count.max(0) as usize;
                             out
