@@ -18,6 +18,7 @@ pub mod reminders;
 pub mod series;
 pub mod sessions;
 pub mod table;
+mod trust;
 pub mod tx;
 pub mod upcoming;
 pub mod usage;
@@ -63,9 +64,11 @@ impl Store {
             .operation_timeout(timeout)
             .build();
         let retry = RetryConfig::standard().with_max_attempts(3);
+        let http = trust::http_client(endpoint).expect("a TLS context of compiled-in certificates builds");
         let sdk_config = match endpoint {
             Some(endpoint) => aws_sdk_dynamodb::Config::builder()
                 .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+                .http_client(http)
                 .region(Region::from_static("us-east-1"))
                 .credentials_provider(Credentials::new("local", "local", None, None, "static"))
                 .endpoint_url(endpoint)
@@ -74,7 +77,10 @@ impl Store {
                 .interceptor(usage::UsageInterceptor)
                 .build(),
             None => {
-                let shared = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+                let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                    .http_client(http)
+                    .load()
+                    .await;
                 aws_sdk_dynamodb::config::Builder::from(&shared)
                     .timeout_config(timeouts)
                     .retry_config(retry)
