@@ -231,6 +231,8 @@ async fn only_future_events_appear_and_edits_move_them() {
     )
     .await
     .ok(200);
+    // The edit moved `soon` into a month the directory did not list a moment ago: the process's
+    // memory of the directory must not hide it.
     assert_eq!(walk(&app, "", 10, true).await, vec![id(&later), id(&soon)]);
     assert_eq!(walk(&app, "&category=workshop", 10, true).await, Vec::<String>::new());
     assert_eq!(walk(&app, "&category=meetup", 10, true).await, vec![id(&later), id(&soon)]);

@@ -61,15 +61,15 @@ pub(crate) fn bucket_keys(event: &EventRecord) -> Vec<keys::Key> {
     entries
 }
 
+/// A directory entry as an item.
+pub(crate) fn bucket_item(key: &keys::Key) -> Item {
+    let mut item = key_item(key);
+    item.insert("type".into(), s("time_bucket"));
+    item
+}
+
 fn bucket_writes(event: &EventRecord) -> Vec<Write> {
-    bucket_keys(event)
-        .into_iter()
-        .map(|key| {
-            let mut item = key_item(&key);
-            item.insert("type".into(), s("time_bucket"));
-            Write::put(item)
-        })
-        .collect()
+    bucket_keys(event).iter().map(|key| Write::put(bucket_item(key))).collect()
 }
 
 /// A new event from a validated draft, with empty counters.
@@ -136,7 +136,9 @@ impl Store {
             Write::check(keys::user(event.organizer_id), "attribute_exists(pk)"),
         ];
         writes.extend(bucket_writes(event));
-        Ok(self.transact(writes).await?.is_ok())
+        let outcome = self.transact(writes).await;
+        self.directory.forget_all();
+        Ok(outcome?.is_ok())
     }
 
     /// An event by id; one consistent GetItem. An event being deleted is already gone.
@@ -190,7 +192,9 @@ impl Store {
             .return_old_on_failure();
         let mut writes = vec![update];
         writes.extend(bucket_writes(next));
-        match self.transact(writes).await? {
+        let outcome = self.transact(writes).await;
+        self.directory.forget_all();
+        match outcome? {
             Ok(()) => Ok(Ok(())),
             Err(cancelled) => {
                 let Some(old) = cancelled.old_item(0).cloned() else {
@@ -289,13 +293,11 @@ impl Store {
                 buckets.insert((write.pk.clone(), write.sk.clone()), write);
             }
         }
-        for key in buckets.into_values() {
-            let mut item = key_item(&key);
-            item.insert("type".into(), s("time_bucket"));
-            items.push(item);
-        }
+        items.extend(buckets.values().map(bucket_item));
         let requests = items.into_iter().map(batch::put).collect::<Result<Vec<_>, _>>()?;
-        self.write_batches(requests, 8).await
+        let outcome = self.write_batches(requests, 8).await;
+        self.directory.forget_all();
+        outcome
     }
 
     /// Every event organised by a user (for deleting the user).

@@ -4,6 +4,7 @@
 mod batch;
 pub mod cursor;
 mod deletion;
+mod directory;
 pub mod error;
 pub mod events;
 pub mod feedback;
@@ -40,6 +41,7 @@ pub struct Store {
     pub(crate) client: Client,
     pub(crate) table: String,
     pub(crate) hints: std::sync::Arc<hints::EventHints>,
+    pub(crate) directory: std::sync::Arc<directory::DirectoryCache>,
     pub(crate) read_budget: upcoming::ReadBudget,
 }
 
@@ -88,10 +90,16 @@ impl Store {
                     .build()
             }
         };
+        Self::with_client(Client::from_conf(sdk_config), table)
+    }
+
+    /// A store over a client configured elsewhere.
+    pub(crate) fn with_client(client: Client, table: String) -> Self {
         Store {
-            client: Client::from_conf(sdk_config),
+            client,
             table,
             hints: Default::default(),
+            directory: Default::default(),
             read_budget: upcoming::ReadBudget::default(),
         }
     }

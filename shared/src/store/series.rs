@@ -7,7 +7,7 @@ use super::error::StoreError;
 use super::items::EventRecord;
 use super::keys;
 use super::query;
-use super::tx::{Write, from_item, s};
+use super::tx::{Write, from_item};
 use crate::domain::Id;
 use crate::http::pagination::{Page, PageRequest};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
@@ -32,11 +32,10 @@ impl Store {
                 directory.extend(super::events::bucket_keys(event).into_iter().map(|k| (k.pk, k.sk)));
             }
             for (pk, sk) in directory {
-                let mut item = super::tx::key_item(&keys::Key { pk, sk });
-                item.insert("type".into(), s("time_bucket"));
-                writes.push(Write::put(item));
+                writes.push(Write::put(super::events::bucket_item(&keys::Key { pk, sk })));
             }
             let outcome = self.transact(writes).await;
+            self.directory.forget_all();
             match outcome {
                 Ok(Ok(())) => written.extend(batch),
                 Ok(Err(_)) | Err(_) => {

@@ -321,12 +321,7 @@ mod tests {
                 RetryConfig::standard().with_max_attempts(3).with_initial_backoff(Duration::from_millis(1)),
             )
             .build();
-        let store = Store {
-            client: aws_sdk_dynamodb::Client::from_conf(config),
-            table: "t".into(),
-            hints: Default::default(),
-            read_budget: Default::default(),
-        };
+        let store = Store::with_client(aws_sdk_dynamodb::Client::from_conf(config), "t".into());
         (store, calls)
     }
 

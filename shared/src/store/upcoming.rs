@@ -19,6 +19,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::Store;
 use super::cursor::StartKey;
+use super::directory::{Listing, Lookup};
 use super::error::{StoreError, classify};
 use super::items::EventRecord;
 use super::keys;
@@ -143,9 +144,10 @@ impl Store {
         let bucket_query = |month: &str, start: Option<Item>, batch: usize| {
             upcoming_bucket_query(&self.client, &self.table, filter, month, bounds, start, batch)
         };
-        // The first month's bucket is read alongside the directory: most pages come from it, and
-        // waiting for the directory first would add a round trip's latency to every page. The
-        // answer is used only if the directory does list that month first.
+        // Unless this process read the directory a moment ago, the first month's bucket is read
+        // alongside it: most pages come from it, and waiting for the directory first would add a
+        // round trip's latency to every page. The answer is used only if the directory does list
+        // that month first.
         let mut early: Option<(String, QueryOutput)> = None;
         // Not worth a read when no month is in range; and DynamoDB rejects a start key outside
         // the key condition.
@@ -161,20 +163,26 @@ impl Store {
                 });
                 return Ok((finish(results, next), stats));
             }
-            let (months, more_months) = if stats.round_trips == 0 && early_is_valid {
-                let start = resume.as_ref().map(StartKey::item_key);
-                let batch = batch_size(filter, limit + 1, budget.items);
-                let first = bucket_query(&first_month, start, batch).send();
-                let (directory, first) =
-                    tokio::join!(self.bucket_directory(&directory_from, &directory_to), first);
-                let first = first.map_err(classify)?;
-                stats.round_trips += 2;
-                stats.items_read += first.scanned_count.max(0) as usize;
-                early = Some((first_month.clone(), first));
-                directory?
-            } else {
-                stats.round_trips += 1;
-                self.bucket_directory(&directory_from, &directory_to).await?
+            let Listing { months, more: more_months } = match self
+                .cached_directory(&directory_from, &directory_to)
+            {
+                Ok(listing) => listing,
+                Err(generation) if stats.round_trips == 0 && early_is_valid => {
+                    let start = resume.as_ref().map(StartKey::item_key);
+                    let batch = batch_size(filter, limit + 1, budget.items);
+                    let first = bucket_query(&first_month, start, batch).send();
+                    let (directory, first) =
+                        tokio::join!(self.read_directory(&directory_from, &directory_to, generation), first);
+                    let first = first.map_err(classify)?;
+                    stats.round_trips += 2;
+                    stats.items_read += first.scanned_count.max(0) as usize;
+                    early = Some((first_month.clone(), first));
+                    directory?
+                }
+                Err(generation) => {
+                    stats.round_trips += 1;
+                    self.read_directory(&directory_from, &directory_to, generation).await?
+                }
             };
             for month in &months {
                 let mut start: Option<HashMap<String, AttributeValue>> = resume.take().map(|r| r.item_key());
@@ -221,11 +229,20 @@ impl Store {
         }
     }
 
-    /// Months of the directory between two entries, at most 50 at a time.
-    async fn bucket_directory(&self, from: &str, to: &str) -> Result<(Vec<String>, bool), StoreError> {
+    /// Months of the directory between two entries as this process last read them, if lately;
+    /// else the generation to remember a fresh read under. An empty range needs no read.
+    fn cached_directory(&self, from: &str, to: &str) -> Result<Listing, u64> {
         if from > to {
-            return Ok((Vec::new(), false));
+            return Ok(Listing::default());
         }
+        match self.directory.get(from, to) {
+            Lookup::Hit(listing) => Ok(listing),
+            Lookup::Miss { generation } => Err(generation),
+        }
+    }
+
+    /// Months of the directory between two entries, at most 50 at a time, read from DynamoDB.
+    async fn read_directory(&self, from: &str, to: &str, generation: u64) -> Result<Listing, StoreError> {
         let out = self
             .client
             .query()
@@ -245,7 +262,9 @@ impl Store {
             .filter_map(|item| item.get(keys::SK).and_then(|v| v.as_s().ok()))
             .filter_map(|sk| sk.rsplit('#').next().map(str::to_owned))
             .collect();
-        Ok((months, out.last_evaluated_key.is_some()))
+        let listing = Listing { months, more: out.last_evaluated_key.is_some() };
+        self.directory.remember(generation, from, to, &listing);
+        Ok(listing)
     }
 }
 
