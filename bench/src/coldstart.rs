@@ -20,8 +20,11 @@ use crate::stats::{Bound, Summary, mib, ms, ratio};
 pub const HELLO: &str = "hello";
 /// The yardstick for exec → first response of `GET /events/{id}`.
 pub const GETITEM: &str = "getitem";
-/// Every binary the section starts: the functions behind the HTTP API, then the yardsticks.
-pub const BINARIES: &[&str] = &["users", "events", "upcoming", "register", HELLO, GETITEM];
+/// The scheduled function: invoked with an EventBridge event, not an HTTP request.
+const REMINDERS: &str = "reminders";
+/// Every binary the section starts: the functions behind the HTTP API, the scheduled one, then
+/// the yardsticks.
+pub const BINARIES: &[&str] = &["users", "events", "upcoming", "register", REMINDERS, HELLO, GETITEM];
 
 /// Everything a run needs to build its invocation.
 struct World {
@@ -90,7 +93,31 @@ impl Request {
     }
 }
 
-/// The first invocation each binary gets: a realistic request of its own.
+/// What EventBridge sends the reminders function on each tick of its schedule.
+fn scheduled_event() -> Bytes {
+    let event = json!({
+        "version": "0",
+        "id": ulid::Ulid::new().to_string(),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/events-api-reminders"],
+        "detail": {}
+    });
+    Bytes::from(serde_json::to_vec(&event).expect("payload"))
+}
+
+/// The first invocation each binary gets: a realistic one of its own.
+fn invocation(binary: &str, world: &World, run: usize) -> Bytes {
+    match binary {
+        REMINDERS => scheduled_event(),
+        _ => request(binary, world, run).payload(),
+    }
+}
+
+/// The HTTP request an API function gets first.
 fn request(binary: &str, world: &World, run: usize) -> Request {
     let event = &world.event_id;
     match binary {
@@ -134,6 +161,9 @@ fn describe(binary: &str) -> &'static str {
         "register" => {
             "POST /events/{id}/registrations, a new user each run (GetItem of the event + TransactWriteItems)"
         }
+        REMINDERS => {
+            "a scheduled event (Query of the next 24 hours in the time index, reminders for the events due, the deferred clean-ups)"
+        }
         GETITEM => "GET /events/{id}: aws-config loaded, one GetItem, under lambda_runtime::run (no router)",
         _ => "GET /events/{id} answered from memory (axum Router, one route, under lambda_http::run)",
     }
@@ -144,7 +174,8 @@ fn describe(binary: &str) -> &'static str {
 pub struct Run {
     pub init: Duration,
     pub first_response: Duration,
-    pub status: u16,
+    /// The HTTP status answered, or `None` for a function that answers no HTTP request.
+    pub status: Option<u16>,
     pub peak_rss_kib: Option<u64>,
 }
 
@@ -215,7 +246,7 @@ impl Runner<'_> {
                         let status = serde_json::from_slice::<Value>(&body)
                             .ok()
                             .and_then(|v| v["statusCode"].as_u64())
-                            .unwrap_or(0) as u16;
+                            .map(|code| code as u16);
                         break Ok(Run {
                             init: init.unwrap_or_default(),
                             first_response: at - started,
@@ -260,7 +291,7 @@ pub async fn bench(dir: &Path, endpoint: &str, runs: usize, report: &mut Report)
     for binary in binaries {
         if !dir.join(binary).exists() {
             return Err(format!(
-                "{} is missing: build with `cargo build --release -p users -p events -p upcoming -p register` and `cargo build --release -p bench --bins`",
+                "{} is missing: build with `cargo build --release -p users -p events -p upcoming -p register -p reminders` and `cargo build --release -p bench --bins`",
                 dir.join(binary).display()
             )
             .into());
@@ -293,11 +324,11 @@ pub async fn bench(dir: &Path, endpoint: &str, runs: usize, report: &mut Report)
     let mut failures: Vec<Vec<String>> = vec![Vec::new(); binaries.len()];
     for binary in binaries {
         // Warm-up: page cache and DynamoDB Local's first touches; not counted.
-        let _ = runner.run(binary, request(binary, &world, runs).payload()).await;
+        let _ = runner.run(binary, invocation(binary, &world, runs)).await;
     }
     for round in Bound::new(runs, 600).iter() {
         for (i, binary) in binaries.iter().enumerate() {
-            match runner.run(binary, request(binary, &world, round).payload()).await {
+            match runner.run(binary, invocation(binary, &world, round)).await {
                 Ok(run) => results[i].push(run),
                 Err(e) => failures[i].push(e.to_string()),
             }
@@ -310,7 +341,7 @@ pub async fn bench(dir: &Path, endpoint: &str, runs: usize, report: &mut Report)
         let init = Summary::of(&runs.iter().map(|r| r.init).collect::<Vec<_>>());
         let first = Summary::of(&runs.iter().map(|r| r.first_response).collect::<Vec<_>>());
         let handled = Summary::of(&runs.iter().map(|r| r.first_response - r.init).collect::<Vec<_>>());
-        let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+        let mut statuses = std::collections::BTreeMap::<Option<u16>, usize>::new();
         for run in runs {
             *statuses.entry(run.status).or_default() += 1;
         }
@@ -326,7 +357,13 @@ pub async fn bench(dir: &Path, endpoint: &str, runs: usize, report: &mut Report)
         if let Some(s) = handled {
             println!("    first invocation (poll → resp.) {}", s.line());
         }
-        let statuses: Vec<String> = statuses.iter().map(|(s, n)| format!("{s}×{n}")).collect();
+        let statuses: Vec<String> = statuses
+            .iter()
+            .map(|(status, n)| match status {
+                Some(status) => format!("{status}×{n}"),
+                None => format!("no HTTP status (a scheduled run's summary)×{n}"),
+            })
+            .collect();
         println!("    HTTP status of the first response: {}", statuses.join(", "));
         if !rss.is_empty() {
             println!(
