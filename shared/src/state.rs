@@ -13,8 +13,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the state from configuration. No network traffic happens here: the DynamoDB client
-    /// connects on its first call.
+    /// Builds the state from configuration. No network traffic happens here, and the DynamoDB
+    /// client itself is built when a request first needs it.
     pub async fn new(config: &Config) -> Self {
         AppState { store: Store::connect(config).await, tokens: Arc::new(Tokens::new(config)) }
     }

@@ -56,7 +56,7 @@ impl Store {
                 return Ok(());
             }
             let out = self
-                .client
+                .client()
                 .batch_write_item()
                 .request_items(&self.table, requests)
                 .send()

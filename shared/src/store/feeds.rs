@@ -41,7 +41,7 @@ impl Store {
         now: Instant,
     ) -> Result<Vec<(EventRecord, bool)>, StoreError> {
         let out = self
-            .client
+            .client()
             .query()
             .table_name(&self.table)
             .index_name(keys::GSI1)
@@ -82,7 +82,7 @@ impl Store {
                     .build()
                     .map_err(|e| StoreError::Internal(e.to_string()))?;
                 let out = self
-                    .client
+                    .client()
                     .batch_get_item()
                     .request_items(&self.table, request)
                     .send()

@@ -25,6 +25,7 @@ pub mod upcoming;
 pub mod usage;
 pub mod users;
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
@@ -35,10 +36,19 @@ pub use error::StoreError;
 
 use crate::config::Config;
 
+/// The DynamoDB client, built when a request first needs it. Building it sets up the HTTPS
+/// connector and the SDK's runtime, which is most of what a function would otherwise do at Init:
+/// a request that never reaches DynamoDB (a 400, a 401, the category list) never pays for it,
+/// and every later one shares the one client.
+struct LazyClient {
+    config: aws_sdk_dynamodb::Config,
+    client: OnceLock<Client>,
+}
+
 /// The DynamoDB client and the table name. Cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    pub(crate) client: Client,
+    client: std::sync::Arc<LazyClient>,
     pub(crate) table: String,
     pub(crate) hints: std::sync::Arc<hints::EventHints>,
     pub(crate) directory: std::sync::Arc<directory::DirectoryCache>,
@@ -90,13 +100,19 @@ impl Store {
                     .build()
             }
         };
-        Self::with_client(Client::from_conf(sdk_config), table)
+        Self::with_client(LazyClient { config: sdk_config, client: OnceLock::new() }, table)
     }
 
     /// A store over a client configured elsewhere.
-    pub(crate) fn with_client(client: Client, table: String) -> Self {
+    #[cfg(test)]
+    pub(crate) fn over(client: Client, table: String) -> Self {
+        let config = client.config().clone();
+        Self::with_client(LazyClient { config, client: OnceLock::from(client) }, table)
+    }
+
+    fn with_client(client: LazyClient, table: String) -> Self {
         Store {
-            client,
+            client: std::sync::Arc::new(client),
             table,
             hints: Default::default(),
             directory: Default::default(),
@@ -110,9 +126,9 @@ impl Store {
         self
     }
 
-    /// The raw client, for set-up and tests.
+    /// The client, built on first use (see [`LazyClient`]).
     pub fn client(&self) -> &Client {
-        &self.client
+        self.client.client.get_or_init(|| Client::from_conf(self.client.config.clone()))
     }
 
     pub fn table_name(&self) -> &str {
@@ -131,6 +147,6 @@ impl Store {
 
     /// Creates the table if it does not exist.
     pub async fn ensure_table(&self) -> Result<(), StoreError> {
-        table::create_table(&self.client, &self.table).await
+        table::create_table(self.client(), &self.table).await
     }
 }

@@ -26,7 +26,7 @@ impl Store {
             None => ("pk".to_owned(), "sk".to_owned()),
         };
         let query = self
-            .client
+            .client()
             .query()
             .table_name(&self.table)
             .set_index_name(index.map(str::to_owned))

@@ -277,7 +277,7 @@ impl Store {
         let mut start = None;
         loop {
             let out = self
-                .client
+                .client()
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("pk = :pk AND sk BETWEEN :first AND :mine")

@@ -38,7 +38,7 @@ impl Store {
         let mut events = Vec::new();
         for month in months {
             let items: Vec<Item> = self
-                .client
+                .client()
                 .query()
                 .table_name(&self.table)
                 .index_name(keys::GSI2)

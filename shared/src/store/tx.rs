@@ -227,9 +227,9 @@ impl Store {
             delete_item::DeleteItemError, put_item::PutItemError, update_item::UpdateItemError,
         };
         match write.action {
-            Action::Put(item) => conditional!(self.client.put_item().set_item(Some(item)), PutItemError),
+            Action::Put(item) => conditional!(self.client().put_item().set_item(Some(item)), PutItemError),
             Action::Update { key, expression } => conditional!(
-                self.client
+                self.client()
                     .update_item()
                     .set_key(Some(key_item(&key)))
                     .update_expression(expression)
@@ -237,7 +237,7 @@ impl Store {
                 UpdateItemError
             ),
             Action::Delete(key) => conditional!(
-                self.client.delete_item().set_key(Some(key_item(&key))).return_values(ReturnValue::AllOld),
+                self.client().delete_item().set_key(Some(key_item(&key))).return_values(ReturnValue::AllOld),
                 DeleteItemError
             ),
             Action::Check(_) => {
@@ -255,7 +255,7 @@ impl Store {
             writes.into_iter().map(|w| w.into_transact(&self.table)).collect::<Result<Vec<_>, _>>()?;
         for attempt in 1..=TRANSACTION_ATTEMPTS {
             let result =
-                self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
+                self.client().transact_write_items().set_transact_items(Some(items.clone())).send().await;
             let cancelled = match result {
                 Ok(_) => return Ok(Ok(())),
                 Err(e) => match e.as_service_error() {
@@ -321,7 +321,7 @@ mod tests {
                 RetryConfig::standard().with_max_attempts(3).with_initial_backoff(Duration::from_millis(1)),
             )
             .build();
-        let store = Store::with_client(aws_sdk_dynamodb::Client::from_conf(config), "t".into());
+        let store = Store::over(aws_sdk_dynamodb::Client::from_conf(config), "t".into());
         (store, calls)
     }
 

@@ -142,7 +142,7 @@ impl Store {
         let directory_to = plan.directory_entry(&last_month);
         let bounds = Bounds { lower: &lower_sk, upper: upper_sk.as_deref() };
         let bucket_query = |month: &str, start: Option<Item>, batch: usize| {
-            upcoming_bucket_query(&self.client, &self.table, filter, month, bounds, start, batch)
+            upcoming_bucket_query(self.client(), &self.table, filter, month, bounds, start, batch)
         };
         // Unless this process read the directory a moment ago, the first month's bucket is read
         // alongside it: most pages come from it, and waiting for the directory first would add a
@@ -244,7 +244,7 @@ impl Store {
     /// Months of the directory between two entries, at most 50 at a time, read from DynamoDB.
     async fn read_directory(&self, from: &str, to: &str, generation: u64) -> Result<Listing, StoreError> {
         let out = self
-            .client
+            .client()
             .query()
             .table_name(&self.table)
             .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
