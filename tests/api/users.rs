@@ -212,6 +212,29 @@ async fn a_rename_shows_on_organised_events() {
 }
 
 #[tokio::test]
+async fn concurrent_renames_leave_the_final_name_on_every_event() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let mut events = Vec::new();
+    for _ in 0..12 {
+        events.push(app.event(&alice, json!({})).await["id"].as_str().unwrap().to_owned());
+    }
+    let path = format!("/users/{}", alice.id);
+    let renames = (0..6).map(|i| {
+        let (app, path, token) = (&app, &path, &alice.token);
+        async move { app.patch(path, Some(token), json!({"username": format!("alice{i}")})).await }
+    });
+    for reply in futures::future::join_all(renames).await {
+        assert!(matches!(reply.status.as_u16(), 200 | 409), "{}: {}", reply.status, reply.body);
+    }
+    let name = app.get("/users/me", Some(&alice.token)).await.ok(200)["username"].clone();
+    for id in &events {
+        let event = app.get(&format!("/events/{id}"), None).await;
+        assert_eq!(event.ok(200)["organizer"]["username"], name, "event {id}");
+    }
+}
+
+#[tokio::test]
 async fn changing_a_password_needs_the_current_one_unless_admin() {
     let app = spawn_app().await;
     let alice = app.user("alice").await;

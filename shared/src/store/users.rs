@@ -14,6 +14,8 @@ use crate::http::pagination::{Page, PageRequest};
 
 /// Items given a user's new name at once.
 const RENAME_CONCURRENCY: usize = 8;
+/// Copies of a username before giving up on a user renamed again and again meanwhile.
+const RENAME_ROUNDS: usize = 5;
 
 /// Which unique values were already taken.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -109,7 +111,7 @@ impl Store {
         key: Key,
     ) -> Result<Option<T>, StoreError> {
         let out = self
-            .client
+            .client()
             .get_item()
             .table_name(&self.table)
             .set_key(Some(super::tx::key_item(&key)))
@@ -199,9 +201,27 @@ impl Store {
 impl Store {
     /// Copies a user's new username onto the items that show it: the events they organise now,
     /// and (as those features store them) their registrations and feedback.
+    ///
+    /// Two renames close together copy concurrently, and the slower copy could leave the older
+    /// name behind on some items. So after copying, the user is read again, and the copy is redone
+    /// with the name the user has until that is the name copied: whichever copy ends last writes
+    /// the final name.
     pub async fn propagate_username(&self, user: &UserRecord) -> Result<(), StoreError> {
+        let mut name = user.username.clone();
+        for _ in 0..RENAME_ROUNDS {
+            self.copy_username(user.id, &name).await?;
+            match self.find_user(user.id).await? {
+                Some(current) if current.username != name => name = current.username,
+                _ => return Ok(()),
+            }
+        }
+        Err(StoreError::Unavailable("the username kept changing while it was being copied".into()))
+    }
+
+    /// Writes `name` onto every item under the user's gsi1 partition that shows their name.
+    async fn copy_username(&self, user: Id, name: &str) -> Result<(), StoreError> {
         let items = query::all(
-            self.partition(Some(keys::GSI1), keys::user_pk(user.id), None)
+            self.partition(Some(keys::GSI1), keys::user_pk(user), None)
                 .projection_expression("pk, sk, #type")
                 .expression_attribute_names("#type", "type"),
         )
@@ -215,7 +235,7 @@ impl Store {
             };
             // An item deleted meanwhile needs no new name.
             Some(
-                Write::set_fields(Key { pk, sk }, vec![(attribute, s(&user.username))], vec![])
+                Write::set_fields(Key { pk, sk }, vec![(attribute, s(name))], vec![])
                     .condition("attribute_exists(pk)"),
             )
         });
