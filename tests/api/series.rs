@@ -59,6 +59,13 @@ async fn bad_rules_are_400s_and_create_nothing() {
             app.post("/events", Some(&organizer.token), event_body(json!({"recurrence": recurrence}))).await;
         assert!(reply.problem(400)["errors"]["recurrence"].is_array(), "{recurrence}");
     }
+    // Occurrences that would fall after 9999-12-31 cannot be stored as datetimes.
+    let at_the_end = event_body(json!({
+        "starts_at": "9999-12-30T10:00:00Z",
+        "recurrence": {"rrule": "FREQ=DAILY;COUNT=3"},
+    }));
+    let reply = app.post("/events", Some(&organizer.token), at_the_end).await;
+    assert!(reply.problem(400)["errors"]["recurrence"].is_array());
     let scan = app.state.store.client().scan().table_name(&app.table).send().await.unwrap();
     assert!(scan.items().iter().all(|i| i["type"].as_s().unwrap() != "event"));
     // A recurrence is only for creating.

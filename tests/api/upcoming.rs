@@ -199,6 +199,9 @@ async fn bounds_are_inclusive_to_the_second() {
     assert_eq!(walk(&app, &query, 20, true).await, ids[..1].to_vec());
     let query = format!("&from={}", urlencode(&at("08-01T02:00:01+02:00")));
     assert_eq!(walk(&app, &query, 1, true).await, ids[2..].to_vec());
+    // The same bound with its `+` left unencoded (a query string reads it as a space).
+    let query = format!("&from={}", at("08-01T02:00:01+02:00"));
+    assert_eq!(walk(&app, &query, 1, true).await, ids[2..].to_vec());
     // A range wholly in the past, even just past, is a valid question with no answer, also when
     // the current month holds events.
     app.event(&organizer, json!({"starts_at": (Utc::now() + chrono::Duration::minutes(2)).to_rfc3339()}))

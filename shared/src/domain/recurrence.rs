@@ -77,8 +77,12 @@ impl Recurrence {
             .utc()
             .checked_add_months(Months::new(MAX_SPAN_MONTHS))
             .ok_or_else(|| "reaches too far".to_owned())?;
-        let starts: Vec<Instant> =
-            result.dates.iter().map(|d| Instant::from_utc(d.with_timezone(&chrono::Utc))).collect();
+        let starts = result
+            .dates
+            .iter()
+            .map(|d| Instant::within_range(d.with_timezone(&chrono::Utc)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("has an occurrence that {e}"))?;
         if starts.iter().any(|s| s.utc() > last_allowed) {
             return Err(format!("must end within {} years of the first occurrence", MAX_SPAN_MONTHS / 12));
         }
@@ -156,6 +160,10 @@ mod tests {
             two_years.occurrences(at("2027-01-01T10:00:00Z"), Timezone::default()).map(|v| v.len()),
             Ok(3)
         );
+        // Within two years, but past what a stored datetime can say.
+        let past_9999 = Recurrence::parse("FREQ=DAILY;COUNT=3").unwrap();
+        let refused = past_9999.occurrences(at("9999-12-30T10:00:00Z"), Timezone::default());
+        assert!(refused.is_err_and(|e| e.contains("9999")));
         let hundred = Recurrence::parse("FREQ=DAILY;COUNT=100").unwrap();
         assert_eq!(hundred.occurrences(at("2027-01-01T10:00:00Z"), Timezone::default()).unwrap().len(), 100);
     }

@@ -19,6 +19,14 @@ impl Instant {
         Instant(at.trunc_subsecs(0))
     }
 
+    /// An instant that fits the stored form (four-digit years from 1970), else why it does not.
+    pub fn within_range(at: DateTime<Utc>) -> Result<Self, String> {
+        if at.timestamp() < 0 || at.format("%Y").to_string().len() != 4 {
+            return Err("must be between 1970 and 9999".to_owned());
+        }
+        Ok(Self::from_utc(at))
+    }
+
     pub fn from_unix(secs: i64) -> Option<Self> {
         Utc.timestamp_opt(secs, 0).single().map(Instant)
     }
@@ -28,11 +36,7 @@ impl Instant {
         let parsed = DateTime::parse_from_rfc3339(raw.trim()).map_err(|_| {
             "must be an RFC 3339 datetime with an offset, such as 2027-03-01T18:00:00+01:00".to_owned()
         })?;
-        let at = parsed.with_timezone(&Utc);
-        if at.timestamp() < 0 || at.format("%Y").to_string().len() != 4 {
-            return Err("must be between 1970 and 9999".to_owned());
-        }
-        Ok(Self::from_utc(at))
+        Self::within_range(parsed.with_timezone(&Utc))
     }
 
     /// Parses a filter bound: an RFC 3339 datetime, or a `YYYY-MM-DD` day meaning that whole UTC
@@ -44,12 +48,9 @@ impl Instant {
                 .map(|naive| Utc.from_utc_datetime(&naive))
                 .ok_or_else(|| "is not a valid date".to_owned())?;
             let at = if upper { start + chrono::Duration::seconds(86_399) } else { start };
-            if at.timestamp() < 0 || day.format("%Y").to_string().len() != 4 {
-                return Err("must be between 1970 and 9999".to_owned());
-            }
-            return Ok(Instant(at));
+            return Self::within_range(at);
         }
-        Self::parse(raw).map_err(|_| {
+        Self::parse(&with_offset_sign(raw)).map_err(|_| {
             "must be an RFC 3339 datetime with an offset or a date such as 2027-03-01".to_owned()
         })
     }
@@ -109,6 +110,19 @@ impl<'de> serde::Deserialize<'de> for Instant {
     }
 }
 
+/// A query string turns an unencoded `+` into a space, so `?from=2027-03-01T18:00:00+01:00`
+/// arrives as `2027-03-01T18:00:00 01:00`: a space just before a final `hh:mm` offset can only
+/// have been its sign.
+fn with_offset_sign(raw: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = raw.as_bytes();
+    let n = bytes.len();
+    let offset_like = n > 6
+        && bytes[n - 6] == b' '
+        && bytes[n - 3] == b':'
+        && [n - 5, n - 4, n - 2, n - 1].iter().all(|&i| bytes[i].is_ascii_digit());
+    if offset_like { format!("{}+{}", &raw[..n - 6], &raw[n - 5..]).into() } else { raw.into() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +157,13 @@ mod tests {
         assert!(Instant::parse_bound("2027-02-30", false).is_err());
         assert!(Instant::parse_bound("2027-03-01T10:00:00Z", true).is_ok());
         assert!(Instant::parse_bound("2027-03-01T10:00:00", true).is_err());
+        // An unencoded `+` in a query string arrives as a space.
+        assert_eq!(
+            Instant::parse_bound("2027-03-01T10:00:00 01:00", false),
+            Instant::parse_bound("2027-03-01T09:00:00Z", false)
+        );
+        assert!(Instant::parse_bound("2027-03-01T10:00:00 1:00", false).is_err());
+        assert!(Instant::parse_bound("2027-03-01 10:00", false).is_err());
     }
 
     #[test]
