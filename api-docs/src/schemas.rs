@@ -397,7 +397,7 @@ pub struct FeedbackPage {
     results: Vec<Feedback>,
     #[schema(required = true)]
     next_cursor: Option<String>,
-    /// The mean rating, to two decimals; `null` before the first feedback.
+    /// The mean rating (not rounded); `null` before the first feedback.
     #[schema(required = true, minimum = 1, maximum = 5)]
     average_rating: Option<f64>,
     /// How many have given feedback.

@@ -45,10 +45,16 @@ async fn attendees_rate_started_events_once_and_the_average_follows() {
     assert_eq!(first.ok(200)["results"].as_array().unwrap().len(), 1);
     assert!(first.body["next_cursor"].is_string());
 
+    // The average is the exact mean, not a rounded one.
+    app.post(&path, Some(&people[2].token), json!({"rating": 4})).await.ok(201);
+    let three = app.get(&path, None).await;
+    assert_eq!(three.ok(200)["count"], 3);
+    assert_eq!(three.body["average_rating"].as_f64(), Some(11.0 / 3.0));
+
     // A deleted attendee's feedback leaves the average.
     app.delete(format!("/users/{}", people[0].id), Some(&people[0].token)).await;
     let after = app.get(&path, None).await;
-    assert_eq!((after.body["count"].clone(), after.body["average_rating"].clone()), (json!(1), json!(2.0)));
+    assert_eq!((after.body["count"].clone(), after.body["average_rating"].clone()), (json!(2), json!(3.0)));
 }
 
 #[tokio::test]

@@ -98,8 +98,8 @@ pub async fn list(
     let event = find(&state, &id).await?;
     let feedback = state.store.feedback(event.id, &page).await?;
     let summary = Summary {
-        average_rating: (event.rating_count > 0)
-            .then(|| (event.rating_sum as f64 / event.rating_count as f64 * 100.0).round() / 100.0),
+        // The exact mean: rounding is for whoever displays it.
+        average_rating: (event.rating_count > 0).then(|| event.rating_sum as f64 / event.rating_count as f64),
         count: event.rating_count,
     };
     Ok(feedback.map(FeedbackView::from).respond_with(&state.tokens.cursor_key, &scope, summary))
