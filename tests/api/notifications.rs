@@ -30,8 +30,15 @@ async fn promotion_change_and_deletion_are_notified() {
     assert_eq!(bobs[0]["read"], false);
     assert!(bobs[0]["message"].as_str().unwrap().contains("Rust night"));
 
+    // An edit that changes nothing is no change to tell anyone about.
+    let same = app.patch(format!("/events/{id}"), Some(&organizer.token), json!({"capacity": 1})).await;
+    assert_eq!(same.ok(200)["updated_at"], event["updated_at"]);
+    app.patch(format!("/events/{id}"), Some(&organizer.token), json!({})).await.ok(200);
+    assert_eq!(app.notifications(&bob).await.len(), 1);
+
     app.patch(format!("/events/{id}"), Some(&organizer.token), json!({"location": "Porto"})).await.ok(200);
     let bobs = app.notifications(&bob).await;
+    assert_eq!(bobs.len(), 2);
     assert_eq!(bobs[0]["kind"], "event_changed", "newest first");
     assert!(bobs[0]["message"].as_str().unwrap().contains("Porto"));
 

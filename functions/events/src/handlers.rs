@@ -9,7 +9,7 @@ use shared::auth::Caller;
 use shared::domain::{Id, Instant, category};
 use shared::http::links::{BaseUrl, calendar_response};
 use shared::http::{ApiError, JsonObject, respond};
-use shared::store::events::{EditRefused, edited, new_event};
+use shared::store::events::{EditRefused, changes_anything, edited, new_event};
 use shared::store::items::EventRecord;
 use shared::views::EventView;
 
@@ -103,6 +103,9 @@ pub async fn edit(
             body::patched(body.clone(), &body::stored_draft(&current)?, now)?
         };
         let next = edited(&current, &draft, now);
+        if !changes_anything(&current, &next) {
+            return Ok(Json(current.into()));
+        }
         match state.store.save_event_edit(&current, &next).await? {
             Ok(()) => {
                 state.store.event_edited(&current, &next).await?;

@@ -128,6 +128,15 @@ pub fn edited(current: &EventRecord, draft: &EventDraft, now: Instant) -> EventR
     next
 }
 
+/// Whether an edit computed by [`edited`] changes any writable field. One that does not is no
+/// edit: nothing is written and nobody is told the event changed.
+pub fn changes_anything(current: &EventRecord, next: &EventRecord) -> bool {
+    (&current.title, &current.description, current.starts_at, current.ends_at, &current.timezone)
+        != (&next.title, &next.description, next.starts_at, next.ends_at, &next.timezone)
+        || (&current.location, current.capacity, &current.category, current.waitlist_enabled)
+            != (&next.location, next.capacity, &next.category, next.waitlist_enabled)
+}
+
 impl Store {
     /// Writes a new event, checking in the same transaction that its organizer still exists.
     pub async fn create_event(&self, event: &EventRecord) -> Result<bool, StoreError> {
