@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, SubsecRound, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, SubsecRound, TimeZone, Timelike, Utc};
 
 /// An instant in UTC, at whole-second precision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -14,9 +14,10 @@ impl Instant {
         Self::from_utc(Utc::now())
     }
 
-    /// Truncates to whole seconds.
+    /// Truncates to whole seconds. A leap second (`23:59:60`) becomes the second before it, so
+    /// that every instant is one a calendar, an RRULE and a sorted key all read the same way.
     pub fn from_utc(at: DateTime<Utc>) -> Self {
-        Instant(at.trunc_subsecs(0))
+        Instant(at.with_nanosecond(0).unwrap_or_else(|| at.trunc_subsecs(0)))
     }
 
     /// An instant that fits the stored form (four-digit years from 1970), else why it does not.
@@ -157,6 +158,9 @@ mod tests {
         assert!(Instant::parse_bound("2027-02-30", false).is_err());
         assert!(Instant::parse_bound("2027-03-01T10:00:00Z", true).is_ok());
         assert!(Instant::parse_bound("2027-03-01T10:00:00", true).is_err());
+        // A leap second is the second before it.
+        assert_eq!(Instant::parse("2027-06-30T23:59:60Z").unwrap().to_string(), "2027-06-30T23:59:59Z");
+        assert_eq!(Instant::parse("2027-06-30T23:59:59.5Z").unwrap().to_string(), "2027-06-30T23:59:59Z");
         // An unencoded `+` in a query string arrives as a space.
         assert_eq!(
             Instant::parse_bound("2027-03-01T10:00:00 01:00", false),
