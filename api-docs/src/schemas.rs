@@ -122,7 +122,8 @@ macro_rules! profile_body {
 
 profile_body!(
     /// Body of `PUT /users/{id}`: username and email are required. A new `password` needs the
-    /// `current_password`, unless an admin sets it.
+    /// `current_password`, unless an admin sets it, and ends every session begun before it (its
+    /// refresh tokens stop working).
     #[schema(examples(json!({"username": "alice", "email": "alice@example.org"})))]
     ReplaceUser {
         #[schema(pattern = r"^[A-Za-z0-9_.-]{3,30}$", min_length = 3, max_length = 30)]
@@ -134,7 +135,8 @@ profile_body!(
 
 profile_body!(
     /// Body of `PATCH /users/{id}`: only the fields given change. A new `password` needs the
-    /// `current_password`, unless an admin sets it.
+    /// `current_password`, unless an admin sets it, and ends every session begun before it (its
+    /// refresh tokens stop working).
     #[schema(examples(json!({"email": "alice@example.org"})))]
     PatchUser {
         #[schema(nullable = false, pattern = r"^[A-Za-z0-9_.-]{3,30}$", min_length = 3, max_length = 30)]

@@ -55,6 +55,32 @@ async fn refresh_rotates_and_a_spent_token_revokes_its_family() {
 }
 
 #[tokio::test]
+async fn a_password_change_ends_every_session_begun_before_it() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let admin = app.admin("root").await;
+    let other = app.log_in("alice", PASSWORD).await.ok(200)["refresh_token"].as_str().unwrap().to_owned();
+    let path = format!("/users/{}", alice.id);
+    // A change of anything else leaves the sessions alone.
+    app.patch(&path, Some(&alice.token), json!({"email": "alice2@example.com"})).await.ok(200);
+    let renewed = app.post("/auth/refresh", None, json!({"refresh_token": other})).await;
+    let other = renewed.ok(200)["refresh_token"].as_str().unwrap().to_owned();
+
+    app.patch(&path, Some(&alice.token), json!({"password": "a-new-password", "current_password": PASSWORD}))
+        .await
+        .ok(200);
+    for token in [&alice.refresh_token, &other] {
+        app.post("/auth/refresh", None, json!({"refresh_token": token})).await.problem(401);
+    }
+    // A session begun with the new password works; an admin's reset ends it too.
+    let fresh =
+        app.log_in("alice", "a-new-password").await.ok(200)["refresh_token"].as_str().unwrap().to_owned();
+    app.patch(&path, Some(&admin.token), json!({"password": "set-by-admin"})).await.ok(200);
+    app.post("/auth/refresh", None, json!({"refresh_token": fresh})).await.problem(401);
+    app.log_in("alice", "set-by-admin").await.ok(200);
+}
+
+#[tokio::test]
 async fn concurrent_refreshes_with_one_token_succeed_at_most_once() {
     let app = spawn_app().await;
     let alice = app.user("alice").await;

@@ -136,8 +136,12 @@ pub async fn edit(
         password_hash,
     };
     let renamed = changes.username.as_ref().is_some_and(|u| *u != user.username);
+    let new_password = changes.password_hash.is_some();
     match state.store.update_user(&user, changes, Instant::now()).await? {
         Ok(updated) => {
+            if new_password {
+                state.store.revoke_sessions(updated.id).await?;
+            }
             if renamed {
                 state.store.propagate_username(&updated).await?;
             }

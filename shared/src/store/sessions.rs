@@ -1,5 +1,7 @@
 //! Refresh tokens: issue, rotate (spend one, issue its successor atomically), detect reuse.
 
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+
 use super::Store;
 use super::error::StoreError;
 use super::items::{IndexKeys, RefreshRecord, Stored};
@@ -99,14 +101,23 @@ impl Store {
 
     /// Deletes every refresh token of one family.
     async fn revoke_family(&self, user_id: Id, family: Id) -> Result<(), StoreError> {
-        let out = query::all(
-            self.partition(None, keys::user_pk(user_id), Some(keys::REFRESH_PREFIX))
-                .filter_expression("#family = :family")
-                .expression_attribute_names("#family", "family")
-                .expression_attribute_values(":family", s(family.to_string()))
-                .consistent_read(true),
-        )
-        .await?;
+        let tokens = self
+            .partition(None, keys::user_pk(user_id), Some(keys::REFRESH_PREFIX))
+            .filter_expression("#family = :family")
+            .expression_attribute_names("#family", "family")
+            .expression_attribute_values(":family", s(family.to_string()));
+        self.revoke(user_id, tokens).await
+    }
+
+    /// Deletes every refresh token of a user: after a password change, no session begun with
+    /// the old password may go on. (Access tokens already issued live out their short lifetime.)
+    pub async fn revoke_sessions(&self, user_id: Id) -> Result<(), StoreError> {
+        self.revoke(user_id, self.partition(None, keys::user_pk(user_id), Some(keys::REFRESH_PREFIX))).await
+    }
+
+    /// Deletes the refresh tokens a query of the user's partition finds.
+    async fn revoke(&self, user_id: Id, tokens: QueryFluentBuilder) -> Result<(), StoreError> {
+        let out = query::all(tokens.consistent_read(true)).await?;
         for item in out {
             let record: RefreshRecord = from_item(item)?;
             // A token already gone is as good as revoked.
