@@ -43,7 +43,7 @@ struct Options {
 
 const USAGE: &str = "usage: bench [--runs N] [--samples N] [--events N] [--registrations N] [--capacity N]
              [--in-flight N] [--only cold,overhead,upcoming,rush,size] [--bin-dir DIR]
-  --runs           cold starts per binary (default 20)
+  --runs           cold starts per binary (default 60)
   --samples        samples per side and endpoint of the overhead section (default 400)
   --events         events for the upcoming section (default 100000)
   --registrations  registrations in the rush (default 3000)
@@ -55,7 +55,7 @@ const USAGE: &str = "usage: bench [--runs N] [--samples N] [--events N] [--regis
 fn options() -> Result<Options, String> {
     let here = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut options = Options {
-        runs: 20,
+        runs: 60,
         samples: 400,
         events: 100_000,
         registrations: 3000,
