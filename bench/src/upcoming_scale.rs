@@ -16,7 +16,7 @@ use crate::floor;
 use crate::overhead::Context;
 use crate::proxy::Counts;
 use crate::report::{Report, heading};
-use crate::stats::{Bound, Summary, ms, ratio, timed};
+use crate::stats::{Bound, Summary, ms, ratio, round_trips, timed};
 
 const ADJECTIVES: &[&str] = &[
     "Advanced",
@@ -264,8 +264,8 @@ pub async fn bench(ctx: &Context<'_>, count: usize, report: &mut Report) -> Resu
             read.items_read,
         );
         println!(
-            "    bare Queries: {} round trips, {} items read; API/bare p50 {}, API/store p50 {}",
-            bare_read.round_trips,
+            "    bare Queries: {}, {} items read; API/bare p50 {}, API/store p50 {}",
+            round_trips(bare_read.round_trips),
             bare_read.items_read,
             ratio(a.p50, b.p50),
             ratio(a.p50, d.p50)
@@ -274,12 +274,12 @@ pub async fn bench(ctx: &Context<'_>, count: usize, report: &mut Report) -> Resu
             "upcoming",
             case.name,
             format!(
-                "{} p50 (p99 {}) = {} bare, {} store; {returned} events, {} round trips, {} items read ({per_event}/event)",
+                "{} p50 (p99 {}) = {} bare, {} store; {returned} events, {}, {} items read ({per_event}/event)",
                 ms(a.p50),
                 ms(a.p99),
                 ratio(a.p50, b.p50),
                 ratio(a.p50, d.p50),
-                read.round_trips,
+                round_trips(read.round_trips),
                 read.items_read
             ),
         );
