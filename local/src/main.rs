@@ -1,7 +1,21 @@
 //! The local server: the whole API on `127.0.0.1:$PORT` (default 3000), against the table named by
-//! `TABLE_NAME` at `DYNAMODB_ENDPOINT`, which it creates if missing.
+//! `TABLE_NAME` at `DYNAMODB_ENDPOINT`, which it creates if missing, with the reminders schedule
+//! running every `REMINDERS_EVERY_SECONDS` (default 60; 0 turns it off).
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+/// How often the reminders run locally; `None` when turned off.
+fn reminders_interval() -> Result<Option<Duration>, String> {
+    match std::env::var("REMINDERS_EVERY_SECONDS") {
+        Err(_) => Ok(Some(Duration::from_secs(60))),
+        Ok(raw) => match raw.parse::<u64>() {
+            Ok(0) => Ok(None),
+            Ok(seconds) if seconds <= 86_400 => Ok(Some(Duration::from_secs(seconds))),
+            _ => Err(format!("REMINDERS_EVERY_SECONDS must be a number of seconds up to 86400, not {raw:?}")),
+        },
+    }
+}
 
 #[tokio::main]
 async fn main() {
@@ -26,6 +40,16 @@ async fn main() {
     {
         eprintln!("could not create the table {:?}: {e}", config.table_name);
         std::process::exit(1);
+    }
+    match reminders_interval() {
+        Ok(Some(every)) => {
+            tokio::spawn(local::run_schedule(state.store.clone(), every));
+        }
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
     }
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let listener = match tokio::net::TcpListener::bind(address).await {

@@ -125,6 +125,32 @@ async fn reminders_reach_each_confirmed_attendee_exactly_once() {
 }
 
 #[tokio::test]
+async fn the_local_schedule_sends_due_reminders_by_itself() {
+    let app = spawn_app().await;
+    let organizer = app.user("org").await;
+    let alice = app.user("alice").await;
+    let event = app.event(&organizer, json!({"title": "Soon"})).await;
+    let id = event["id"].as_str().unwrap();
+    app.post(format!("/events/{id}/registrations"), Some(&alice.token), json!({})).await.ok(201);
+    let in_two_hours =
+        (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    app.move_start(id, &in_two_hours).await;
+
+    let schedule = tokio::spawn(local::run_schedule(app.state.store.clone(), Duration::from_millis(50)));
+    let mut reminders = Vec::new();
+    for _ in 0..200 {
+        reminders = app.notifications(&alice).await.into_iter().filter(|n| n["kind"] == "reminder").collect();
+        if !reminders.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    schedule.abort();
+    assert_eq!(reminders.len(), 1, "one reminder, sent without anyone invoking the function");
+    assert_eq!(reminders[0]["event_id"], id);
+}
+
+#[tokio::test]
 async fn a_repeated_event_deletion_tells_each_registrant_once() {
     let app = spawn_app().await;
     let store = &app.state.store;
