@@ -1,16 +1,19 @@
 //! BatchWriteItem: many unconditional puts and deletes in calls of 25, the most DynamoDB takes
 //! at once, for bulk work where no condition is needed (series occurrences, purges, fan-out
-//! notifications).
+//! notifications). BatchGetItem: many items by key in calls of 100.
 
-use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{DeleteRequest, KeysAndAttributes, PutRequest, WriteRequest};
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::Store;
 use super::error::{StoreError, classify};
-use super::tx::Item;
+use super::keys::Key;
+use super::tx::{Item, key_item};
 
 /// The most requests one BatchWriteItem call takes.
 const BATCH_SIZE: usize = 25;
+/// The most keys one BatchGetItem call takes.
+const GET_BATCH_SIZE: usize = 100;
 
 /// How many times what DynamoDB hands back unprocessed is sent again before giving up.
 const BATCH_ATTEMPTS: u32 = 8;
@@ -47,6 +50,48 @@ impl Store {
             .try_collect::<Vec<()>>()
             .await?;
         Ok(())
+    }
+
+    /// The items stored under `keys` (consistent reads, 100 keys per call), in no particular
+    /// order; keys with no item are left out. `projection` limits the attributes read.
+    pub(crate) async fn batch_get(
+        &self,
+        keys: &[Key],
+        projection: Option<&str>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(GET_BATCH_SIZE) {
+            let mut pending: Vec<Item> = chunk.iter().map(key_item).collect();
+            for attempt in 1..=BATCH_ATTEMPTS {
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(pending))
+                    .set_projection_expression(projection.map(str::to_owned))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| StoreError::Internal(e.to_string()))?;
+                let out = self
+                    .client()
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                found.extend(out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default());
+                pending = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                    .map(|k| k.keys)
+                    .unwrap_or_default();
+                if pending.is_empty() {
+                    break;
+                }
+                if attempt == BATCH_ATTEMPTS {
+                    return Err(StoreError::Unavailable("batch reads kept coming back unprocessed".into()));
+                }
+                tokio::time::sleep(super::tx::backoff(attempt)).await;
+            }
+        }
+        Ok(found)
     }
 
     /// One BatchWriteItem, sending again with backoff what DynamoDB hands back unprocessed.

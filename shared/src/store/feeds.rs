@@ -3,13 +3,11 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
-
 use super::Store;
 use super::error::{StoreError, classify};
 use super::items::{EventRecord, RegistrationRecord, RegistrationStatus};
 use super::keys;
-use super::tx::{Write, from_item, key_item, n, s};
+use super::tx::{Write, from_item, n, s};
 use crate::domain::{Id, Instant};
 
 /// Most events one feed lists.
@@ -66,42 +64,13 @@ impl Store {
             .collect())
     }
 
-    /// Events by id, 100 per BatchGetItem, retrying what comes back unprocessed.
+    /// Events by id.
     async fn events_by_id(&self, ids: Vec<Id>) -> Result<HashMap<Id, EventRecord>, StoreError> {
-        let mut found = HashMap::new();
-        for chunk in ids.chunks(100) {
-            let mut keys: Vec<HashMap<String, AttributeValue>> =
-                chunk.iter().map(|id| key_item(&keys::event(*id))).collect();
-            for attempt in 1..=8 {
-                if keys.is_empty() {
-                    break;
-                }
-                let request = KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(|e| StoreError::Internal(e.to_string()))?;
-                let out = self
-                    .client()
-                    .batch_get_item()
-                    .request_items(&self.table, request)
-                    .send()
-                    .await
-                    .map_err(classify)?;
-                for item in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
-                    let event: EventRecord = from_item(item)?;
-                    found.insert(event.id, event);
-                }
-                keys = out
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(&self.table))
-                    .map(|k| k.keys)
-                    .unwrap_or_default();
-                if !keys.is_empty() {
-                    tokio::time::sleep(super::tx::backoff(attempt)).await;
-                }
-            }
-        }
-        Ok(found)
+        let keys: Vec<_> = ids.into_iter().map(keys::event).collect();
+        self.batch_get(&keys, None)
+            .await?
+            .into_iter()
+            .map(|item| from_item::<EventRecord>(item).map(|event| (event.id, event)))
+            .collect()
     }
 }

@@ -1,6 +1,8 @@
 //! In-app notifications: written beside the change that causes them, listed newest first, and
 //! expired by the table's TTL after [`RETENTION_DAYS`].
 
+use std::collections::HashSet;
+
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::Store;
@@ -53,9 +55,9 @@ impl Store {
     }
 
     /// Like [`Store::notify`], for something that happened once, at `unix_millis`, but whose
-    /// delivery may be repeated: each user's notice has an id fixed by (that time, event, user,
-    /// kind), so a repeat overwrites it rather than sending it twice (a notice read in between
-    /// shows as unread again).
+    /// delivery may be repeated (a deletion run again after it was cut short): each user's notice
+    /// has an id fixed by (that time, event, user, kind), and a notice already delivered is left
+    /// as it is, read or not, rather than sent twice.
     pub async fn notify_once(
         &self,
         users: &[Id],
@@ -68,8 +70,19 @@ impl Store {
         let kind_name = serde_json::to_string(&kind).map_err(|e| StoreError::Internal(e.to_string()))?;
         let at =
             i64::try_from(unix_millis / 1000).ok().and_then(Instant::from_unix).unwrap_or_else(Instant::now);
-        self.deliver(users, |user| NotificationRecord {
-            id: Id::derived(unix_millis, &[&event.to_bytes(), &user.to_bytes(), kind_name.as_bytes()]),
+        let id_for =
+            |user: Id| Id::derived(unix_millis, &[&event.to_bytes(), &user.to_bytes(), kind_name.as_bytes()]);
+        let keys: Vec<_> = users.iter().map(|user| keys::notification(*user, id_for(*user))).collect();
+        let delivered: HashSet<String> = self
+            .batch_get(&keys, Some("pk"))
+            .await?
+            .into_iter()
+            .filter_map(|item| item.get(keys::PK).and_then(|v| v.as_s().ok()).cloned())
+            .collect();
+        let missing: Vec<Id> =
+            users.iter().copied().filter(|user| !delivered.contains(&keys::user_pk(*user))).collect();
+        self.deliver(&missing, |user| NotificationRecord {
+            id: id_for(user),
             ..notification(kind, event, message.to_owned(), at)
         })
         .await
