@@ -69,12 +69,12 @@ impl Summary {
     }
 }
 
-/// A duration in milliseconds, with precision that suits its size.
 /// `1 round trip`, `2 round trips`.
 pub fn round_trips(n: usize) -> String {
     if n == 1 { "1 round trip".to_owned() } else { format!("{n} round trips") }
 }
 
+/// A duration in milliseconds, with precision that suits its size.
 pub fn ms(d: Duration) -> String {
     let v = d.as_secs_f64() * 1000.0;
     if v < 10.0 {

@@ -66,6 +66,14 @@ async fn bad_rules_are_400s_and_create_nothing() {
     }));
     let reply = app.post("/events", Some(&organizer.token), at_the_end).await;
     assert!(reply.problem(400)["errors"]["recurrence"].is_array());
+    // Nor occurrences that would end after it.
+    let ending_after = event_body(json!({
+        "starts_at": "9999-12-30T10:00:00Z",
+        "ends_at": "9999-12-31T10:00:00Z",
+        "recurrence": {"rrule": "FREQ=DAILY;COUNT=2"},
+    }));
+    let reply = app.post("/events", Some(&organizer.token), ending_after).await;
+    assert!(reply.problem(400)["errors"]["recurrence"].is_array());
     let scan = app.state.store.client().scan().table_name(&app.table).send().await.unwrap();
     assert!(scan.items().iter().all(|i| i["type"].as_s().unwrap() != "event"));
     // A recurrence is only for creating.

@@ -38,15 +38,18 @@ pub async fn create(
         .map_err(|message| ApiError::validation("recurrence", message))?;
     let length = draft.ends_at.map(|end| end.unix() - draft.starts_at.unix());
     let series_id = Id::new();
-    let occurrences: Vec<EventRecord> = starts
+    let occurrences = starts
         .into_iter()
         .map(|start| {
             let mut occurrence = draft.clone();
             occurrence.starts_at = start;
-            occurrence.ends_at = length.map(|secs| start.plus_seconds(secs));
-            new_event(Id::new(), organizer, Some(series_id), &occurrence, now)
+            occurrence.ends_at =
+                length.map(|secs| start.checked_plus_seconds(secs)).transpose().map_err(|e| {
+                    ApiError::validation("recurrence", format!("has an occurrence whose end {e}"))
+                })?;
+            Ok(new_event(Id::new(), organizer, Some(series_id), &occurrence, now))
         })
-        .collect();
+        .collect::<Result<Vec<EventRecord>, ApiError>>()?;
     if !state.store.create_series(&occurrences).await? {
         return Err(ApiError::invalid_token());
     }

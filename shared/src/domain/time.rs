@@ -64,6 +64,12 @@ impl Instant {
         self.0.timestamp()
     }
 
+    /// `secs` later, if that is still an instant the stored form can say.
+    pub fn checked_plus_seconds(self, secs: i64) -> Result<Self, String> {
+        let later = self.0.checked_add_signed(chrono::Duration::seconds(secs)).ok_or("is out of range")?;
+        Self::within_range(later)
+    }
+
     pub fn plus_seconds(self, secs: i64) -> Self {
         Instant(self.0 + chrono::Duration::seconds(secs))
     }

@@ -163,7 +163,7 @@ impl Store {
                 });
                 return Ok((finish(results, next), stats));
             }
-            let Listing { months, more: more_months } = match self
+            let Listing { mut months, more: more_months } = match self
                 .cached_directory(&directory_from, &directory_to)
             {
                 Ok(listing) => listing,
@@ -184,6 +184,12 @@ impl Store {
                     self.read_directory(&directory_from, &directory_to, generation).await?
                 }
             };
+            if resume.is_some() && months.first() != Some(&first_month) {
+                // The cursor was taken in `first_month`, so that month holds events even when
+                // this listing does not show it (read by another process a moment before the
+                // month's first event): resume there, not in whatever month is listed first.
+                months.insert(0, first_month.clone());
+            }
             for month in &months {
                 let mut start: Option<HashMap<String, AttributeValue>> = resume.take().map(|r| r.item_key());
                 if start.is_some() && resume_sk_beyond(&upper_sk, &resume_sk) {
@@ -252,6 +258,8 @@ impl Store {
             .expression_attribute_values(":from", s(from))
             .expression_attribute_values(":to", s(to))
             .limit(50)
+            // Kept for a second: it should not be older than the read.
+            .consistent_read(true)
             .send()
             .await
             .map_err(classify)?;
