@@ -1,6 +1,6 @@
 //! The local server: the whole API on `127.0.0.1:$PORT` (default 3000), against the table named by
 //! `TABLE_NAME` at `DYNAMODB_ENDPOINT`, which it creates if missing, with the reminders schedule
-//! running every `REMINDERS_EVERY_SECONDS` (default 60; 0 turns it off).
+//! running every `REMINDERS_EVERY_SECONDS` (default 60; 0 turns it off) against DynamoDB Local.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -34,6 +34,14 @@ async fn main() {
             std::process::exit(2);
         }),
     };
+    let schedule = match reminders_interval() {
+        // Only against DynamoDB Local: a table on AWS has its own schedule.
+        Ok(every) => every.filter(|_| config.dynamodb_endpoint.is_some()),
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
     let state = shared::AppState::new(&config).await;
     if config.dynamodb_endpoint.is_some()
         && let Err(e) = state.store.ensure_table().await
@@ -41,15 +49,8 @@ async fn main() {
         eprintln!("could not create the table {:?}: {e}", config.table_name);
         std::process::exit(1);
     }
-    match reminders_interval() {
-        Ok(Some(every)) => {
-            tokio::spawn(local::run_schedule(state.store.clone(), every));
-        }
-        Ok(None) => {}
-        Err(e) => {
-            eprintln!("{e}");
-            std::process::exit(2);
-        }
+    if let Some(every) = schedule {
+        tokio::spawn(local::run_schedule(state.store.clone(), every));
     }
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let listener = match tokio::net::TcpListener::bind(address).await {

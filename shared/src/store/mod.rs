@@ -76,7 +76,12 @@ impl Store {
             .operation_timeout(timeout)
             .build();
         let retry = RetryConfig::standard().with_max_attempts(3);
-        let http = trust::http_client(endpoint).expect("a TLS context of compiled-in certificates builds");
+        // The SDK's own endpoint overrides apply where DYNAMODB_ENDPOINT is not set.
+        let sdk_override = ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"]
+            .iter()
+            .find_map(|name| std::env::var(name).ok());
+        let http = trust::http_client(endpoint.or(sdk_override.as_deref()))
+            .expect("a TLS context of compiled-in certificates builds");
         let sdk_config = match endpoint {
             Some(endpoint) => aws_sdk_dynamodb::Config::builder()
                 .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())

@@ -5,12 +5,14 @@
 //! `SSL_CERT_DIR` set, a hundred-odd files), before the first request can be served. DynamoDB's
 //! endpoints present certificates from Amazon Trust Services, whose four roots (and the Starfield
 //! root that cross-signs them) are compiled in here, so building the client touches no file and
-//! parses five certificates. An `https://` `DYNAMODB_ENDPOINT` may be anything (a proxy, a
-//! private endpoint with its own certificate): it gets the system's store, as the SDK would.
+//! parses five certificates. An `https://` endpoint override (`DYNAMODB_ENDPOINT`, or the SDK's
+//! own `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL`) may be anything (a private endpoint with
+//! its own certificate): it gets the system's store, as the SDK would.
 
 use aws_sdk_dynamodb::config::SharedHttpClient;
+use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
-use aws_smithy_http_client::{Builder, HttpClientError};
+use aws_smithy_http_client::{Builder, ConnectorBuilder, HttpClientError};
 
 /// Amazon Root CA 1 to 4 and Starfield Services Root Certificate Authority - G2, as PEM.
 const AMAZON_TRUST_SERVICES: &str = include_str!("amazon-trust-services.pem");
@@ -23,14 +25,28 @@ fn trust_store(endpoint: Option<&str>) -> TrustStore {
     }
 }
 
-/// The HTTP client for the SDK: rustls with the same crypto the SDK defaults to, trusting what
-/// [`trust_store`] says. Plain `http://` endpoints (DynamoDB Local) never use the trust store.
+/// The HTTP client for the SDK: built the way the SDK builds its default one (rustls with the
+/// same crypto, each client's connector settings and sleep, proxies from `HTTPS_PROXY` and
+/// `NO_PROXY`), except for whom it trusts: what [`trust_store`] says. Plain `http://` endpoints
+/// (DynamoDB Local) use neither the trust store nor a proxy.
 pub(super) fn http_client(endpoint: Option<&str>) -> Result<SharedHttpClient, HttpClientError> {
     let context = TlsContext::builder().with_trust_store(trust_store(endpoint)).build()?;
-    Ok(Builder::new()
-        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
-        .tls_context(context)
-        .build_https())
+    let local = endpoint.is_some_and(|url| url.starts_with("http://"));
+    Ok(Builder::new().build_with_connector_fn(move |settings, components| {
+        let mut connector = ConnectorBuilder::default()
+            .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+            .tls_context(context.clone());
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(if local {
+            ProxyConfig::disabled()
+        } else {
+            ProxyConfig::from_env()
+        }));
+        connector.build()
+    }))
 }
 
 #[cfg(test)]
