@@ -72,6 +72,12 @@ async fn a_password_change_ends_every_session_begun_before_it() {
     for token in [&alice.refresh_token, &other] {
         app.post("/auth/refresh", None, json!({"refresh_token": token})).await.problem(401);
     }
+    // A login that checked the old password just before the change begins no session after it.
+    let alice_id = shared::domain::Id::parse(&alice.id).unwrap();
+    let late = shared::auth::RefreshToken::generate(alice_id);
+    let expiry = shared::domain::Instant::now().plus_seconds(60);
+    assert!(!app.state.store.store_refresh_token(&late, 0, expiry).await.unwrap());
+    assert!(app.state.store.store_refresh_token(&late, 1, expiry).await.unwrap());
     // A session begun with the new password works; an admin's reset ends it too.
     let fresh =
         app.log_in("alice", "a-new-password").await.ok(200)["refresh_token"].as_str().unwrap().to_owned();

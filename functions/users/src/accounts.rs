@@ -55,6 +55,7 @@ pub async fn sign_up(
         created_at: now,
         updated_at: now,
         calendar_version: 0,
+        session_version: 0,
     };
     state.store.create_user(&user).await?.map_err(taken_conflict)?;
     Ok(respond::created(format!("/users/{}", user.id), &UserView::new(user, true)))
@@ -136,12 +137,8 @@ pub async fn edit(
         password_hash,
     };
     let renamed = changes.username.as_ref().is_some_and(|u| *u != user.username);
-    let new_password = changes.password_hash.is_some();
     match state.store.update_user(&user, changes, Instant::now()).await? {
         Ok(updated) => {
-            if new_password {
-                state.store.revoke_sessions(updated.id).await?;
-            }
             if renamed {
                 state.store.propagate_username(&updated).await?;
             }

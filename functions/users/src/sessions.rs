@@ -63,7 +63,10 @@ pub async fn log_in(
     };
     let now = Instant::now();
     let refresh = RefreshToken::generate(user.id);
-    state.store.store_refresh_token(&refresh, refresh_expiry(&state, now)).await?;
+    // Refused when the password changed since it was checked here.
+    if !state.store.store_refresh_token(&refresh, user.session_version, refresh_expiry(&state, now)).await? {
+        return Err(ApiError::unauthorized(BAD_CREDENTIALS));
+    }
     Ok(Json(issue(&state, &user, refresh, now)))
 }
 

@@ -18,6 +18,9 @@ pub struct UserRecord {
     /// Bumped to revoke the personal calendar-feed URL.
     #[serde(default)]
     pub calendar_version: u32,
+    /// Bumped with every password change: refresh tokens issued under an older one are refused.
+    #[serde(default)]
+    pub session_version: u32,
 }
 
 /// An event with its live counters, as stored under `EVENT#<id>` / `EVENT`.
@@ -145,6 +148,9 @@ pub struct RefreshRecord {
     pub expires_at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub used_at: Option<Instant>,
+    /// The user's `session_version` when the family began.
+    #[serde(default)]
+    pub session_version: u32,
 }
 
 /// A username or email reservation: `USERNAME#<lc>` / `EMAIL#<lc>`.

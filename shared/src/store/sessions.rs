@@ -1,13 +1,17 @@
 //! Refresh tokens: issue, rotate (spend one, issue its successor atomically), detect reuse.
-
-use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+//!
+//! A token carries the user's `session_version` from when its family began, and both storing
+//! and rotating one check, in the same transaction, that the user still has that version. A
+//! password change bumps it in the write that changes the password, so every session begun with
+//! the old password ends at that instant, including a login or refresh racing the change; the
+//! tokens left behind expire through the table's TTL.
 
 use super::Store;
 use super::error::StoreError;
 use super::items::{IndexKeys, RefreshRecord, Stored};
 use super::keys;
 use super::query;
-use super::tx::{Write, from_item, s, to_item};
+use super::tx::{Write, from_item, n, s, to_item};
 use crate::auth::RefreshToken;
 use crate::domain::{Id, Instant};
 
@@ -20,7 +24,12 @@ pub enum Rotation {
     Refused,
 }
 
-fn refresh_write(token: &RefreshToken, family: Id, expires_at: i64) -> Result<Write, StoreError> {
+fn refresh_write(
+    token: &RefreshToken,
+    family: Id,
+    session_version: u32,
+    expires_at: i64,
+) -> Result<Write, StoreError> {
     let key = keys::refresh_token(token.user_id, token.token_id);
     let record = RefreshRecord {
         user_id: token.user_id,
@@ -29,6 +38,7 @@ fn refresh_write(token: &RefreshToken, family: Id, expires_at: i64) -> Result<Wr
         secret_hash: token.secret_hash(),
         expires_at,
         used_at: None,
+        session_version,
     };
     let item = to_item(&Stored {
         pk: &key.pk,
@@ -40,18 +50,37 @@ fn refresh_write(token: &RefreshToken, family: Id, expires_at: i64) -> Result<Wr
     Ok(Write::put(item).condition("attribute_not_exists(pk)"))
 }
 
+/// The check that a user exists and still has `session_version`. Users stored before versions
+/// existed have none, which is version 0.
+fn same_sessions(user: Id, session_version: u32) -> Write {
+    let condition = if session_version == 0 {
+        "attribute_exists(pk) AND (attribute_not_exists(session_version) OR session_version = :v)"
+    } else {
+        "attribute_exists(pk) AND session_version = :v"
+    };
+    Write::check(keys::user(user), condition).value(":v", n(session_version))
+}
+
 impl Store {
-    /// Stores the first token of a new login.
+    /// Stores the first token of a new login, begun with the user at `session_version`. `false`
+    /// when the password changed (or the user went) since it was checked.
     pub async fn store_refresh_token(
         &self,
         token: &RefreshToken,
+        session_version: u32,
         expires_at: Instant,
-    ) -> Result<(), StoreError> {
-        let write = refresh_write(token, token.token_id, expires_at.unix())?;
-        self.write(write)
-            .await?
-            .map(|_| ())
-            .map_err(|_| StoreError::Internal("refresh token id collision".into()))
+    ) -> Result<bool, StoreError> {
+        let writes = vec![
+            refresh_write(token, token.token_id, session_version, expires_at.unix())?,
+            same_sessions(token.user_id, session_version),
+        ];
+        match self.transact(writes).await? {
+            Ok(()) => Ok(true),
+            Err(cancelled) if cancelled.condition_failed(0) => {
+                Err(StoreError::Internal("refresh token id collision".into()))
+            }
+            Err(_) => Ok(false),
+        }
     }
 
     /// Spends `presented` and stores `next` in one transaction. Only an unspent, unexpired token
@@ -85,8 +114,11 @@ impl Store {
                 .condition("attribute_exists(pk) AND attribute_not_exists(used_at) AND secret_hash = :h")
                 .value(":now", s(now.to_string()))
                 .value(":h", s(presented.secret_hash()));
-        let user_exists = Write::check(keys::user(presented.user_id), "attribute_exists(pk)");
-        let writes = vec![spend, refresh_write(next, current.family, expires_at.unix())?, user_exists];
+        let writes = vec![
+            spend,
+            refresh_write(next, current.family, current.session_version, expires_at.unix())?,
+            same_sessions(presented.user_id, current.session_version),
+        ];
         match self.transact(writes).await? {
             Ok(()) => Ok(Rotation::Rotated),
             Err(cancelled) => {
@@ -101,23 +133,14 @@ impl Store {
 
     /// Deletes every refresh token of one family.
     async fn revoke_family(&self, user_id: Id, family: Id) -> Result<(), StoreError> {
-        let tokens = self
-            .partition(None, keys::user_pk(user_id), Some(keys::REFRESH_PREFIX))
-            .filter_expression("#family = :family")
-            .expression_attribute_names("#family", "family")
-            .expression_attribute_values(":family", s(family.to_string()));
-        self.revoke(user_id, tokens).await
-    }
-
-    /// Deletes every refresh token of a user: after a password change, no session begun with
-    /// the old password may go on. (Access tokens already issued live out their short lifetime.)
-    pub async fn revoke_sessions(&self, user_id: Id) -> Result<(), StoreError> {
-        self.revoke(user_id, self.partition(None, keys::user_pk(user_id), Some(keys::REFRESH_PREFIX))).await
-    }
-
-    /// Deletes the refresh tokens a query of the user's partition finds.
-    async fn revoke(&self, user_id: Id, tokens: QueryFluentBuilder) -> Result<(), StoreError> {
-        let out = query::all(tokens.consistent_read(true)).await?;
+        let out = query::all(
+            self.partition(None, keys::user_pk(user_id), Some(keys::REFRESH_PREFIX))
+                .filter_expression("#family = :family")
+                .expression_attribute_names("#family", "family")
+                .expression_attribute_values(":family", s(family.to_string()))
+                .consistent_read(true),
+        )
+        .await?;
         for item in out {
             let record: RefreshRecord = from_item(item)?;
             // A token already gone is as good as revoked.

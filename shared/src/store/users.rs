@@ -159,6 +159,8 @@ impl Store {
         }
         if let Some(hash) = changes.password_hash {
             next.password_hash = hash;
+            // Every session begun with the old password ends (see `store::sessions`).
+            next.session_version = current.session_version + 1;
         }
         next.updated_at = now;
         writes.push(
