@@ -6,6 +6,7 @@ use api_tests::{PASSWORD, spawn_app};
 use serde_json::json;
 use shared::domain::{Id, Instant};
 use shared::store::INDEX_SETTLE_SECONDS;
+use shared::store::users::UserChanges;
 
 #[tokio::test]
 async fn sign_up_returns_the_user_without_secrets() {
@@ -231,6 +232,30 @@ async fn concurrent_renames_leave_the_final_name_on_every_event() {
     for id in &events {
         let event = app.get(&format!("/events/{id}"), None).await;
         assert_eq!(event.ok(200)["organizer"]["username"], name, "event {id}");
+    }
+}
+
+#[tokio::test]
+async fn a_slow_copy_of_an_older_rename_does_not_leave_its_name_behind() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let events: Vec<String> = futures::future::join_all((0..5).map(|_| app.event(&alice, json!({}))))
+        .await
+        .iter()
+        .map(|event| event["id"].as_str().unwrap().to_owned())
+        .collect();
+    let store = &app.state.store;
+    let rename =
+        |name: &str| UserChanges { username: Some(name.to_owned()), email: None, password_hash: None };
+    let first = store.find_user(Id::parse(&alice.id).unwrap()).await.unwrap().unwrap();
+    let older = store.update_user(&first, rename("alicia"), Instant::now()).await.unwrap().unwrap();
+    let newer = store.update_user(&older, rename("ally"), Instant::now()).await.unwrap().unwrap();
+    // The newer rename's copy finishes first; the older one's, slower, ends last.
+    store.propagate_username(&newer).await.unwrap();
+    store.propagate_username(&older).await.unwrap();
+    for id in &events {
+        let event = app.get(&format!("/events/{id}"), None).await;
+        assert_eq!(event.ok(200)["organizer"]["username"], "ally", "event {id}");
     }
 }
 

@@ -7,11 +7,12 @@
 //! tokens left behind expire through the table's TTL.
 
 use super::Store;
+use super::batch;
 use super::error::StoreError;
 use super::items::{IndexKeys, RefreshRecord, Stored};
 use super::keys;
 use super::query;
-use super::tx::{Write, from_item, n, s, to_item};
+use super::tx::{Write, from_item, key_item, n, s, to_item};
 use crate::auth::RefreshToken;
 use crate::domain::{Id, Instant};
 
@@ -141,11 +142,15 @@ impl Store {
                 .consistent_read(true),
         )
         .await?;
-        for item in out {
-            let record: RefreshRecord = from_item(item)?;
-            // A token already gone is as good as revoked.
-            let _ = self.write(Write::delete(keys::refresh_token(user_id, record.token_id))).await?;
-        }
-        Ok(())
+        // A family refreshed every few minutes holds thousands of spent tokens until their TTL:
+        // delete them in batches.
+        let deletes = out
+            .into_iter()
+            .map(|item| {
+                let record: RefreshRecord = from_item(item)?;
+                batch::delete(key_item(&keys::refresh_token(user_id, record.token_id)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.write_batches(deletes, 4).await
     }
 }
