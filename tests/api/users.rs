@@ -4,9 +4,9 @@ use std::time::Duration;
 
 use api_tests::{PASSWORD, spawn_app};
 use serde_json::json;
-use shared::domain::{Id, Instant};
+use shared::domain::{Id, Instant, Role};
 use shared::store::INDEX_SETTLE_SECONDS;
-use shared::store::users::UserChanges;
+use shared::store::users::{UpdateRefused, UserChanges};
 
 #[tokio::test]
 async fn sign_up_returns_the_user_without_secrets() {
@@ -257,6 +257,27 @@ async fn a_slow_copy_of_an_older_rename_does_not_leave_its_name_behind() {
         let event = app.get(&format!("/events/{id}"), None).await;
         assert_eq!(event.ok(200)["organizer"]["username"], "ally", "event {id}");
     }
+}
+
+#[tokio::test]
+async fn a_profile_edit_read_before_a_promotion_or_feed_rotation_cannot_undo_it() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let store = &app.state.store;
+    let id = Id::parse(&alice.id).unwrap();
+    let rename = || UserChanges { username: Some("alicia".into()), email: None, password_hash: None };
+
+    let read = store.find_user(id).await.unwrap().unwrap();
+    assert!(store.set_role(id, Role::Admin).await.unwrap());
+    let edit = store.update_user(&read, rename(), Instant::now()).await.unwrap();
+    assert!(matches!(edit, Err(UpdateRefused::Changed)));
+    assert_eq!(app.get("/users/me", Some(&alice.token)).await.ok(200)["role"], "admin");
+
+    let read = store.find_user(id).await.unwrap().unwrap();
+    let version = store.rotate_calendar(id).await.unwrap();
+    let edit = store.update_user(&read, rename(), Instant::now()).await.unwrap();
+    assert!(matches!(edit, Err(UpdateRefused::Changed)));
+    assert_eq!(store.find_user(id).await.unwrap().unwrap().calendar_version, version.unwrap());
 }
 
 #[tokio::test]

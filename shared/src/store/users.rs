@@ -8,7 +8,7 @@ use super::error::{StoreError, classify};
 use super::items::{IndexKeys, MarkerRecord, Stored, UserRecord};
 use super::keys::{self, Key};
 use super::query;
-use super::tx::{Item, Write, from_item, s, to_item};
+use super::tx::{Item, Write, from_item, n, s, to_item};
 use crate::domain::{Id, Instant, Role};
 use crate::http::pagination::{Page, PageRequest};
 
@@ -163,12 +163,27 @@ impl Store {
             next.session_version = current.session_version + 1;
         }
         next.updated_at = now;
+        // The whole profile is written back, so it must be the one read: the role (the operator's
+        // command) and the calendar version (a feed rotation) change elsewhere, and overwriting
+        // either with an older value would undo a promotion or revive a revoked feed URL.
+        let calendar = if current.calendar_version == 0 {
+            "(attribute_not_exists(calendar_version) OR calendar_version = :c)"
+        } else {
+            "calendar_version = :c"
+        };
+        let role = serde_dynamo::to_attribute_value::<_, AttributeValue>(current.role)
+            .map_err(|e| StoreError::Internal(e.to_string()))?;
         writes.push(
             Write::put(user_item(&next)?)
-                .condition("attribute_exists(pk) AND username = :u AND email = :e AND password_hash = :p")
+                .condition(format!(
+                    "attribute_exists(pk) AND username = :u AND email = :e AND password_hash = :p AND #role = :r AND {calendar}"
+                ))
+                .name("#role", "role")
                 .value(":u", s(&current.username))
                 .value(":e", s(&current.email))
-                .value(":p", s(&current.password_hash)),
+                .value(":p", s(&current.password_hash))
+                .value(":r", role)
+                .value(":c", n(current.calendar_version)),
         );
         match self.transact(writes).await? {
             Ok(()) => Ok(Ok(next)),
