@@ -34,6 +34,7 @@ pub async fn users(state: &AppState, prefix: &str, count: usize) -> Result<Vec<U
             updated_at: now,
             calendar_version: 0,
             session_version: 0,
+            username_pending: false,
         };
         state.store.create_user(&record).await?.map_err(|taken| format!("{username}: {taken:?}"))?;
         Ok::<_, Error>(User {

@@ -260,6 +260,27 @@ async fn a_slow_copy_of_an_older_rename_does_not_leave_its_name_behind() {
 }
 
 #[tokio::test]
+async fn a_retried_rename_finishes_the_copy_a_failed_request_left_undone() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let event = app.event(&alice, json!({})).await;
+    let path = format!("/events/{}", event["id"].as_str().unwrap());
+    // The rename is saved, then the request fails before copying the name (as on a storage error).
+    let store = &app.state.store;
+    let read = store.find_user(Id::parse(&alice.id).unwrap()).await.unwrap().unwrap();
+    let changes = UserChanges { username: Some("alicia".into()), email: None, password_hash: None };
+    store.update_user(&read, changes, Instant::now()).await.unwrap().unwrap();
+    assert_eq!(app.get(&path, None).await.ok(200)["organizer"]["username"], "alice");
+
+    // The client retries the same request: nothing to rename any more, yet the copy is finished.
+    let retry =
+        app.patch(format!("/users/{}", alice.id), Some(&alice.token), json!({"username": "alicia"})).await;
+    retry.ok(200);
+    assert_eq!(app.get(&path, None).await.ok(200)["organizer"]["username"], "alicia");
+    assert!(!store.find_user(read.id).await.unwrap().unwrap().username_pending);
+}
+
+#[tokio::test]
 async fn a_profile_edit_read_before_a_promotion_or_feed_rotation_cannot_undo_it() {
     let app = spawn_app().await;
     let alice = app.user("alice").await;

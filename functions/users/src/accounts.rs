@@ -56,6 +56,7 @@ pub async fn sign_up(
         updated_at: now,
         calendar_version: 0,
         session_version: 0,
+        username_pending: false,
     };
     state.store.create_user(&user).await?.map_err(taken_conflict)?;
     Ok(respond::created(format!("/users/{}", user.id), &UserView::new(user, true)))
@@ -136,10 +137,10 @@ pub async fn edit(
         email: email.map(|e| e.as_str().to_owned()),
         password_hash,
     };
-    let renamed = changes.username.as_ref().is_some_and(|u| *u != user.username);
     match state.store.update_user(&user, changes, Instant::now()).await? {
         Ok(updated) => {
-            if renamed {
+            // A new name, or one whose copy an earlier request did not finish.
+            if updated.username_pending {
                 state.store.propagate_username(&updated).await?;
             }
             Ok(Json(UserView::new(updated, true)))

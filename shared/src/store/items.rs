@@ -21,6 +21,11 @@ pub struct UserRecord {
     /// Bumped with every password change: refresh tokens issued under an older one are refused.
     #[serde(default)]
     pub session_version: u32,
+    /// Set with a new username, cleared once every item showing the name has it: while set, the
+    /// next change of the profile copies the name again (the copy that should have cleared it
+    /// failed).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub username_pending: bool,
 }
 
 /// An event with its live counters, as stored under `EVENT#<id>` / `EVENT`.

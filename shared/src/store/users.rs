@@ -147,6 +147,7 @@ impl Store {
                 writes.push(marker_put(keys::username(&new), "username", current.id)?);
             }
             next.username = username;
+            next.username_pending = true;
         }
         if let Some(email) = changes.email.filter(|e| *e != current.email) {
             let (old, new) = (current.email.to_lowercase(), email.to_lowercase());
@@ -229,7 +230,14 @@ impl Store {
             self.copy_username(user.id, &name).await?;
             match self.find_user(user.id).await? {
                 Some(current) if current.username != name => name = current.username,
-                _ => return Ok(()),
+                Some(_) => {
+                    // Done, unless yet another rename came in since the read above.
+                    let done = Write::update(keys::user(user.id), "REMOVE username_pending")
+                        .condition("attribute_exists(pk) AND username = :name")
+                        .value(":name", s(&name));
+                    return self.write(done).await.map(|_| ());
+                }
+                None => return Ok(()),
             }
         }
         Err(StoreError::Unavailable("the username kept changing while it was being copied".into()))
