@@ -2,6 +2,8 @@
 //! at once, for bulk work where no condition is needed (series occurrences, purges, fan-out
 //! notifications). BatchGetItem: many items by key in calls of 100.
 
+use std::future::Future;
+
 use aws_sdk_dynamodb::types::{DeleteRequest, KeysAndAttributes, PutRequest, WriteRequest};
 use futures::stream::{self, StreamExt, TryStreamExt};
 
@@ -61,57 +63,78 @@ impl Store {
     ) -> Result<Vec<Item>, StoreError> {
         let mut found = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(GET_BATCH_SIZE) {
-            let mut pending: Vec<Item> = chunk.iter().map(key_item).collect();
-            for attempt in 1..=BATCH_ATTEMPTS {
-                let request = KeysAndAttributes::builder()
-                    .set_keys(Some(pending))
-                    .set_projection_expression(projection.map(str::to_owned))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(|e| StoreError::Internal(e.to_string()))?;
-                let out = self
-                    .client()
-                    .batch_get_item()
-                    .request_items(&self.table, request)
-                    .send()
-                    .await
-                    .map_err(classify)?;
-                found.extend(out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default());
-                pending = out
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(&self.table))
-                    .map(|k| k.keys)
-                    .unwrap_or_default();
-                if pending.is_empty() {
-                    break;
-                }
-                if attempt == BATCH_ATTEMPTS {
-                    return Err(StoreError::Unavailable("batch reads kept coming back unprocessed".into()));
-                }
-                tokio::time::sleep(super::tx::backoff(attempt)).await;
-            }
+            let items =
+                until_processed(chunk.iter().map(key_item).collect(), "reads", |pending| async move {
+                    let request = KeysAndAttributes::builder()
+                        .set_keys(Some(pending))
+                        .set_projection_expression(projection.map(str::to_owned))
+                        .consistent_read(true)
+                        .build()
+                        .map_err(|e| StoreError::Internal(e.to_string()))?;
+                    let out = self
+                        .client()
+                        .batch_get_item()
+                        .request_items(&self.table, request)
+                        .send()
+                        .await
+                        .map_err(classify)?;
+                    let items = out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default();
+                    let unprocessed =
+                        out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|k| k.keys);
+                    Ok((items, unprocessed.unwrap_or_default()))
+                })
+                .await?;
+            found.extend(items);
         }
         Ok(found)
     }
 
-    /// One BatchWriteItem, sending again with backoff what DynamoDB hands back unprocessed.
-    async fn batch_write(&self, mut requests: Vec<WriteRequest>) -> Result<(), StoreError> {
-        for attempt in 1..=BATCH_ATTEMPTS {
-            if requests.is_empty() {
-                return Ok(());
-            }
+    /// One BatchWriteItem, sending again what DynamoDB hands back unprocessed.
+    async fn batch_write(&self, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
+        until_processed(requests, "writes", |pending| async move {
             let out = self
                 .client()
                 .batch_write_item()
-                .request_items(&self.table, requests)
+                .request_items(&self.table, pending)
                 .send()
                 .await
                 .map_err(classify)?;
-            requests = out.unprocessed_items.and_then(|mut m| m.remove(&self.table)).unwrap_or_default();
-            if !requests.is_empty() {
-                tokio::time::sleep(super::tx::backoff(attempt)).await;
-            }
+            Ok((
+                Vec::new(),
+                out.unprocessed_items.and_then(|mut m| m.remove(&self.table)).unwrap_or_default(),
+            ))
+        })
+        .await
+        .map(|_: Vec<()>| ())
+    }
+}
+
+/// Sends `pending` through `send`, which answers with what it read and what DynamoDB handed back
+/// unprocessed; sends that again after a backoff until nothing is left, at most
+/// [`BATCH_ATTEMPTS`] times in all. Returns everything read.
+async fn until_processed<T, Read, Sent>(
+    mut pending: Vec<T>,
+    what: &str,
+    mut send: impl FnMut(Vec<T>) -> Sent,
+) -> Result<Vec<Read>, StoreError>
+where
+    Sent: Future<Output = Result<(Vec<Read>, Vec<T>), StoreError>>,
+{
+    let mut read = Vec::new();
+    for attempt in 1..=BATCH_ATTEMPTS {
+        if pending.is_empty() {
+            return Ok(read);
         }
-        Err(StoreError::Unavailable("batch writes kept coming back unprocessed".into()))
+        if attempt > 1 {
+            tokio::time::sleep(super::tx::backoff(attempt - 1)).await;
+        }
+        let (answered, unprocessed) = send(pending).await?;
+        read.extend(answered);
+        pending = unprocessed;
+    }
+    if pending.is_empty() {
+        Ok(read)
+    } else {
+        Err(StoreError::Unavailable(format!("batch {what} kept coming back unprocessed")))
     }
 }
