@@ -12,7 +12,7 @@ use super::error::StoreError;
 use super::items::{IndexKeys, RefreshRecord, Stored};
 use super::keys;
 use super::query;
-use super::tx::{Write, from_item, key_item, n, s, to_item};
+use super::tx::{Write, from_item, key_item, n, s, to_item, version_is};
 use crate::auth::RefreshToken;
 use crate::domain::{Id, Instant};
 
@@ -51,14 +51,10 @@ fn refresh_write(
     Ok(Write::put(item).condition("attribute_not_exists(pk)"))
 }
 
-/// The check that a user exists and still has `session_version`. Users stored before versions
-/// existed have none, which is version 0.
+/// The check that a user exists and still has `session_version`.
 fn same_sessions(user: Id, session_version: u32) -> Write {
-    let condition = if session_version == 0 {
-        "attribute_exists(pk) AND (attribute_not_exists(session_version) OR session_version = :v)"
-    } else {
-        "attribute_exists(pk) AND session_version = :v"
-    };
+    let condition =
+        format!("attribute_exists(pk) AND {}", version_is("session_version", ":v", session_version));
     Write::check(keys::user(user), condition).value(":v", n(session_version))
 }
 

@@ -28,6 +28,16 @@ pub fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
+/// The condition clause that a version counter holds the value bound to `placeholder` (`version`
+/// itself): an item written before the counter existed has none, which is version 0.
+pub fn version_is(attribute: &str, placeholder: &str, version: u32) -> String {
+    if version == 0 {
+        format!("(attribute_not_exists({attribute}) OR {attribute} = {placeholder})")
+    } else {
+        format!("{attribute} = {placeholder}")
+    }
+}
+
 /// Serialises a record (with its keys) into an item.
 pub fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
     serde_dynamo::to_item(value).map_err(|e| StoreError::Internal(format!("serialising an item: {e}")))

@@ -8,7 +8,7 @@ use super::error::{StoreError, classify};
 use super::items::{IndexKeys, MarkerRecord, Stored, UserRecord};
 use super::keys::{self, Key};
 use super::query;
-use super::tx::{Item, Write, from_item, n, s, to_item};
+use super::tx::{Item, Write, from_item, n, s, to_item, version_is};
 use crate::domain::{Id, Instant, Role};
 use crate::http::pagination::{Page, PageRequest};
 
@@ -167,11 +167,7 @@ impl Store {
         // The whole profile is written back, so it must be the one read: the role (the operator's
         // command) and the calendar version (a feed rotation) change elsewhere, and overwriting
         // either with an older value would undo a promotion or revive a revoked feed URL.
-        let calendar = if current.calendar_version == 0 {
-            "(attribute_not_exists(calendar_version) OR calendar_version = :c)"
-        } else {
-            "calendar_version = :c"
-        };
+        let calendar = version_is("calendar_version", ":c", current.calendar_version);
         let role = serde_dynamo::to_attribute_value::<_, AttributeValue>(current.role)
             .map_err(|e| StoreError::Internal(e.to_string()))?;
         writes.push(
