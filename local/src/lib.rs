@@ -5,10 +5,12 @@
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::Request;
+use axum::middleware::Next;
 use shared::AppState;
 use shared::domain::Instant;
 use shared::http::router::RouteList;
-use shared::store::Store;
+use shared::store::{Store, role};
 
 /// Each function with the paths it serves, as `template.yaml` must route them.
 pub const FUNCTIONS: &[(&str, RouteList)] = &[
@@ -18,10 +20,33 @@ pub const FUNCTIONS: &[(&str, RouteList)] = &[
     ("RegisterFunction", register::ROUTES),
 ];
 
-/// Every function's routes behind one router.
+/// The scheduled function's logical id in `template.yaml`.
+pub const REMINDERS_FUNCTION: &str = "RemindersFunction";
+
+/// Every function's routes behind one router. Each function's routes do their work as that
+/// function (see [`shared::store::role`]), so DynamoDB calls are attributed as on AWS.
 pub fn app(state: AppState) -> Router {
-    let routes = users::routes().merge(events::routes()).merge(upcoming::routes()).merge(register::routes());
-    shared::http::finish(routes.with_state(state))
+    let routes = acting_as("UsersFunction", users::routes())
+        .merge(acting_as("EventsFunction", events::routes()))
+        .merge(acting_as("UpcomingFunction", upcoming::routes()))
+        .merge(acting_as("RegisterFunction", register::routes()));
+    shared::http::finish(routes, state)
+}
+
+/// `routes`, each request handled as `function`.
+fn acting_as(function: &'static str, routes: Router<AppState>) -> Router<AppState> {
+    routes.layer(axum::middleware::from_fn(move |request: Request, next: Next| {
+        role::acting_as(function, next.run(request))
+    }))
+}
+
+/// One run of the scheduled function's work, as that function.
+pub async fn run_reminders(
+    store: &Store,
+    now: Instant,
+    every: Duration,
+) -> Result<reminders::Summary, shared::store::StoreError> {
+    role::acting_as(REMINDERS_FUNCTION, reminders::run(store, now, every)).await
 }
 
 /// Runs the reminders function's work every `every`, as EventBridge does on AWS (every 15
@@ -33,7 +58,7 @@ pub async fn run_schedule(store: Store, every: Duration) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         ticks.tick().await;
-        match reminders::run(&store, Instant::now(), every).await {
+        match run_reminders(&store, Instant::now(), every).await {
             Ok(summary) if summary == reminders::Summary::default() => {}
             Ok(summary) => tracing::info!(?summary, "scheduled reminders run"),
             Err(error) => tracing::warn!(%error, "scheduled reminders run failed; the next one retries"),

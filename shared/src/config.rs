@@ -20,6 +20,13 @@ pub struct Config {
     /// `DYNAMODB_TIMEOUT_MS` (default 3000): the most one DynamoDB call may take, retries
     /// included, before the request answers 503.
     pub dynamodb_timeout: Duration,
+    /// `REQUEST_DEADLINE_MS` (at least 100): how long one HTTP request may spend retrying
+    /// contended writes, and waiting on DynamoDB at all, before it answers 503 with
+    /// `Retry-After`. One deadline for the whole request, so nested retries cannot add up past
+    /// it. The default is 10000, well inside the functions' 29 s timeout, or
+    /// `DYNAMODB_TIMEOUT_MS` when that is longer: a request may always wait out one call that
+    /// the storage timeout allows, so raising that timeout (for a slow emulator) is not undone.
+    pub request_deadline: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -31,6 +38,7 @@ impl std::fmt::Debug for Config {
             .field("access_token_ttl", &self.access_token_ttl)
             .field("refresh_token_ttl", &self.refresh_token_ttl)
             .field("dynamodb_timeout", &self.dynamodb_timeout)
+            .field("request_deadline", &self.request_deadline)
             .finish()
     }
 }
@@ -79,6 +87,16 @@ impl Config {
                 })?
             }
         };
+        let request_deadline = match lookup("REQUEST_DEADLINE_MS") {
+            None => dynamodb_timeout.max(crate::store::deadline::DEFAULT_REQUEST_BUDGET),
+            Some(raw) => {
+                raw.parse::<u64>().ok().filter(|n| *n >= 100).map(Duration::from_millis).ok_or_else(|| {
+                    ConfigError(
+                        "REQUEST_DEADLINE_MS must be a whole number of milliseconds, at least 100".into(),
+                    )
+                })?
+            }
+        };
         Ok(Config {
             table_name,
             dynamodb_endpoint: lookup("DYNAMODB_ENDPOINT").filter(|v| !v.trim().is_empty()),
@@ -86,6 +104,7 @@ impl Config {
             access_token_ttl: seconds("ACCESS_TOKEN_TTL_SECONDS", 900)?,
             refresh_token_ttl: seconds("REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600)?,
             dynamodb_timeout,
+            request_deadline,
         })
     }
 }
@@ -106,6 +125,7 @@ mod tests {
         assert_eq!(c.table_name, "t");
         assert_eq!(c.dynamodb_endpoint, None);
         assert_eq!(c.access_token_ttl, Duration::from_secs(900));
+        assert_eq!(c.request_deadline, Duration::from_secs(10));
         assert!(!format!("{c:?}").contains(SECRET));
     }
 
@@ -122,5 +142,37 @@ mod tests {
         ]))
         .unwrap_err();
         assert!(e.to_string().contains("ACCESS_TOKEN_TTL_SECONDS"));
+    }
+
+    #[test]
+    fn reads_the_request_deadline_and_refuses_a_tiny_one() {
+        let c = Config::from_lookup(env(&[
+            ("TABLE_NAME", "t"),
+            ("JWT_SECRET", SECRET),
+            ("REQUEST_DEADLINE_MS", "2500"),
+        ]))
+        .unwrap();
+        assert_eq!(c.request_deadline, Duration::from_millis(2500));
+        let patient = Config::from_lookup(env(&[
+            ("TABLE_NAME", "t"),
+            ("JWT_SECRET", SECRET),
+            ("DYNAMODB_TIMEOUT_MS", "60000"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            patient.request_deadline,
+            Duration::from_secs(60),
+            "never shorter than one call's timeout"
+        );
+        for tiny in ["99", "0", "soon"] {
+            let e = Config::from_lookup(|name| match name {
+                "TABLE_NAME" => Some("t".into()),
+                "JWT_SECRET" => Some(SECRET.into()),
+                "REQUEST_DEADLINE_MS" => Some(tiny.into()),
+                _ => None,
+            })
+            .unwrap_err();
+            assert!(e.to_string().contains("REQUEST_DEADLINE_MS"), "{e}");
+        }
     }
 }

@@ -10,13 +10,19 @@ use crate::store::Store;
 pub struct AppState {
     pub store: Store,
     pub tokens: Arc<Tokens>,
+    /// How long one request may take (`REQUEST_DEADLINE_MS`): see [`crate::store::deadline`].
+    pub request_deadline: std::time::Duration,
 }
 
 impl AppState {
     /// Builds the state from configuration. No network traffic happens here, and the DynamoDB
     /// client itself is built when a request first needs it.
     pub async fn new(config: &Config) -> Self {
-        AppState { store: Store::connect(config).await, tokens: Arc::new(Tokens::new(config)) }
+        AppState {
+            store: Store::connect(config).await,
+            tokens: Arc::new(Tokens::new(config)),
+            request_deadline: config.request_deadline,
+        }
     }
 
     /// Reads the environment and builds the state, or stops the process with the reason.

@@ -5,6 +5,7 @@ mod calendar;
 mod events;
 mod faults;
 mod feedback;
+mod fidelity;
 mod logs;
 mod notifications;
 mod openapi;

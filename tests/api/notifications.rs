@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use api_tests::spawn_app;
+use api_tests::spawn_app_with_index_lag;
 use futures::future::join_all;
 use serde_json::json;
 use shared::domain::{Id, Instant};
@@ -13,7 +13,7 @@ use shared::store::items::NotificationKind;
 
 #[tokio::test]
 async fn promotion_change_and_deletion_are_notified() {
-    let app = spawn_app().await;
+    let app = spawn_app_with_index_lag().await;
     let organizer = app.user("org").await;
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
@@ -54,7 +54,7 @@ async fn promotion_change_and_deletion_are_notified() {
 
 #[tokio::test]
 async fn notifications_are_marked_read_by_their_owner_only() {
-    let app = spawn_app().await;
+    let app = spawn_app_with_index_lag().await;
     let organizer = app.user("org").await;
     let alice = app.user("alice").await;
     let event = app.event(&organizer, json!({})).await;
@@ -74,7 +74,7 @@ async fn notifications_are_marked_read_by_their_owner_only() {
 
 #[tokio::test]
 async fn reminders_reach_each_confirmed_attendee_exactly_once() {
-    let app = spawn_app().await;
+    let app = spawn_app_with_index_lag().await;
     let organizer = app.user("org").await;
     let people = app.crowd("p", 12).await;
     let soon = app.event(&organizer, json!({"capacity": 10, "title": "Soon"})).await;
@@ -93,10 +93,13 @@ async fn reminders_reach_each_confirmed_attendee_exactly_once() {
     let in_two_hours =
         (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     app.move_start(soon_id, &in_two_hours).await;
+    // The runs find events through the time index: once it has caught up with the move.
+    app.fidelity.settle_indexes();
 
     // Five overlapping runs, then two more.
     let store = &app.state.store;
-    let runs = join_all((0..5).map(|_| reminders::run(store, Instant::now(), Duration::from_secs(60)))).await;
+    let runs =
+        join_all((0..5).map(|_| local::run_reminders(store, Instant::now(), Duration::from_secs(60)))).await;
     let mut reminded = 0;
     for run in runs {
         let summary = run.unwrap();
@@ -104,7 +107,10 @@ async fn reminders_reach_each_confirmed_attendee_exactly_once() {
         reminded += summary.reminded;
     }
     for _ in 0..2 {
-        assert_eq!(reminders::run(store, Instant::now(), Duration::from_secs(60)).await.unwrap().reminded, 0);
+        assert_eq!(
+            local::run_reminders(store, Instant::now(), Duration::from_secs(60)).await.unwrap().reminded,
+            0
+        );
     }
     assert_eq!(reminded, 10);
     for (i, person) in people.iter().enumerate() {
@@ -120,13 +126,19 @@ async fn reminders_reach_each_confirmed_attendee_exactly_once() {
 
     // Someone promoted later is reminded by the next run, once.
     app.delete(format!("/events/{soon_id}/registrations/me"), Some(&people[0].token)).await;
-    assert_eq!(reminders::run(store, Instant::now(), Duration::from_secs(60)).await.unwrap().reminded, 1);
-    assert_eq!(reminders::run(store, Instant::now(), Duration::from_secs(60)).await.unwrap().reminded, 0);
+    assert_eq!(
+        local::run_reminders(store, Instant::now(), Duration::from_secs(60)).await.unwrap().reminded,
+        1
+    );
+    assert_eq!(
+        local::run_reminders(store, Instant::now(), Duration::from_secs(60)).await.unwrap().reminded,
+        0
+    );
 }
 
 #[tokio::test]
 async fn the_local_schedule_sends_due_reminders_by_itself() {
-    let app = spawn_app().await;
+    let app = spawn_app_with_index_lag().await;
     let organizer = app.user("org").await;
     let alice = app.user("alice").await;
     let event = app.event(&organizer, json!({"title": "Soon"})).await;
@@ -152,7 +164,7 @@ async fn the_local_schedule_sends_due_reminders_by_itself() {
 
 #[tokio::test]
 async fn a_repeated_event_deletion_tells_each_registrant_once() {
-    let app = spawn_app().await;
+    let app = spawn_app_with_index_lag().await;
     let store = &app.state.store;
     let organizer = app.user("org").await;
     let ann = app.user("ann").await;

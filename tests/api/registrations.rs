@@ -1,10 +1,14 @@
 //! Registration, the waitlist and capacity, including under real concurrency.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
-use api_tests::{AppOptions, TestApp, days_from_now, spawn_app, spawn_app_with};
+use api_tests::fidelity::Behaviours;
+use api_tests::{AppOptions, TestApp, days_from_now, spawn_app_with, spawn_app_with_index_lag};
 use futures::future::join_all;
 use serde_json::{Value, json};
+use shared::domain::Instant;
+use shared::store::INDEX_SETTLE_SECONDS;
 
 fn id(v: &Value) -> String {
     v["id"].as_str().unwrap().to_owned()
@@ -20,7 +24,7 @@ fn mine(event: &str) -> String {
 
 #[tokio::test]
 async fn registering_takes_a_seat_once() {
-    let app = spawn_app().await;
+    let app = spawn_app_with_index_lag().await;
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     let event = id(&app.event(&alice, json!({"capacity": 2})).await);
@@ -45,7 +49,7 @@ async fn registering_takes_a_seat_once() {
 
 #[tokio::test]
 async fn a_full_event_waitlists_in_arrival_order_or_refuses() {
-    let app = spawn_app().await;
+    let app = spawn_app_with_index_lag().await;
     let organizer = app.user("org").await;
     let people = app.crowd("p", 4).await;
     let event = id(&app.event(&organizer, json!({"capacity": 1})).await);
@@ -73,7 +77,7 @@ async fn a_full_event_waitlists_in_arrival_order_or_refuses() {
 
 #[tokio::test]
 async fn registration_errors() {
-    let app = spawn_app().await;
+    let app = spawn_app_with_index_lag().await;
     let alice = app.user("alice").await;
     let event = id(&app.event(&alice, json!({})).await);
     app.post(registrations(&event), None, json!({})).await.problem(401);
@@ -89,7 +93,7 @@ async fn registration_errors() {
 
 #[tokio::test]
 async fn a_deleted_users_token_cannot_register() {
-    let app = spawn_app().await;
+    let app = spawn_app_with_index_lag().await;
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     let event = id(&app.event(&alice, json!({})).await);
@@ -100,7 +104,7 @@ async fn a_deleted_users_token_cannot_register() {
 
 #[tokio::test]
 async fn a_renamed_user_registers_under_the_new_name_with_an_old_token() {
-    let app = spawn_app().await;
+    let app = spawn_app_with_index_lag().await;
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     let event = id(&app.event(&alice, json!({})).await);
@@ -111,7 +115,7 @@ async fn a_renamed_user_registers_under_the_new_name_with_an_old_token() {
 
 #[tokio::test]
 async fn cancelling_a_seat_promotes_the_first_in_line() {
-    let app = spawn_app().await;
+    let app = spawn_app_with_index_lag().await;
     let organizer = app.user("org").await;
     let people = app.crowd("p", 4).await;
     let event = id(&app.event(&organizer, json!({"capacity": 1})).await);
@@ -137,7 +141,7 @@ async fn cancelling_a_seat_promotes_the_first_in_line() {
 
 #[tokio::test]
 async fn capacity_changes_respect_confirmed_seats_and_promote() {
-    let app = spawn_app().await;
+    let app = spawn_app_with_index_lag().await;
     let organizer = app.user("org").await;
     let people = app.crowd("p", 6).await;
     let event = id(&app.event(&organizer, json!({"capacity": 2})).await);
@@ -157,7 +161,7 @@ async fn capacity_changes_respect_confirmed_seats_and_promote() {
 
 #[tokio::test]
 async fn organizers_list_confirmed_then_the_waitlist_in_order() {
-    let app = spawn_app().await;
+    let app = spawn_app_with_index_lag().await;
     let organizer = app.user("org").await;
     let admin = app.admin("root").await;
     let people = app.crowd("p", 7).await;
@@ -168,6 +172,8 @@ async fn organizers_list_confirmed_then_the_waitlist_in_order() {
     app.get(registrations(&event), Some(&people[0].token)).await.problem(403);
     app.get(registrations(&event), None).await.problem(401);
     app.get(registrations(&ulid::Ulid::new().to_string()), Some(&organizer.token)).await.problem(404);
+    // Lists are read from an index: once it has caught up with the writes above.
+    app.fidelity.settle_indexes();
     let listed = app.all_registrations(&event, &organizer.token, 2).await;
     let statuses: Vec<&str> = listed.iter().map(|r| r["status"].as_str().unwrap()).collect();
     assert_eq!(
@@ -192,7 +198,7 @@ async fn organizers_list_confirmed_then_the_waitlist_in_order() {
 
 #[tokio::test]
 async fn my_registrations_come_soonest_event_first() {
-    let app = spawn_app().await;
+    let app = spawn_app_with_index_lag().await;
     let organizer = app.user("org").await;
     let alice = app.user("alice").await;
     let later = id(&app.event(&organizer, json!({"starts_at": days_from_now(30)})).await);
@@ -202,6 +208,8 @@ async fn my_registrations_come_soonest_event_first() {
     for event in [&later, &sooner, &middle] {
         app.post(registrations(event), Some(&alice.token), json!({})).await;
     }
+    // Lists are read from an index: once it has caught up with the writes above.
+    app.fidelity.settle_indexes();
     let reply = app.get("/users/me/registrations", Some(&alice.token)).await;
     let results = reply.ok(200)["results"].as_array().unwrap().clone();
     let order: Vec<&str> = results.iter().map(|r| r["event_id"].as_str().unwrap()).collect();
@@ -222,19 +230,22 @@ async fn my_registrations_come_soonest_event_first() {
     app.patch(&format!("/events/{later}"), Some(&organizer.token), json!({"starts_at": days_from_now(1)}))
         .await
         .ok(200);
+    app.fidelity.settle_indexes();
     let reply = app.get("/users/me/registrations", Some(&alice.token)).await;
     assert_eq!(reply.ok(200)["results"][0]["event_id"], later.as_str());
 }
 
 #[tokio::test]
 async fn deleting_a_user_releases_their_seat_to_the_waitlist() {
-    let app = spawn_app().await;
+    let app = spawn_app_with_index_lag().await;
     let organizer = app.user("org").await;
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     let event = id(&app.event(&organizer, json!({"capacity": 1})).await);
     app.post(registrations(&event), Some(&alice.token), json!({})).await.ok(201);
     app.post(registrations(&event), Some(&bob.token), json!({})).await.ok(201);
+    // The deletion finds the user's registrations through an index: once it has caught up.
+    app.fidelity.settle_indexes();
     assert_eq!(app.delete(&format!("/users/{}", alice.id), Some(&alice.token)).await.status, 204);
     assert_eq!(app.get(mine(&event), Some(&bob.token)).await.ok(200)["status"], "confirmed");
     let stored = app.assert_invariants(&event).await;
@@ -242,8 +253,35 @@ async fn deleting_a_user_releases_their_seat_to_the_waitlist() {
 }
 
 #[tokio::test]
+async fn a_seat_the_index_did_not_show_yet_is_released_by_the_scheduled_run() {
+    let app = spawn_app_with(AppOptions {
+        fidelity: Behaviours { index_lag: Duration::from_secs(600), ..Behaviours::default() },
+        ..AppOptions::default()
+    })
+    .await;
+    let organizer = app.user("org").await;
+    let (alice, bob) = (app.user("alice").await, app.user("bob").await);
+    let event = id(&app.event(&organizer, json!({"capacity": 1})).await);
+    app.post(registrations(&event), Some(&alice.token), json!({})).await.ok(201);
+    app.post(registrations(&event), Some(&bob.token), json!({})).await.ok(201);
+    // Deleted before the index shows the registration: the request cannot find the seat.
+    assert_eq!(app.delete(&format!("/users/{}", alice.id), Some(&alice.token)).await.status, 204);
+    assert_eq!(app.get(mine(&event), Some(&bob.token)).await.ok(200)["status"], "waitlisted");
+    app.assert_invariants(&event).await;
+
+    // The scheduled run, once the index has caught up, releases it to the queue.
+    app.fidelity.settle_indexes();
+    let later = Instant::now().plus_seconds(INDEX_SETTLE_SECONDS);
+    let summary = local::run_reminders(&app.state.store, later, Duration::from_secs(60)).await.unwrap();
+    assert_eq!(summary.cleanups_finished, 1);
+    assert_eq!(app.get(mine(&event), Some(&bob.token)).await.ok(200)["status"], "confirmed");
+    let stored = app.assert_invariants(&event).await;
+    assert!(!stored.registrations.contains_key(&alice.id));
+}
+
+#[tokio::test]
 async fn deleting_an_event_removes_its_registrations() {
-    let app = spawn_app().await;
+    let app = spawn_app_with_index_lag().await;
     let organizer = app.user("org").await;
     let people = app.crowd("p", 30).await;
     let event = id(&app.event(&organizer, json!({"capacity": 10})).await);
@@ -251,6 +289,8 @@ async fn deleting_an_event_removes_its_registrations() {
     assert_eq!(app.delete(&format!("/events/{event}"), Some(&organizer.token)).await.status, 204);
     let stored = app.stored(&event).await;
     assert!(stored.registrations.is_empty() && stored.queue.is_empty());
+    // Lists are read from an index: once it has caught up with the writes above.
+    app.fidelity.settle_indexes();
     let reply = app.get("/users/me/registrations", Some(&people[0].token)).await;
     assert_eq!(reply.ok(200)["results"], json!([]));
     app.post(registrations(&event), Some(&people[0].token), json!({})).await.problem(404);
@@ -259,7 +299,7 @@ async fn deleting_an_event_removes_its_registrations() {
 /// Hundreds of requests in flight queue up in one DynamoDB Local on a small machine: a generous
 /// storage timeout keeps a slow emulator from turning into 503s, which are not what is tested.
 async fn spawn_patient_app() -> TestApp {
-    spawn_app_with(AppOptions { timeout_ms: 60_000, ..AppOptions::default() }).await
+    spawn_app_with(AppOptions { timeout_ms: 60_000, ..AppOptions::with_index_lag() }).await
 }
 
 #[tokio::test]
@@ -279,6 +319,8 @@ async fn three_hundred_concurrent_registrations_never_overbook() {
     assert_eq!(stored.confirmed_count, 50);
     assert_eq!(stored.waitlist_count, 200);
     assert_eq!(stored.registrations.len(), 250);
+    // Lists are read from an index: once it has caught up with the writes above.
+    app.fidelity.settle_indexes();
     let listed = app.all_registrations(&event, &organizer.token, 100).await;
     let positions: Vec<u64> = listed.iter().filter_map(|r| r["waitlist_position"].as_u64()).collect();
     assert_eq!(positions, (1..=200).collect::<Vec<_>>());
@@ -313,6 +355,8 @@ async fn interleaved_cancels_registrations_and_capacity_changes_keep_the_invaria
         assert!([200, 409].contains(&reply.status.as_u16()), "{}: {}", reply.status, reply.text);
     }
     let stored = app.assert_invariants(&event).await;
+    // Lists are read from an index: once it has caught up with the writes above.
+    app.fidelity.settle_indexes();
     let listed = app.all_registrations(&event, &organizer.token, 50).await;
     assert_eq!(listed.len(), stored.registrations.len());
     let positions: Vec<u64> = listed.iter().filter_map(|r| r["waitlist_position"].as_u64()).collect();

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use api_tests::{PASSWORD, spawn_app};
-use serde_json::json;
+use serde_json::{Value, json};
 use shared::domain::{Id, Instant, Role};
 use shared::store::INDEX_SETTLE_SECONDS;
 use shared::store::users::{UpdateRefused, UserChanges};
@@ -353,7 +353,7 @@ async fn deleting_a_user_removes_them_their_events_and_their_names() {
     app.user("alice").await;
     // Once the scheduled run has confirmed the cleanup, nothing in the table mentions them.
     let later = Instant::now().plus_seconds(INDEX_SETTLE_SECONDS);
-    let summary = reminders::run(&app.state.store, later, Duration::from_secs(60)).await.unwrap();
+    let summary = local::run_reminders(&app.state.store, later, Duration::from_secs(60)).await.unwrap();
     assert_eq!(summary.cleanups_finished, 1);
     let scan = app.state.store.client().scan().table_name(&app.table).send().await.unwrap();
     for item in scan.items() {
@@ -368,6 +368,8 @@ async fn a_deletion_too_large_for_its_request_is_finished_by_the_scheduled_run()
     let store = &app.state.store;
     let (alice, carol, dave) = (app.user("alice").await, app.user("carol").await, app.user("dave").await);
     let organised = app.event(&alice, json!({})).await;
+    let organised_seat = format!("/events/{}/registrations", organised["id"].as_str().unwrap());
+    app.post(&organised_seat, Some(&carol.token), json!({})).await.ok(201);
     let full = app.event(&carol, json!({"capacity": 1})).await;
     let seat = format!("/events/{}/registrations", full["id"].as_str().unwrap());
     app.post(&seat, Some(&alice.token), json!({})).await.ok(201);
@@ -383,15 +385,18 @@ async fn a_deletion_too_large_for_its_request_is_finished_by_the_scheduled_run()
 
     // A run right after the deletion does the work but keeps the record: the index it reads
     // may not show everything yet.
-    let summary = reminders::run(store, Instant::now(), Duration::from_secs(60)).await.unwrap();
+    let summary = local::run_reminders(store, Instant::now(), Duration::from_secs(60)).await.unwrap();
     assert_eq!((summary.cleanups_finished, summary.cleanups_pending), (0, 1));
     app.get(&format!("/events/{}", organised["id"].as_str().unwrap()), None).await.problem(404);
+    // Its registrants are told, by the scheduled function.
+    let told: Vec<Value> = app.notifications(&carol).await;
+    assert_eq!(told.iter().filter(|n| n["kind"] == "event_deleted").count(), 1, "{told:?}");
     let mine = format!("{seat}/me");
     assert_eq!(app.get(&mine, Some(&dave.token)).await.ok(200)["status"], "confirmed");
 
     // A later run finds nothing left and forgets the cleanup.
     let later = pending[0].deleted_at.plus_seconds(INDEX_SETTLE_SECONDS);
-    let summary = reminders::run(store, later, Duration::from_secs(60)).await.unwrap();
+    let summary = local::run_reminders(store, later, Duration::from_secs(60)).await.unwrap();
     assert_eq!((summary.cleanups_finished, summary.cleanups_pending, summary.cleanups_failed), (1, 0, 0));
     assert!(store.pending_cleanups().await.unwrap().is_empty());
     let scan = store.client().scan().table_name(&app.table).send().await.unwrap();

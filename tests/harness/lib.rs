@@ -13,17 +13,32 @@ use reqwest::{Method, StatusCode, header::HeaderMap};
 use serde_json::{Value, json};
 use shared::{AppState, Config};
 
+pub use ::dynamodb_local::fidelity;
+use fidelity::{Behaviours, Fidelity};
+
 /// The secret every test app signs with.
 pub const TEST_SECRET: &str = "test-secret-test-secret-test-secret!";
 /// The password every test user signs up with.
 pub const PASSWORD: &str = "correct-horse-battery";
 
-/// One running API with its own table.
+/// One running API with its own table, reached through a fidelity proxy.
 pub struct TestApp {
     pub address: SocketAddr,
     pub state: AppState,
     pub client: reqwest::Client,
     pub table: String,
+    pub fidelity: Fidelity,
+}
+
+/// A call that IAM would have refused on AWS fails the test that made it, whatever the test
+/// asserted about the answer.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let denied = self.fidelity.denied();
+        if !denied.is_empty() && !std::thread::panicking() {
+            panic!("calls the functions' policies in template.yaml do not allow:\n{}", denied.join("\n"));
+        }
+    }
 }
 
 /// A response, read whole.
@@ -75,6 +90,8 @@ pub struct AppOptions {
     pub timeout_ms: u64,
     pub access_ttl_seconds: u64,
     pub read_budget: Option<shared::store::upcoming::ReadBudget>,
+    /// What the proxy in front of `endpoint` models of DynamoDB (all of it by default).
+    pub fidelity: Behaviours,
 }
 
 impl Default for AppOptions {
@@ -84,12 +101,30 @@ impl Default for AppOptions {
             timeout_ms: 5000,
             access_ttl_seconds: 900,
             read_budget: None,
+            fidelity: Behaviours::default(),
         }
     }
 }
 
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(AppOptions::default()).await
+}
+
+/// An app whose indexes lag the table as DynamoDB's do (see `fidelity::lag`): for the tests of
+/// concurrency, the waitlist and reminders, whose correctness must not rest on an index being
+/// up to date.
+pub async fn spawn_app_with_index_lag() -> TestApp {
+    spawn_app_with(AppOptions::with_index_lag()).await
+}
+
+impl AppOptions {
+    /// The defaults, with indexes lagging by [`fidelity::INDEX_LAG`].
+    pub fn with_index_lag() -> AppOptions {
+        AppOptions {
+            fidelity: Behaviours { index_lag: fidelity::INDEX_LAG, ..Behaviours::default() },
+            ..AppOptions::default()
+        }
+    }
 }
 
 /// Builds the state for a fresh table at `options.endpoint` (creating the table through the
@@ -101,9 +136,10 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
         .try_init();
     let table = format!("test-{}", ulid::Ulid::new());
+    let fidelity = Fidelity::start(&options.endpoint, options.fidelity).await;
     let settings = [
         ("TABLE_NAME", table.clone()),
-        ("DYNAMODB_ENDPOINT", options.endpoint.clone()),
+        ("DYNAMODB_ENDPOINT", fidelity.endpoint.clone()),
         ("JWT_SECRET", TEST_SECRET.to_owned()),
         ("DYNAMODB_TIMEOUT_MS", options.timeout_ms.to_string()),
         ("ACCESS_TOKEN_TTL_SECONDS", options.access_ttl_seconds.to_string()),
@@ -124,7 +160,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let app = local::app(state.clone());
     tokio::spawn(async move { axum::serve(listener, app).await });
     let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("http client");
-    TestApp { address, state, client, table }
+    TestApp { address, state, client, table, fidelity }
 }
 
 impl TestApp {

@@ -9,14 +9,12 @@ use shared::auth::Caller;
 use shared::domain::{Id, Instant, category};
 use shared::http::links::{BaseUrl, calendar_response};
 use shared::http::{ApiError, JsonObject, respond};
+use shared::store::deadline;
 use shared::store::events::{EditRefused, changes_anything, edited, new_event};
 use shared::store::items::EventRecord;
 use shared::views::EventView;
 
 use crate::body;
-
-/// How often an edit is re-applied when another edit raced it.
-const EDIT_ATTEMPTS: usize = 3;
 
 pub async fn create(
     State(state): State<AppState>,
@@ -88,7 +86,9 @@ pub async fn read(
 
 /// PUT (a full replacement of the writable fields) or PATCH. The edit is computed from the event
 /// as read and saved only if nobody edited it meanwhile; otherwise it is re-applied to the fresh
-/// event.
+/// event after a backoff, while the request has time (one edit wins each round, so racing edits
+/// all get through). An edit still losing near the deadline is a 409: the client should look at
+/// the event as it is now before trying again.
 pub async fn edit(
     method: Method,
     State(state): State<AppState>,
@@ -97,7 +97,9 @@ pub async fn edit(
     JsonObject(body): JsonObject,
 ) -> Result<Json<EventView>, ApiError> {
     let full = method == Method::PUT;
-    for _ in 0..EDIT_ATTEMPTS {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
         let current = managed(&state, &caller, &id).await?;
         let now = Instant::now();
         let draft = if full {
@@ -115,7 +117,14 @@ pub async fn edit(
                 let fresh = state.store.find_event(next.id).await?.unwrap_or(next);
                 return Ok(Json(fresh.into()));
             }
-            Err(EditRefused::Changed) => continue,
+            Err(EditRefused::Changed) => {
+                if deadline::pause(attempt, "an event edit racing other edits").await.is_err() {
+                    return Err(ApiError::conflict(
+                        "edit-conflict",
+                        "the event kept changing; fetch it and try again",
+                    ));
+                }
+            }
             Err(EditRefused::Gone) => return Err(ApiError::not_found("event")),
             Err(EditRefused::BelowConfirmed { confirmed }) => {
                 return Err(ApiError::conflict(
@@ -125,7 +134,6 @@ pub async fn edit(
             }
         }
     }
-    Err(ApiError::conflict("edit-conflict", "the event kept changing; fetch it and try again"))
 }
 
 pub async fn delete(

@@ -24,5 +24,5 @@ pub fn routes() -> Router<AppState> {
 
 /// The finished router, as the Lambda binary serves it.
 pub fn router(state: AppState) -> Router {
-    shared::http::finish(routes().with_state(state))
+    shared::http::finish(routes(), state)
 }

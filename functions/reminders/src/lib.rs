@@ -35,7 +35,9 @@ pub struct Summary {
 }
 
 /// Sends the reminders due at `now`, then finishes pending user deletions, stopping once
-/// `budget` has passed.
+/// `budget` has passed. The run sets no request deadline (`shared::store::deadline`): `budget`
+/// is checked between steps and bounds each cleanup pass, so reaching it cuts the run short
+/// rather than failing it, and the store's retry loops stop at their safety cap.
 pub async fn run(store: &Store, now: Instant, budget: Duration) -> Result<Summary, StoreError> {
     let started = std::time::Instant::now();
     let mut summary = send_reminders(store, now, budget, started).await?;

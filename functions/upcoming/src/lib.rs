@@ -21,7 +21,7 @@ pub fn routes() -> Router<AppState> {
 
 /// The finished router, as the Lambda binary serves it.
 pub fn router(state: AppState) -> Router {
-    shared::http::finish(routes().with_state(state))
+    shared::http::finish(routes(), state)
 }
 
 async fn upcoming(State(state): State<AppState>, query: QueryMap) -> Result<Response, ApiError> {

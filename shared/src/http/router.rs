@@ -1,6 +1,6 @@
 //! The finishing layers every router gets, in Lambda and locally alike: a problem+json 404 for
 //! unknown routes, problem+json for the 405 axum answers on a known path with the wrong method
-//! (its `Allow` header kept), a panic guard, CORS, and the request log.
+//! (its `Allow` header kept), a panic guard, CORS, the request log, and each request's deadline.
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
@@ -11,18 +11,26 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{Any, CorsLayer};
 
 use super::problem::problem_response;
+use crate::AppState;
 use crate::domain::Id;
+use crate::store::deadline;
 use crate::store::usage::measure;
 
 /// The paths a function serves, each with its methods (as in `template.yaml` and the `Allow` header).
 pub type RouteList = &'static [(&'static str, &'static [&'static str])];
 
-/// Adds the fallback and the layers to a function's routes. Call once, on the complete router.
-pub fn finish(routes: Router) -> Router {
+/// Gives a function's routes their state, the fallback and the layers. Call once, on the
+/// complete router.
+pub fn finish(routes: Router<AppState>, state: AppState) -> Router {
+    let budget = state.request_deadline;
     routes
+        .with_state(state)
         .route_layer(middleware::from_fn(remember_route))
         .fallback(unknown_route)
         .layer(map_response(problem_for_bare_errors))
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
+            deadline::within(budget, next.run(request))
+        }))
         .layer(middleware::from_fn(log_request))
         .layer(CatchPanicLayer::custom(|_| {
             problem_response(

@@ -8,6 +8,7 @@ use aws_sdk_dynamodb::types::{DeleteRequest, KeysAndAttributes, PutRequest, Writ
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::Store;
+use super::deadline;
 use super::error::{StoreError, classify};
 use super::keys::Key;
 use super::tx::{Item, key_item};
@@ -16,9 +17,6 @@ use super::tx::{Item, key_item};
 const BATCH_SIZE: usize = 25;
 /// The most keys one BatchGetItem call takes.
 const GET_BATCH_SIZE: usize = 100;
-
-/// How many times what DynamoDB hands back unprocessed is sent again before giving up.
-const BATCH_ATTEMPTS: u32 = 8;
 
 /// A request that puts `item`.
 pub(crate) fn put(item: Item) -> Result<WriteRequest, StoreError> {
@@ -71,13 +69,8 @@ impl Store {
                         .consistent_read(true)
                         .build()
                         .map_err(|e| StoreError::Internal(e.to_string()))?;
-                    let out = self
-                        .client()
-                        .batch_get_item()
-                        .request_items(&self.table, request)
-                        .send()
-                        .await
-                        .map_err(classify)?;
+                    let call = self.client().batch_get_item().request_items(&self.table, request).send();
+                    let out = deadline::bounded("a batch read", call).await?.map_err(classify)?;
                     let items = out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default();
                     let unprocessed =
                         out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|k| k.keys);
@@ -92,13 +85,8 @@ impl Store {
     /// One BatchWriteItem, sending again what DynamoDB hands back unprocessed.
     async fn batch_write(&self, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
         until_processed(requests, "writes", |pending| async move {
-            let out = self
-                .client()
-                .batch_write_item()
-                .request_items(&self.table, pending)
-                .send()
-                .await
-                .map_err(classify)?;
+            let call = self.client().batch_write_item().request_items(&self.table, pending).send();
+            let out = deadline::bounded("a batch write", call).await?.map_err(classify)?;
             Ok((
                 Vec::new(),
                 out.unprocessed_items.and_then(|mut m| m.remove(&self.table)).unwrap_or_default(),
@@ -110,8 +98,8 @@ impl Store {
 }
 
 /// Sends `pending` through `send`, which answers with what it read and what DynamoDB handed back
-/// unprocessed; sends that again after a backoff until nothing is left, at most
-/// [`BATCH_ATTEMPTS`] times in all. Returns everything read.
+/// unprocessed (when short of capacity); sends that again after a backoff until nothing is left,
+/// for as long as the deadline allows (see [`deadline::pause`]). Returns everything read.
 async fn until_processed<T, Read, Sent>(
     mut pending: Vec<T>,
     what: &str,
@@ -121,20 +109,15 @@ where
     Sent: Future<Output = Result<(Vec<Read>, Vec<T>), StoreError>>,
 {
     let mut read = Vec::new();
-    for attempt in 1..=BATCH_ATTEMPTS {
-        if pending.is_empty() {
-            return Ok(read);
+    let mut attempt = 0;
+    while !pending.is_empty() {
+        if attempt > 0 {
+            deadline::pause(attempt, &format!("batch {what} coming back unprocessed")).await?;
         }
-        if attempt > 1 {
-            tokio::time::sleep(super::tx::backoff(attempt - 1)).await;
-        }
+        attempt += 1;
         let (answered, unprocessed) = send(pending).await?;
         read.extend(answered);
         pending = unprocessed;
     }
-    if pending.is_empty() {
-        Ok(read)
-    } else {
-        Err(StoreError::Unavailable(format!("batch {what} kept coming back unprocessed")))
-    }
+    Ok(read)
 }

@@ -18,6 +18,7 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
 use super::Store;
+use super::deadline;
 use super::error::StoreError;
 use super::items::UserRecord;
 use super::keys;
@@ -36,9 +37,6 @@ pub const INLINE_CLEANUP_BUDGET: Duration = Duration::from_secs(5);
 /// far beyond how far gsi1 lags the table.
 pub const INDEX_SETTLE_SECONDS: i64 = 60;
 
-/// Attempts at removing an account whose names change under the deletion.
-const ACCOUNT_ATTEMPTS: usize = 5;
-
 /// A deleted user whose cleanup is not confirmed finished.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingCleanup {
@@ -49,10 +47,16 @@ pub struct PendingCleanup {
 impl Store {
     /// Deletes a user: the profile and the reservations of their username and email go at once
     /// (their tokens stop working and both names are free), then the cleanup runs for up to
-    /// `budget`. `true` when that pass got through everything it could see.
+    /// `budget`. `true` when that pass got through everything it could see. An account whose
+    /// names change under the deletion is re-read and tried again, until the request's deadline.
     pub async fn delete_user(&self, user: &UserRecord, budget: Duration) -> Result<bool, StoreError> {
         let mut user = user.clone();
-        for _ in 0..ACCOUNT_ATTEMPTS {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            if attempt > 1 {
+                deadline::pause(attempt - 1, "deleting an account that kept changing").await?;
+            }
             let pending = PendingCleanup { user_id: user.id, deleted_at: Instant::now() };
             let key = keys::cleanup(user.id);
             let writes = vec![
@@ -81,7 +85,6 @@ impl Store {
                 },
             }
         }
-        Err(StoreError::Unavailable("the account kept changing while being deleted".into()))
     }
 
     /// The cleanup pass of a deletion request. The account is gone and the cleanup recorded, so
@@ -98,8 +101,11 @@ impl Store {
     }
 
     /// Runs one pass of a deleted user's cleanup for up to `budget`. `true` when it got
-    /// through everything it could see; `false` when time ran out first.
+    /// through everything it could see; `false` when time ran out first. Inside a request, the
+    /// pass also takes at most half the time the request has left, so that it stops (and the
+    /// request answers) before the deadline cuts its storage calls short.
     pub async fn clean_up_within(&self, user: Id, budget: Duration) -> Result<bool, StoreError> {
+        let budget = deadline::remaining().map_or(budget, |left| budget.min(left / 2));
         match tokio::time::timeout(budget, self.clean_up(user)).await {
             Ok(finished) => finished.map(|()| true),
             Err(_elapsed) => Ok(false),

@@ -3,6 +3,7 @@
 
 mod batch;
 pub mod cursor;
+pub mod deadline;
 mod deletion;
 mod directory;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod notifications;
 mod query;
 pub mod registrations;
 pub mod reminders;
+pub mod role;
 pub mod series;
 pub mod sessions;
 pub mod table;
@@ -92,6 +94,7 @@ impl Store {
                 .timeout_config(timeouts)
                 .retry_config(retry)
                 .interceptor(usage::UsageInterceptor)
+                .interceptor(role::RoleHeader)
                 .build(),
             None => {
                 let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())

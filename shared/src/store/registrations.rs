@@ -11,6 +11,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::Store;
+use super::deadline;
 use super::error::{StoreError, classify};
 use super::hints::EventHint;
 use super::items::{
@@ -54,9 +55,6 @@ pub struct Cancelled {
     pub promoted: Option<Id>,
 }
 
-const ATTEMPTS: usize = 10;
-/// Cancellations racing for the same waitlist head each win a round in turn: allow many rounds.
-const CANCEL_ATTEMPTS: u32 = 40;
 /// Promotions per transaction: three writes each (registration, queue entry, notification), plus
 /// the event, within DynamoDB's 100.
 const PROMOTIONS_PER_TRANSACTION: usize = 30;
@@ -128,7 +126,9 @@ impl Store {
     }
 
     /// Registers a user: one transaction that takes a seat, or joins the waitlist, or finds the
-    /// existing registration. See the module documentation for the conditions.
+    /// existing registration. See the module documentation for the conditions. When the event
+    /// changed since its hint was taken, tries again with what the refusal showed, after a
+    /// backoff (retrying at once would race the same writers again), until the request's deadline.
     pub async fn register(
         &self,
         event_id: Id,
@@ -137,7 +137,12 @@ impl Store {
         now: Instant,
     ) -> Result<Result<Registered, RegisterRefused>, StoreError> {
         let mut username = username.to_owned();
-        for _ in 0..ATTEMPTS {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            if attempt > 1 {
+                deadline::pause(attempt - 1, "a registration racing concurrent changes").await?;
+            }
             let Some(hint) = self.event_hint(event_id).await? else {
                 return Ok(Err(RegisterRefused::NoEvent));
             };
@@ -241,7 +246,6 @@ impl Store {
                 return Ok(Err(RegisterRefused::Full));
             }
         }
-        Err(StoreError::Unavailable("registration kept racing with concurrent changes".into()))
     }
 
     /// A user's registration for an event.
@@ -308,11 +312,14 @@ impl Store {
         event_id: Id,
         user_id: Id,
     ) -> Result<Option<Cancelled>, StoreError> {
-        for attempt in 1..=CANCEL_ATTEMPTS {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
             if attempt > 1 {
                 // Concurrent cancellations all reach for the head of the same queue; only one
-                // wins each round, so the others back off before trying the next head.
-                tokio::time::sleep(super::tx::backoff(attempt.min(6))).await;
+                // wins each round, so the others back off before trying the next head, for as
+                // long as the request has time.
+                deadline::pause(attempt - 1, "a cancellation racing concurrent changes").await?;
             }
             let Some(registration) = self.find_registration(event_id, user_id).await? else {
                 return Ok(None);
@@ -376,16 +383,18 @@ impl Store {
                 Err(_) => {}
             }
         }
-        Err(StoreError::Unavailable("cancellation kept racing with concurrent changes".into()))
     }
 
     /// Gives free seats to the head of the waitlist, as many as fit, in transactions of up to
-    /// forty. Each transaction is conditioned on the exact counters it read, so concurrent
-    /// registrations and cancellations can only make it retry. Returns who was promoted.
+    /// thirty. Each transaction is conditioned on the exact counters it read, so concurrent
+    /// registrations and cancellations can only make it retry, with backoff, until the request's
+    /// deadline is near. Then it stops quietly, as the seats it gave are given and its caller's
+    /// own change is made: a seat left free is given by the next registration, which finishes a
+    /// promotion cut short before taking a seat. Returns who was promoted.
     pub async fn promote_waitlisted(&self, event_id: Id) -> Result<Vec<Id>, StoreError> {
         let mut promoted = Vec::new();
         let mut failures = 0;
-        while failures < ATTEMPTS {
+        loop {
             let Some(event) = self.find_event(event_id).await? else { break };
             let free = event.capacity.saturating_sub(event.confirmed_count) as usize;
             let take = free.min(event.waitlist_count as usize).min(PROMOTIONS_PER_TRANSACTION);
@@ -418,7 +427,9 @@ impl Store {
                 Ok(()) => promoted.extend(head.iter().map(|e| e.user_id)),
                 Err(_) => {
                     failures += 1;
-                    tokio::time::sleep(super::tx::backoff(failures as u32)).await;
+                    if deadline::pause(failures, "promoting from the waitlist").await.is_err() {
+                        break;
+                    }
                 }
             }
         }

@@ -3,7 +3,6 @@
 //! concurrent transaction; a failed condition is an answer, never retried here).
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
@@ -13,6 +12,7 @@ use aws_sdk_dynamodb::types::{
 use serde::Serialize;
 
 use super::Store;
+use super::deadline;
 use super::error::{Cancelled, StoreError, classify};
 use super::keys::Key;
 
@@ -199,11 +199,14 @@ pub struct ConditionFailed {
     pub old: Option<Item>,
 }
 
-/// How many times a transaction cancelled only by conflicting transactions is tried in all.
-const TRANSACTION_ATTEMPTS: u32 = 10;
-
 impl Store {
-    /// Runs one write alone (one round trip). `Ok(Err(_))` when its condition failed.
+    /// Runs one write alone (one round trip, unless a transaction holds the item). `Ok(Err(_))`
+    /// when its condition failed.
+    ///
+    /// A plain write to an item that an in-flight transaction holds is refused with
+    /// `TransactionConflictException`, which the SDK does not retry. Nothing was written, and the
+    /// transaction is done within milliseconds, so the write is tried again with backoff until
+    /// the request's deadline (see [`deadline::pause`]) rather than failing the request at once.
     pub async fn write(&self, write: Write) -> Result<Result<Option<Item>, ConditionFailed>, StoreError> {
         use aws_sdk_dynamodb::types::ReturnValue;
         let names = write.names();
@@ -211,25 +214,31 @@ impl Store {
         let on_failure = write.on_failure();
         let condition = write.condition.clone();
         // The three single-item operations share their condition parameters and error shape but
-        // are distinct SDK types, hence a macro rather than a function.
+        // are distinct SDK types, hence a macro rather than a function. Each attempt sends a
+        // clone of the one request built.
         macro_rules! conditional {
             ($request:expr, $error:ident) => {{
-                let result = $request
+                let request = $request
                     .table_name(&self.table)
                     .set_condition_expression(condition)
                     .set_expression_attribute_names(names)
                     .set_expression_attribute_values(values)
-                    .set_return_values_on_condition_check_failure(on_failure)
-                    .send()
-                    .await;
-                match result {
-                    Ok(out) => Ok(Ok(out.attributes)),
-                    Err(e) => match e.as_service_error() {
-                        Some($error::ConditionalCheckFailedException(c)) => {
-                            Ok(Err(ConditionFailed { old: c.item.clone() }))
-                        }
-                        _ => Err(classify(e)),
-                    },
+                    .set_return_values_on_condition_check_failure(on_failure);
+                let mut attempt = 0;
+                loop {
+                    attempt += 1;
+                    match deadline::bounded("a write", request.clone().send()).await? {
+                        Ok(out) => return Ok(Ok(out.attributes)),
+                        Err(e) => match e.as_service_error() {
+                            Some($error::ConditionalCheckFailedException(c)) => {
+                                return Ok(Err(ConditionFailed { old: c.item.clone() }));
+                            }
+                            Some($error::TransactionConflictException(_)) => {
+                                deadline::pause(attempt, "a write held by a concurrent transaction").await?
+                            }
+                            _ => return Err(classify(e)),
+                        },
+                    }
                 }
             }};
         }
@@ -258,15 +267,17 @@ impl Store {
 
     /// Runs writes as one transaction (one round trip). `Ok(Err(_))` when a condition failed; the
     /// reasons are in the order of `writes`. A cancellation caused only by concurrent transactions
-    /// is retried with jittered backoff, since nothing was written; if that keeps happening the
-    /// storage is too contended to answer now (503).
+    /// is retried with jittered backoff, since nothing was written, until the request's deadline
+    /// (shared with any loop this runs in, so nested retries do not multiply); if it keeps
+    /// happening until then, the storage is too contended to answer now (503).
     pub async fn transact(&self, writes: Vec<Write>) -> Result<Result<(), Cancelled>, StoreError> {
         let items =
             writes.into_iter().map(|w| w.into_transact(&self.table)).collect::<Result<Vec<_>, _>>()?;
-        for attempt in 1..=TRANSACTION_ATTEMPTS {
-            let result =
-                self.client().transact_write_items().set_transact_items(Some(items.clone())).send().await;
-            let cancelled = match result {
+        let request = self.client().transact_write_items().set_transact_items(Some(items));
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let cancelled = match deadline::bounded("a transaction", request.clone().send()).await? {
                 Ok(_) => return Ok(Ok(())),
                 Err(e) => match e.as_service_error() {
                     Some(TransactWriteItemsError::TransactionCanceledException(c)) => {
@@ -278,25 +289,16 @@ impl Store {
             if !cancelled.is_conflict() {
                 return Ok(Err(cancelled));
             }
-            if attempt < TRANSACTION_ATTEMPTS {
-                tokio::time::sleep(backoff(attempt)).await;
-            }
+            deadline::pause(attempt, "a transaction conflicting with concurrent writes").await?;
         }
-        Err(StoreError::Unavailable("transaction kept conflicting with concurrent writes".into()))
     }
-}
-
-/// Full-jitter exponential backoff: up to 10 ms, 20 ms, 40 ms, ...
-pub fn backoff(attempt: u32) -> Duration {
-    use rand::Rng;
-    let ceiling = 10u64 << attempt.min(6);
-    Duration::from_millis(rand::thread_rng().gen_range(1..=ceiling))
 }
 
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
 
     use aws_sdk_dynamodb::config::http::HttpResponse;
     use aws_sdk_dynamodb::config::retry::RetryConfig;
@@ -311,6 +313,7 @@ mod tests {
 
     const CONFLICT: &str = r#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","Message":"Transaction cancelled","CancellationReasons":[{"Code":"None"},{"Code":"TransactionConflict","Message":"Transaction is ongoing for the item"}]}"#;
     const CONDITION: &str = r#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","Message":"Transaction cancelled","CancellationReasons":[{"Code":"ConditionalCheckFailed","Message":"The conditional request failed"},{"Code":"TransactionConflict"}]}"#;
+    const WRITE_CONFLICT: &str = r#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionConflictException","message":"Transaction is ongoing for the item"}"#;
     const THROTTLED: &str =
         r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate exceeded"}"#;
 
@@ -373,10 +376,50 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn endless_conflicts_end_as_unavailable() {
+    async fn endless_conflicts_end_as_unavailable_within_the_deadline() {
         let (store, calls) = store_answering(vec![(400, CONFLICT)]);
-        assert!(matches!(store.transact(writes()).await, Err(StoreError::Unavailable(_))));
-        assert_eq!(calls.load(Ordering::SeqCst), TRANSACTION_ATTEMPTS as usize);
+        let started = Instant::now();
+        let outcome = deadline::within(Duration::from_millis(300), store.transact(writes())).await;
+        assert!(matches!(outcome, Err(StoreError::Unavailable(_))));
+        assert!(started.elapsed() <= Duration::from_millis(300), "took {:?}", started.elapsed());
+        assert!(calls.load(Ordering::SeqCst) > 2, "retried while time was left");
+    }
+
+    fn update() -> Write {
+        Write::update(Key { pk: "A".into(), sk: "B".into() }, "SET n = :n").value(":n", n(1))
+    }
+
+    #[tokio::test]
+    async fn a_write_held_by_a_transaction_is_retried() {
+        let (store, calls) = store_answering(vec![(400, WRITE_CONFLICT), (200, "{}")]);
+        let outcome = deadline::within(Duration::from_millis(300), store.write(update())).await;
+        assert!(matches!(outcome, Ok(Ok(None))), "{outcome:?}");
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_write_held_until_the_deadline_is_unavailable() {
+        let (store, calls) = store_answering(vec![(400, WRITE_CONFLICT)]);
+        let started = Instant::now();
+        let outcome = deadline::within(Duration::from_millis(300), store.write(update())).await;
+        assert!(matches!(outcome, Err(StoreError::Unavailable(_))), "{outcome:?}");
+        assert!(started.elapsed() <= Duration::from_millis(300), "took {:?}", started.elapsed());
+        assert!(calls.load(Ordering::SeqCst) > 2, "retried while time was left");
+    }
+
+    #[tokio::test]
+    async fn nothing_is_sent_once_the_deadline_has_passed() {
+        let (store, calls) = store_answering(vec![(200, "{}")]);
+        let started = Instant::now();
+        let (write, transaction) = deadline::within(Duration::from_millis(5), async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            (store.write(update()).await, store.transact(writes()).await)
+        })
+        .await;
+        assert!(matches!(write, Err(StoreError::Unavailable(_))), "{write:?}");
+        assert!(matches!(transaction, Err(StoreError::Unavailable(_))), "{transaction:?}");
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+        assert!(started.elapsed() < Duration::from_millis(100), "took {:?}", started.elapsed());
     }
 
     #[tokio::test]
@@ -386,15 +429,6 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 3, "the SDK's three attempts");
         let (store, _) = store_answering(vec![(400, THROTTLED), (200, "{}")]);
         assert!(matches!(store.transact(writes()).await, Ok(Ok(()))));
-    }
-
-    #[test]
-    fn backoff_grows_and_stays_bounded() {
-        for attempt in 1..10 {
-            let d = backoff(attempt);
-            assert!(d >= Duration::from_millis(1));
-            assert!(d <= Duration::from_millis(640));
-        }
     }
 
     #[test]

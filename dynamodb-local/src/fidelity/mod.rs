@@ -1,0 +1,513 @@
+//! The DynamoDB fidelity layer: an HTTP proxy in front of DynamoDB Local that behaves as DynamoDB
+//! documents where DynamoDB Local does not. Every API test's app talks to its table through one,
+//! and each behaviour can be switched off (`Behaviours`).
+//!
+//! - IAM: a call made as a function (the `x-local-function` header, see `shared::store::role`)
+//!   is refused with `AccessDeniedException` unless that function's policy in `template.yaml`
+//!   allows it, as AWS would refuse it; the refusal is recorded and fails the test. Every call
+//!   allowed is recorded too, so `make test` can report grants that no call needed.
+//! - Transaction conflicts
+//!   (<https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-conflict-handling>):
+//!   a TransactWriteItems touching an item another in-flight transaction holds is cancelled with
+//!   `TransactionConflict` for that member; a PutItem, UpdateItem or DeleteItem of such an item
+//!   gets `TransactionConflictException`.
+//! - Service time: each call takes a few milliseconds, as on the service, so concurrent
+//!   transactions overlap and conflict as they would there.
+//! - Index lag (when `index_lag` is set): a Query on an index sees a write only `index_lag` after
+//!   it (see `lag`); `Fidelity::settle_indexes` ends the lag at once, for a test that needs to
+//!   read an index after writing without waiting.
+//! - Capacity by partition (when `metering` is set): each call's read and write units, in the
+//!   table and in each index, charged to the partition key value that pays them (see
+//!   `throughput`); with `throttling` too, a call to a partition that has used its second's
+//!   1,000 write or 3,000 read units gets `ThrottlingException`.
+//! - Consistent reads on a global secondary index are refused with a `ValidationException`
+//!   (<https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.Reading>).
+
+pub mod iam;
+pub mod lag;
+pub mod request;
+pub mod throughput;
+
+use std::collections::{BTreeSet, HashSet};
+use std::io::Write as _;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+use self::iam::{Need, Policies};
+use self::request::{Call, ItemKey, Writes};
+
+/// Which of DynamoDB's behaviours the proxy adds. The default is all of them.
+#[derive(Clone, Debug)]
+pub struct Behaviours {
+    /// The functions' policies to enforce; `None` lets every call through.
+    pub iam: Option<Policies>,
+    /// Cancel transactions (and refuse single writes) touching items an in-flight transaction holds.
+    pub conflicts: bool,
+    /// How long a read or a single write takes; a transaction takes twice as long (it is two
+    /// phases: prepare, then commit).
+    pub service_time: Duration,
+    /// Refuse consistent reads on an index.
+    pub eventual_indexes: bool,
+    /// How long after a write an index shows it (zero: at once, as DynamoDB Local does).
+    pub index_lag: Duration,
+    /// Count capacity units by partition.
+    pub metering: bool,
+    /// Refuse calls to a partition past its per-second limits (needs `metering`).
+    pub throttling: bool,
+}
+
+/// The index lag the tests of concurrency, the waitlist and reminders run with: DynamoDB's
+/// propagation is usually well under a second.
+pub const INDEX_LAG: Duration = Duration::from_millis(200);
+
+impl Default for Behaviours {
+    fn default() -> Self {
+        Behaviours {
+            iam: Some(Policies::from_template()),
+            conflicts: true,
+            service_time: Duration::from_millis(2),
+            eventual_indexes: true,
+            index_lag: Duration::ZERO,
+            metering: false,
+            throttling: false,
+        }
+    }
+}
+
+impl Behaviours {
+    /// DynamoDB Local as it is: the proxy forwards and adds nothing.
+    pub fn none() -> Self {
+        Behaviours {
+            iam: None,
+            conflicts: false,
+            service_time: Duration::ZERO,
+            eventual_indexes: false,
+            index_lag: Duration::ZERO,
+            metering: false,
+            throttling: false,
+        }
+    }
+}
+
+/// A running proxy.
+pub struct Fidelity {
+    pub endpoint: String,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    target: String,
+    client: reqwest::Client,
+    behaviours: Behaviours,
+    held: Mutex<HashSet<ItemKey>>,
+    /// How many items in-flight transactions hold, for tests that need a transaction in flight.
+    holding: tokio::sync::watch::Sender<usize>,
+    denied: Mutex<Vec<String>>,
+    stats: Mutex<Stats>,
+    recent: lag::RecentWrites,
+    meter: throughput::Meter,
+}
+
+/// What the proxy did, for tests and benchmarks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub transactions: u64,
+    pub transactions_cancelled_by_conflict: u64,
+    pub writes_refused_by_conflict: u64,
+    pub throttled: u64,
+}
+
+impl Fidelity {
+    /// Listens on a free loopback port and forwards to `target` (`http://host:port`).
+    pub async fn start(target: &str, behaviours: Behaviours) -> Fidelity {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("binding the fidelity proxy");
+        let endpoint = format!("http://{}", listener.local_addr().expect("proxy address"));
+        let shared = Arc::new(Shared {
+            target: target.trim_end_matches('/').to_owned(),
+            client: reqwest::Client::builder().pool_max_idle_per_host(256).build().expect("proxy client"),
+            behaviours,
+            held: Mutex::default(),
+            holding: tokio::sync::watch::Sender::new(0),
+            denied: Mutex::default(),
+            stats: Mutex::default(),
+            recent: lag::RecentWrites::default(),
+            meter: throughput::Meter::default(),
+        });
+        let app = axum::Router::new().fallback(handle).with_state(shared.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Fidelity { endpoint, shared }
+    }
+
+    /// The calls refused by IAM so far, one line each.
+    pub fn denied(&self) -> Vec<String> {
+        lock(&self.shared.denied).clone()
+    }
+
+    /// The calls refused by IAM so far, forgotten (for a test that expects refusals).
+    pub fn take_denied(&self) -> Vec<String> {
+        std::mem::take(&mut *lock(&self.shared.denied))
+    }
+
+    /// Waits until some transaction is in flight, holding its items.
+    pub async fn until_a_transaction_holds_items(&self) {
+        let mut holding = self.shared.holding.subscribe();
+        holding.wait_for(|count| *count > 0).await.expect("the proxy is running");
+    }
+
+    /// Lets every write so far show in the indexes, as if the lag had passed.
+    pub fn settle_indexes(&self) {
+        self.shared.recent.settle();
+    }
+
+    /// Capacity units spent so far by (table or index, partition key value), when metering.
+    pub fn units(&self) -> std::collections::HashMap<(String, String), throughput::Units> {
+        self.shared.meter.totals()
+    }
+
+    /// Forgets the units spent so far.
+    pub fn reset_units(&self) {
+        self.shared.meter.reset();
+    }
+
+    pub fn stats(&self) -> Stats {
+        *lock(&self.shared.stats)
+    }
+}
+
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+async fn handle(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let Some(call) = Call::parse(header("x-amz-target"), &body) else {
+        return forward(&shared, &uri, &headers, body).await;
+    };
+    let behaviours = &shared.behaviours;
+    if let Some(function) = header(shared::store::role::HEADER) {
+        for need in call.needs() {
+            record_use(function, &need);
+            if let Some(policies) = &behaviours.iam
+                && !policies.allows(function, &need)
+            {
+                let line = format!("{function} may not {need} ({})", call.operation);
+                lock(&shared.denied).push(line.clone());
+                return error(
+                    "com.amazon.coral.service#AccessDeniedException",
+                    &format!(
+                        "User is not authorized to perform: {need} because no identity-based policy allows it: {line}"
+                    ),
+                    json!({}),
+                );
+            }
+        }
+    }
+    if behaviours.eventual_indexes && call.consistent_read_on_index() {
+        return error(
+            "com.amazon.coral.validate#ValidationException",
+            "Consistent reads are not supported on global secondary indexes",
+            json!({}),
+        );
+    }
+    let mut service_time = behaviours.service_time;
+    let _hold = match call.writes() {
+        Writes::Transaction(keys) => {
+            service_time *= 2;
+            lock(&shared.stats).transactions += 1;
+            match behaviours.conflicts.then(|| Hold::take(&shared, keys)) {
+                Some(Err(conflicting)) => {
+                    lock(&shared.stats).transactions_cancelled_by_conflict += 1;
+                    return cancelled_by_conflict(&conflicting);
+                }
+                Some(Ok(hold)) => Some(hold),
+                None => None,
+            }
+        }
+        Writes::Single(key) if behaviours.conflicts && lock(&shared.held).contains(&key) => {
+            lock(&shared.stats).writes_refused_by_conflict += 1;
+            return error(
+                "com.amazonaws.dynamodb.v20120810#TransactionConflictException",
+                "Transaction is ongoing for the item",
+                json!({}),
+            );
+        }
+        _ => None,
+    };
+    if !service_time.is_zero() {
+        tokio::time::sleep(service_time).await;
+    }
+    let lag = behaviours.index_lag;
+    let metering = behaviours.metering || behaviours.throttling;
+    if lag.is_zero() && !metering {
+        return forward(&shared, &uri, &headers, body).await;
+    }
+    let changes = call.changes();
+    let mut before = Vec::with_capacity(changes.len());
+    for key in &changes {
+        before.push(current_image(&shared, &headers, key).await);
+    }
+    if behaviours.throttling {
+        let partitions: Vec<(String, String)> = changes
+            .iter()
+            .zip(&before)
+            .flat_map(|((_, pk, _), image)| written_partitions(pk, image.as_ref()))
+            .collect();
+        if shared.meter.over_limit(&partitions) {
+            return throttled(&shared);
+        }
+    }
+    let mut answer = send(&shared, &uri, &headers, body).await;
+    if answer.status != StatusCode::OK {
+        return answer.into_response();
+    }
+    let parsed = serde_json::from_slice::<Value>(&answer.body).ok();
+    if metering {
+        let transactional = call.operation == "TransactWriteItems";
+        let mut charges = Vec::new();
+        for (key, old) in changes.iter().zip(&before) {
+            let new = current_image(&shared, &headers, key).await;
+            charges.extend(throughput::write_charges(old.as_ref(), new.as_ref(), transactional));
+        }
+        let reads = parsed.as_ref().map(|answer| read_charges(&call, answer)).unwrap_or_default();
+        if behaviours.throttling
+            && shared
+                .meter
+                .over_limit(&reads.iter().map(|c| (c.scope.clone(), c.partition.clone())).collect::<Vec<_>>())
+        {
+            return throttled(&shared);
+        }
+        charges.extend(reads);
+        shared.meter.charge(&charges);
+    }
+    for (key, image) in changes.into_iter().zip(before) {
+        if !lag.is_zero() {
+            shared.recent.record(key, image, lag);
+        }
+    }
+    if let (false, Some(index), Some(table), Some(mut parsed)) =
+        (lag.is_zero(), call.index(), call.body["TableName"].as_str(), parsed)
+    {
+        shared.recent.age_answer(table, &format!("{index}pk"), &mut parsed, lag);
+        answer.body = Bytes::from(parsed.to_string());
+        // The checksum DynamoDB sends covers the body as it was.
+        answer.headers.remove("x-amz-crc32");
+    }
+    answer.into_response()
+}
+
+/// The partitions a write of the item with partition key `pk` (JSON) lands on, as far as its
+/// current image tells: the table's, and each index's it is filed under.
+fn written_partitions(pk: &str, image: Option<&Value>) -> Vec<(String, String)> {
+    let mut partitions = Vec::new();
+    if let Ok(Value::Object(pk)) = serde_json::from_str::<Value>(pk)
+        && let Some(Value::String(pk)) = pk.get("S")
+    {
+        partitions.push((throughput::TABLE.to_owned(), pk.clone()));
+    }
+    for (name, _) in image.and_then(Value::as_object).into_iter().flatten() {
+        if let Some(index) = name.strip_suffix("pk").filter(|n| n.starts_with("gsi"))
+            && let Some(value) = image.and_then(|i| throughput::string_attribute(i, name))
+        {
+            partitions.push((index.to_owned(), value));
+        }
+    }
+    partitions
+}
+
+/// What the items a read answered with cost, by partition.
+fn read_charges(call: &Call, answer: &Value) -> Vec<throughput::Charge> {
+    let consistent = call.body["ConsistentRead"] == true;
+    match call.operation.as_str() {
+        "GetItem" => answer
+            .get("Item")
+            .and_then(|item| {
+                let pk = throughput::string_attribute(item, "pk")?;
+                Some(vec![throughput::read_charge(throughput::TABLE, pk, &[item], consistent)])
+            })
+            .unwrap_or_default(),
+        "Query" => {
+            let items: Vec<&Value> = answer["Items"].as_array().into_iter().flatten().collect();
+            let (scope, key) = match call.index() {
+                Some(index) => (index.to_owned(), format!("{index}pk")),
+                None => (throughput::TABLE.to_owned(), "pk".to_owned()),
+            };
+            match items.first().and_then(|item| throughput::string_attribute(item, &key)) {
+                Some(partition) => vec![throughput::read_charge(&scope, partition, &items, consistent)],
+                None => Vec::new(),
+            }
+        }
+        "BatchGetItem" => answer["Responses"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .flat_map(|(_, items)| items.as_array().into_iter().flatten())
+            .filter_map(|item| {
+                let pk = throughput::string_attribute(item, "pk")?;
+                Some(throughput::read_charge(throughput::TABLE, pk, &[item], consistent))
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn throttled(shared: &Shared) -> Response {
+    lock(&shared.stats).throttled += 1;
+    error(
+        "com.amazonaws.dynamodb.v20120810#ThrottlingException",
+        "Throughput exceeds the current capacity for one or more partitions of the table",
+        json!({}),
+    )
+}
+
+/// The item `key` as the table holds it now (a consistent GetItem, sent with the caller's
+/// credentials: DynamoDB Local keeps one database per access key and region).
+async fn current_image(shared: &Shared, headers: &HeaderMap, key: &ItemKey) -> Option<Value> {
+    let (table, pk, sk) = key;
+    let request = json!({
+        "TableName": table,
+        "Key": {"pk": serde_json::from_str::<Value>(pk).ok()?, "sk": serde_json::from_str::<Value>(sk).ok()?},
+        "ConsistentRead": true,
+    });
+    let mut headers = headers.clone();
+    headers.insert("x-amz-target", "DynamoDB_20120810.GetItem".parse().ok()?);
+    let answer = send(shared, &Uri::from_static("/"), &headers, Bytes::from(request.to_string())).await;
+    let parsed: Value = serde_json::from_slice(&answer.body).ok()?;
+    parsed.get("Item").cloned()
+}
+
+/// The items of an in-flight transaction, released when it answers.
+struct Hold {
+    shared: Arc<Shared>,
+    keys: Vec<ItemKey>,
+}
+
+impl Hold {
+    /// Holds `keys`, or says which of them (by member) another transaction holds.
+    fn take(shared: &Arc<Shared>, keys: Vec<ItemKey>) -> Result<Hold, Vec<bool>> {
+        let mut held = lock(&shared.held);
+        let conflicting: Vec<bool> = keys.iter().map(|key| held.contains(key)).collect();
+        if conflicting.contains(&true) {
+            return Err(conflicting);
+        }
+        held.extend(keys.iter().cloned());
+        shared.holding.send_replace(held.len());
+        Ok(Hold { shared: shared.clone(), keys })
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        let mut held = lock(&self.shared.held);
+        for key in &self.keys {
+            held.remove(key);
+        }
+        self.shared.holding.send_replace(held.len());
+    }
+}
+
+fn cancelled_by_conflict(conflicting: &[bool]) -> Response {
+    let reasons: Vec<Value> = conflicting
+        .iter()
+        .map(|&conflict| {
+            if conflict {
+                json!({"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"})
+            } else {
+                json!({"Code": "None"})
+            }
+        })
+        .collect();
+    let codes: Vec<&str> =
+        conflicting.iter().map(|&c| if c { "TransactionConflict" } else { "None" }).collect();
+    error(
+        "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+        &format!(
+            "Transaction cancelled, please refer cancellation reasons for specific reasons [{}]",
+            codes.join(", ")
+        ),
+        json!({"CancellationReasons": reasons}),
+    )
+}
+
+/// A DynamoDB error answer (HTTP 400, JSON protocol 1.0).
+fn error(kind: &str, message: &str, extra: Value) -> Response {
+    let mut body = json!({"__type": kind, "message": message});
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        body.extend(extra.clone());
+    }
+    (StatusCode::BAD_REQUEST, [("content-type", "application/x-amz-json-1.0")], body.to_string())
+        .into_response()
+}
+
+/// An answer from DynamoDB Local, read whole.
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl IntoResponse for Answer {
+    fn into_response(self) -> Response {
+        (self.status, self.headers, self.body).into_response()
+    }
+}
+
+async fn forward(shared: &Shared, uri: &Uri, headers: &HeaderMap, body: Bytes) -> Response {
+    send(shared, uri, headers, body).await.into_response()
+}
+
+async fn send(shared: &Shared, uri: &Uri, headers: &HeaderMap, body: Bytes) -> Answer {
+    let mut request = shared.client.post(format!("{}{}", shared.target, uri.path()));
+    for (name, value) in headers {
+        if !matches!(name.as_str(), "host" | "content-length" | "connection" | "transfer-encoding") {
+            request = request.header(name, value);
+        }
+    }
+    let answer = match request.body(body).send().await {
+        Ok(answer) => answer,
+        // Storage unreachable behind the proxy (a fault test cut it): DynamoDB's own answer for
+        // a failure on its side, which clients retry and then report as unavailable.
+        Err(e) => {
+            let body = json!({"__type": "com.amazonaws.dynamodb.v20120810#InternalServerError", "message": e.to_string()});
+            let mut headers = HeaderMap::new();
+            headers
+                .insert("content-type", axum::http::HeaderValue::from_static("application/x-amz-json-1.0"));
+            return Answer {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                headers,
+                body: Bytes::from(body.to_string()),
+            };
+        }
+    };
+    let status = answer.status();
+    let mut response_headers = HeaderMap::new();
+    for (name, value) in answer.headers() {
+        if !matches!(name.as_str(), "content-length" | "connection" | "transfer-encoding") {
+            response_headers.insert(name.clone(), value.clone());
+        }
+    }
+    let body = answer.bytes().await.unwrap_or_default();
+    Answer { status, headers: response_headers, body }
+}
+
+/// Every (function, need) the run's calls had, for the unused-grant report. With
+/// `IAM_CALLS_FILE` set, each new one is appended to that file as `function<TAB>action<TAB>resource`.
+fn record_use(function: &str, need: &Need) {
+    static USED: OnceLock<Mutex<BTreeSet<(String, Need)>>> = OnceLock::new();
+    let fresh = lock(USED.get_or_init(Mutex::default)).insert((function.to_owned(), need.clone()));
+    if fresh && let Ok(path) = std::env::var("IAM_CALLS_FILE") {
+        let line = format!("{function}\t{}\t{}\n", need.action, need.resource());
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut file| file.write_all(line.as_bytes()));
+        written.unwrap_or_else(|e| panic!("recording a DynamoDB call in {path}: {e}"));
+    }
+}
