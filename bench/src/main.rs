@@ -5,7 +5,9 @@
 //! 2. Overhead of each main endpoint over the bare DynamoDB calls it needs.
 //! 3. `GET /events/upcoming` over 100,000 events.
 //! 4. A registration rush on one event, and the invariants afterwards.
-//! 5. Zipped `bootstrap` size and peak RSS per function.
+//! 5. A busy day replayed with capacity metered by partition: the hottest partition key per phase
+//!    and the rate AWS would sustain.
+//! 6. Zipped `bootstrap` size and peak RSS per function.
 //!
 //! It starts its own DynamoDB Local (in memory, on a free loopback port) and stops it at exit.
 //! The release binaries are looked for next to this one (`target/release`), or in `--bin-dir`.
@@ -14,6 +16,7 @@ mod artefacts;
 mod coldstart;
 mod fixtures;
 mod floor;
+mod heat;
 mod overhead;
 mod proxy;
 mod report;
@@ -28,7 +31,7 @@ use std::time::Instant;
 use dynamodb_local::DynamoDbLocal;
 use report::Report;
 
-const SECTIONS: &[&str] = &["cold", "overhead", "upcoming", "rush", "size"];
+const SECTIONS: &[&str] = &["cold", "overhead", "upcoming", "rush", "heat", "size"];
 
 struct Options {
     runs: usize,
@@ -42,7 +45,7 @@ struct Options {
 }
 
 const USAGE: &str = "usage: bench [--runs N] [--samples N] [--events N] [--registrations N] [--capacity N]
-             [--in-flight N] [--only cold,overhead,upcoming,rush,size] [--bin-dir DIR]
+             [--in-flight N] [--only cold,overhead,upcoming,rush,heat,size] [--bin-dir DIR]
   --runs           cold starts per binary (default 60)
   --samples        samples per side and endpoint of the overhead section (default 400)
   --events         events for the upcoming section (default 100000)
@@ -180,12 +183,21 @@ async fn main() {
         failed.push(format!("upcoming at scale: {e}"));
     }
     if run("rush") {
-        match rush::bench(&ctx, options.registrations, options.capacity, options.in_flight, &mut report).await
-        {
-            Ok(true) => {}
-            Ok(false) => failed.push("registration rush: an invariant was violated".into()),
-            Err(e) => failed.push(format!("registration rush: {e}")),
+        // On DynamoDB Local as it is, then with DynamoDB's conflict rule put in front of it.
+        for conflicts in [false, true] {
+            let (registrations, capacity, in_flight) =
+                (options.registrations, options.capacity, options.in_flight);
+            match rush::bench(&ctx, registrations, capacity, in_flight, conflicts, &mut report).await {
+                Ok(true) => {}
+                Ok(false) => failed.push("registration rush: an invariant was violated".into()),
+                Err(e) => failed.push(format!("registration rush: {e}")),
+            }
         }
+    }
+    if run("heat")
+        && let Err(e) = heat::bench(&ctx, &heat::Day::default(), &mut report).await
+    {
+        failed.push(format!("busy day: {e}"));
     }
     if run("size")
         && let Err(e) = artefacts::bench(&options.bin_dir, &cold, &mut report)

@@ -8,6 +8,8 @@ use dynamodb_local::invariants::Stored;
 use futures::StreamExt;
 use shared::domain::Instant;
 
+use dynamodb_local::fidelity::{Behaviours, Fidelity};
+
 use crate::fixtures::{self, EventSpec, Result, Served};
 use crate::floor;
 use crate::overhead::Context;
@@ -15,16 +17,24 @@ use crate::proxy::per_line;
 use crate::report::{Report, heading};
 use crate::stats::{Summary, ms, timed};
 
-/// Returns whether every invariant held.
+/// Returns whether every invariant held. With `conflicts`, the API and the floor reach DynamoDB
+/// Local through the fidelity proxy, which cancels transactions that touch an item another
+/// in-flight transaction holds, as DynamoDB does (DynamoDB Local never does).
 pub async fn bench(
     ctx: &Context<'_>,
     registrations: usize,
     capacity: u32,
     in_flight: usize,
+    conflicts: bool,
     report: &mut Report,
 ) -> Result<bool> {
+    let section = if conflicts { "rush, conflicts modelled" } else { "rush" };
     heading(
-        "Registration rush",
+        if conflicts {
+            "Registration rush with DynamoDB's transaction conflicts modelled (fidelity proxy)"
+        } else {
+            "Registration rush on DynamoDB Local as it is (no transaction ever conflicts)"
+        },
         &format!(
             "{registrations} users (written straight to the store, with tokens) register for one event of capacity {capacity}\n\
              (waitlist enabled) through the API in-process, {in_flight} requests in flight, at most 300 s; then the\n\
@@ -34,7 +44,14 @@ pub async fn bench(
         ),
     );
     let (table, setup) = fixtures::fresh_table(ctx.endpoint, "rush").await?;
-    let served = Served::start(&table, &ctx.proxy.endpoint).await?;
+    let fidelity = match conflicts {
+        true => Some(
+            Fidelity::start(&ctx.proxy.endpoint, Behaviours { iam: None, ..Behaviours::default() }).await,
+        ),
+        false => None,
+    };
+    let endpoint = fidelity.as_ref().map_or(ctx.proxy.endpoint.clone(), |f| f.endpoint.clone());
+    let served = Served::start(&table, &endpoint).await?;
     let organizer = fixtures::users(&served.state, "organizer", 1).await?.remove(0);
     let started = Clock::now();
     let users = fixtures::users(&served.state, "rusher", registrations).await?;
@@ -118,7 +135,7 @@ pub async fn bench(
     );
     if let Some(s) = Summary::of(&all) {
         println!("    latency, every request     {}", s.line());
-        report.add("rush", "latency p50 (p99), every request", format!("{} ({})", ms(s.p50), ms(s.p99)));
+        report.add(section, "latency p50 (p99), every request", format!("{} ({})", ms(s.p50), ms(s.p99)));
     }
     if let Some(s) = Summary::of(&created) {
         println!("    latency, 201 Created       {}", s.line());
@@ -139,7 +156,7 @@ pub async fn bench(
         if reasons.is_empty() { "none".into() } else { reasons.join(", ") }
     );
     report.add(
-        "rush",
+        section,
         "throughput",
         format!(
             "{:.0} requests/s, {:.0} created/s ({in_flight} in flight, {done} requests)",
@@ -147,9 +164,9 @@ pub async fn bench(
             successes as f64 / wall.as_secs_f64()
         ),
     );
-    report.add("rush", "outcomes", outcomes_line.join(", "));
+    report.add(section, "outcomes", outcomes_line.join(", "));
     report.add(
-        "rush",
+        section,
         "round trips per created registration",
         format!(
             "{:.2} ({}); conflicts: {}",
@@ -193,7 +210,26 @@ pub async fn bench(
     if !setup.create_event(&floor_event).await? {
         return Err("creating the floor event failed".into());
     }
-    let bare = fixtures::bare_client(&ctx.proxy.endpoint);
+    let api_stats = fidelity.as_ref().map(Fidelity::stats);
+    if let Some(stats) = api_stats {
+        let cancelled = stats.transactions_cancelled_by_conflict;
+        println!(
+            "    modelled conflicts: {cancelled} of {} transactions cancelled (TransactionConflict) = {:.2} per created registration; {} single writes refused",
+            stats.transactions,
+            cancelled as f64 / successes.max(1) as f64,
+            stats.writes_refused_by_conflict
+        );
+        report.add(
+            section,
+            "conflict retries per created registration",
+            format!(
+                "{:.2} ({cancelled} of {} transactions cancelled)",
+                cancelled as f64 / successes.max(1) as f64,
+                stats.transactions
+            ),
+        );
+    }
+    let bare = fixtures::bare_client(&endpoint);
     let transactions: Vec<_> = users
         .iter()
         .map(|u| {
@@ -238,7 +274,7 @@ pub async fn bench(
         api_rate / floor_rate.max(f64::MIN_POSITIVE)
     );
     report.add(
-        "rush",
+        section,
         "throughput vs the floor",
         format!(
             "{api_rate:.0} created/s vs {floor_rate:.0} bare transactions/s at the same concurrency = {:.2}",
@@ -246,7 +282,7 @@ pub async fn bench(
         ),
     );
     report.add(
-        "rush",
+        section,
         "invariants",
         format!(
             "{} (confirmed {} of {}, waitlisted {})",
