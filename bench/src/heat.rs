@@ -46,12 +46,13 @@ impl Default for Day {
 
 const IN_FLIGHT: usize = 16;
 
-/// Sends `requests` with [`IN_FLIGHT`] in flight; returns the statuses seen, with counts.
-async fn replay(
-    http: &reqwest::Client,
-    requests: Vec<(reqwest::Method, String, Option<String>, Option<Value>)>,
-) -> BTreeMap<u16, usize> {
-    let statuses: Vec<u16> = futures::stream::iter(requests)
+/// One request to replay: method, URL, bearer token, JSON body.
+type Request = (reqwest::Method, String, Option<String>, Option<Value>);
+
+/// Sends `requests` with [`IN_FLIGHT`] in flight; returns each answer's status and JSON body, in
+/// the order of `requests` (0 when the request could not be sent).
+async fn replay(http: &reqwest::Client, requests: Vec<Request>) -> Vec<(u16, Value)> {
+    futures::stream::iter(requests)
         .map(|(method, url, token, body)| async move {
             let mut request = http.request(method, url);
             if let Some(token) = token {
@@ -63,18 +64,21 @@ async fn replay(
             match request.send().await {
                 Ok(response) => {
                     let status = response.status().as_u16();
-                    let _ = response.bytes().await;
-                    status
+                    (status, response.json().await.unwrap_or_default())
                 }
-                Err(_) => 0,
+                Err(_) => (0, Value::Null),
             }
         })
-        .buffer_unordered(IN_FLIGHT)
+        .buffered(IN_FLIGHT)
         .collect()
-        .await;
+        .await
+}
+
+/// How many answers had each status.
+fn statuses(answers: &[(u16, Value)]) -> BTreeMap<u16, usize> {
     let mut counts = BTreeMap::new();
-    for status in statuses {
-        *counts.entry(status).or_default() += 1;
+    for (status, _) in answers {
+        *counts.entry(*status).or_default() += 1;
     }
     counts
 }
@@ -160,7 +164,7 @@ pub async fn bench(ctx: &Context<'_>, day: &Day, report: &mut Report) -> Result<
             (post.clone(), served.url("/users"), None, Some(body))
         })
         .collect();
-    println!("    statuses {:?}", replay(http, sign_ups).await);
+    println!("    statuses {:?}", statuses(&replay(http, sign_ups).await));
     hottest(&fidelity, "sign-ups", day.sign_ups, report);
 
     let organizers = fixtures::users(&served.state, "organizer", 40).await?;
@@ -186,36 +190,18 @@ pub async fn bench(ctx: &Context<'_>, day: &Day, report: &mut Report) -> Result<
             })
             .collect()
     };
-    println!("    statuses {:?}", replay(http, creations).await);
+    let created = replay(http, creations).await;
+    println!("    statuses {:?}", statuses(&created));
     hottest(&fidelity, "event creations", day.events, report);
     fidelity.settle_indexes();
-
-    // The events, from the organizers' lists (read outside the metering).
-    let mut events: Vec<String> = Vec::new();
-    for organizer in &organizers {
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut url = format!("/users/{}/events?limit=100", organizer.id);
-            if let Some(c) = &cursor {
-                url.push_str(&format!("&cursor={c}"));
-            }
-            let page: Value =
-                http.get(served.url(&url)).bearer_auth(&organizer.token).send().await?.json().await?;
-            events.extend(
-                page["results"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|e| e["id"].as_str().map(str::to_owned)),
-            );
-            match page["next_cursor"].as_str() {
-                Some(next) => cursor = Some(next.to_owned()),
-                None => break,
-            }
-        }
-    }
+    // Each event with its organizer (creation i was made by organizer i mod their number).
+    let events: Vec<(usize, String)> = created
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (_, body))| Some((i % organizers.len(), body["id"].as_str()?.to_owned())))
+        .collect();
     if events.is_empty() {
-        return Err("no events could be listed".into());
+        return Err("no event could be created".into());
     }
 
     let attendees = fixtures::users(&served.state, "attendee", day.attendees).await?;
@@ -228,7 +214,7 @@ pub async fn bench(ctx: &Context<'_>, day: &Day, report: &mut Report) -> Result<
             .iter()
             .flat_map(|a| std::iter::repeat_n(a, day.registrations_each))
             .map(|a| {
-                let event = &events[rng.gen_range(0..events.len())];
+                let (_, event) = &events[rng.gen_range(0..events.len())];
                 (
                     post.clone(),
                     served.url(&format!("/events/{event}/registrations")),
@@ -238,7 +224,7 @@ pub async fn bench(ctx: &Context<'_>, day: &Day, report: &mut Report) -> Result<
             })
             .collect()
     };
-    println!("    statuses {:?}", replay(http, registrations).await);
+    println!("    statuses {:?}", statuses(&replay(http, registrations).await));
     hottest(&fidelity, "registrations across events", spread, report);
 
     println!("\n  registrations on one hot event ({}):", day.hot_registrations);
@@ -265,53 +251,23 @@ pub async fn bench(ctx: &Context<'_>, day: &Day, report: &mut Report) -> Result<
             )
         })
         .collect();
-    println!("    statuses {:?}", replay(http, rush).await);
+    println!("    statuses {:?}", statuses(&replay(http, rush).await));
     hottest(&fidelity, "registrations on one event", day.hot_registrations, report);
 
     println!("\n  event edits ({}):", day.edits);
+    // Only an event's organizer may edit it.
     fidelity.reset_units();
-    let edits: Vec<_> = {
-        let mut rng = rand::thread_rng();
-        (0..day.edits)
-            .map(|i| {
-                // Only an event's organizer may edit it: pick among the first organizer's events.
-                let organizer = &organizers[i % organizers.len()];
-                let body = json!({"title": format!("Edited {i} {}", rng.r#gen::<u32>())});
-                (reqwest::Method::PATCH, organizer.id.to_string(), Some(organizer.token.clone()), Some(body))
-            })
-            .collect()
-    };
-    // Each edit targets one of its organizer's own events.
-    let mut own: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for organizer in &organizers {
-        let page: Value = http
-            .get(served.url(&format!("/users/{}/events?limit=5", organizer.id)))
-            .bearer_auth(&organizer.token)
-            .send()
-            .await?
-            .json()
-            .await?;
-        own.insert(
-            organizer.id.to_string(),
-            page["results"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|e| e["id"].as_str().map(str::to_owned))
-                .collect(),
-        );
-    }
-    fidelity.reset_units();
-    let edits = edits
-        .into_iter()
+    let edits: Vec<_> = events
+        .iter()
+        .take(day.edits)
         .enumerate()
-        .filter_map(|(i, (method, organizer, token, body))| {
-            let mine = own.get(&organizer)?;
-            let event = mine.get(i % mine.len().max(1))?;
-            Some((method, served.url(&format!("/events/{event}")), token, body))
+        .map(|(i, (organizer, event))| {
+            let body = json!({"title": format!("Edited {i}")});
+            let token = organizers[*organizer].token.clone();
+            (reqwest::Method::PATCH, served.url(&format!("/events/{event}")), Some(token), Some(body))
         })
         .collect();
-    println!("    statuses {:?}", replay(http, edits).await);
+    println!("    statuses {:?}", statuses(&replay(http, edits).await));
     hottest(&fidelity, "event edits", day.edits, report);
 
     println!("\n  upcoming pages ({}):", day.pages);
@@ -333,7 +289,7 @@ pub async fn bench(ctx: &Context<'_>, day: &Day, report: &mut Report) -> Result<
             })
             .collect()
     };
-    println!("    statuses {:?}", replay(http, pages).await);
+    println!("    statuses {:?}", statuses(&replay(http, pages).await));
     hottest(&fidelity, "upcoming pages", day.pages, report);
     println!("\n  whole day replayed in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
