@@ -50,9 +50,9 @@ pub struct Registrant<'a> {
     pub username: &'a str,
 }
 
-/// The transaction a registration for a seat needs: take the seat under the event's conditions,
-/// put the registration, check the user. The same items the store writes.
-pub fn registration(table: &str, who: &Registrant<'_>, now: Instant) -> Result<Vec<TransactWriteItem>> {
+/// The registration item the store writes for a seat, with its index keys (the user's list in
+/// gsi1, the event's in gsi2).
+pub fn registration_item(who: &Registrant<'_>, now: Instant) -> Result<shared::store::tx::Item> {
     let seq = Id::new().to_string();
     let record = RegistrationRecord {
         event_id: who.event,
@@ -71,8 +71,13 @@ pub fn registration(table: &str, who: &Registrant<'_>, now: Instant) -> Result<V
         gsi2sk: Some(keys::confirmed_order(&seq)),
         ..IndexKeys::default()
     };
-    let item =
-        to_item(&Stored { pk: &key.pk, sk: &key.sk, kind: "registration", index: &index, record: &record })?;
+    Ok(to_item(&Stored { pk: &key.pk, sk: &key.sk, kind: "registration", index: &index, record: &record })?)
+}
+
+/// The transaction a registration for a seat needs: take the seat under the event's conditions,
+/// put the registration, check the user. The same items the store writes.
+pub fn registration(table: &str, who: &Registrant<'_>, now: Instant) -> Result<Vec<TransactWriteItem>> {
+    let item = registration_item(who, now)?;
     let open =
         "attribute_exists(pk) AND attribute_not_exists(deleting) AND starts_at = :start AND starts_at > :now";
     let writes = vec![

@@ -2,7 +2,8 @@
 //!
 //! 1. Cold start of each function's release binary under a fake Lambda Runtime API, beside a
 //!    minimal axum-under-lambda_http "hello" binary.
-//! 2. Overhead of each main endpoint over the bare DynamoDB calls it needs.
+//! 2. Overhead of each main endpoint over the bare DynamoDB calls it needs, and its capacity units
+//!    (table and each index) beside the floor the data needs.
 //! 3. `GET /events/upcoming` over 100,000 events.
 //! 4. A registration rush on one event, and the invariants afterwards.
 //! 5. A busy day replayed with capacity metered by partition: the hottest partition key per phase
@@ -14,6 +15,7 @@
 
 mod artefacts;
 mod coldstart;
+mod cost;
 mod fixtures;
 mod floor;
 mod heat;
@@ -31,7 +33,7 @@ use std::time::Instant;
 use dynamodb_local::DynamoDbLocal;
 use report::Report;
 
-const SECTIONS: &[&str] = &["cold", "overhead", "upcoming", "rush", "heat", "size"];
+const SECTIONS: &[&str] = &["cold", "overhead", "cost", "upcoming", "rush", "heat", "size"];
 
 struct Options {
     runs: usize,
@@ -45,7 +47,7 @@ struct Options {
 }
 
 const USAGE: &str = "usage: bench [--runs N] [--samples N] [--events N] [--registrations N] [--capacity N]
-             [--in-flight N] [--only cold,overhead,upcoming,rush,heat,size] [--bin-dir DIR]
+             [--in-flight N] [--only cold,overhead,cost,upcoming,rush,heat,size] [--bin-dir DIR]
   --runs           cold starts per binary (default 60)
   --samples        samples per side and endpoint of the overhead section (default 400)
   --events         events for the upcoming section (default 100000)
@@ -176,6 +178,11 @@ async fn main() {
         && let Err(e) = overhead::bench(&ctx, options.samples, &mut report).await
     {
         failed.push(format!("overhead: {e}"));
+    }
+    if run("cost")
+        && let Err(e) = cost::bench(&ctx, &mut report).await
+    {
+        failed.push(format!("cost: {e}"));
     }
     if run("upcoming")
         && let Err(e) = upcoming_scale::bench(&ctx, options.events, &mut report).await
