@@ -302,7 +302,7 @@ async fn spawn_patient_app() -> TestApp {
     spawn_app_with(AppOptions { timeout_ms: 60_000, ..AppOptions::with_index_lag() }).await
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_hundred_concurrent_registrations_never_overbook() {
     let app = spawn_patient_app().await;
     let organizer = app.user("org").await;
@@ -328,7 +328,7 @@ async fn three_hundred_concurrent_registrations_never_overbook() {
     assert_eq!(users.len(), 250);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn interleaved_cancels_registrations_and_capacity_changes_keep_the_invariants() {
     let app = spawn_patient_app().await;
     let organizer = app.user("org").await;

@@ -367,3 +367,36 @@ async fn cursors_are_bound_to_their_filters() {
     };
     app.get(&format!("/events/upcoming?cursor={users_cursor}"), None).await.problem(400);
 }
+
+#[tokio::test]
+async fn only_the_first_event_of_a_month_writes_the_directory() {
+    let app = spawn_app_with(AppOptions {
+        fidelity: api_tests::fidelity::Behaviours { metering: true, ..Default::default() },
+        ..AppOptions::default()
+    })
+    .await;
+    let organizer = app.user("org").await;
+    let directory_writes = |app: &TestApp| {
+        app.fidelity
+            .units()
+            .iter()
+            .filter(|((scope, partition), _)| scope == "table" && partition == "BUCKETS")
+            .map(|(_, units)| units.write)
+            .sum::<f64>()
+    };
+    let month = |day: u32| format!("2031-05-{day:02}T18:00:00Z");
+    app.event(&organizer, json!({"starts_at": month(1), "category": "meetup"})).await;
+    assert!(directory_writes(&app) > 0.0, "the month's first event lists the month");
+
+    // Later events of that month and category, created or edited, leave the directory alone:
+    // otherwise its one partition would take a write for every event write on the platform.
+    app.fidelity.reset_units();
+    let second = app.event(&organizer, json!({"starts_at": month(2), "category": "meetup"})).await;
+    let path = format!("/events/{}", second["id"].as_str().unwrap());
+    app.patch(&path, Some(&organizer.token), json!({"title": "Renamed"})).await.ok(200);
+    assert_eq!(directory_writes(&app), 0.0);
+
+    // Both show in the month's pages.
+    let page = app.get("/events/upcoming?from=2031-05-01&to=2031-05-31&category=meetup", None).await;
+    assert_eq!(page.ok(200)["results"].as_array().unwrap().len(), 2);
+}

@@ -249,10 +249,7 @@ async fn handle(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap,
         return forward(&shared, &uri, &headers, body).await;
     }
     let changes = call.changes();
-    let mut before = Vec::with_capacity(changes.len());
-    for key in &changes {
-        before.push(current_image(&shared, &headers, key).await);
-    }
+    let before = current_images(&shared, &headers, &changes).await;
     if behaviours.throttling {
         let partitions: Vec<(String, String)> = changes
             .iter()
@@ -270,9 +267,9 @@ async fn handle(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap,
     let parsed = serde_json::from_slice::<Value>(&answer.body).ok();
     if metering {
         let transactional = call.operation == "TransactWriteItems";
+        let after = current_images(&shared, &headers, &changes).await;
         let mut charges = Vec::new();
-        for (key, old) in changes.iter().zip(&before) {
-            let new = current_image(&shared, &headers, key).await;
+        for (old, new) in before.iter().zip(&after) {
             charges.extend(throughput::write_charges(old.as_ref(), new.as_ref(), transactional));
         }
         let reads = parsed.as_ref().map(|answer| read_charges(&call, answer)).unwrap_or_default();
@@ -364,6 +361,12 @@ fn throttled(shared: &Shared) -> Response {
         "Throughput exceeds the current capacity for one or more partitions of the table",
         json!({}),
     )
+}
+
+/// The items `keys` as the table holds them now, read at once (a transaction holds its items
+/// meanwhile, so reading one after another would stretch its hold, and so its conflicts).
+async fn current_images(shared: &Shared, headers: &HeaderMap, keys: &[ItemKey]) -> Vec<Option<Value>> {
+    futures::future::join_all(keys.iter().map(|key| current_image(shared, headers, key))).await
 }
 
 /// The item `key` as the table holds it now (a consistent GetItem, sent with the caller's

@@ -3,14 +3,21 @@
 //! The directory changes only when an event lands in a month (or a category's month) that had
 //! none, yet every page would otherwise read it: one Query more per page, run beside the first
 //! month's Query but still competing with it. So this process keeps what it last read of each
-//! directory range for one second. Writes made through this process forget everything at once
+//! directory range for one second. Directory entries written through this process forget everything at once
 //! (a generation counter keeps a read that raced such a write from storing the old answer); a
 //! new month written by another process shows up in pages here within the second, which is of
 //! the order of the index's own propagation delay.
+//!
+//! It also remembers which directory entries this process has written. Entries are never
+//! removed, so an event write whose month's entries this process already wrote leaves them out:
+//! otherwise every event write on the platform would also write the one `BUCKETS` partition,
+//! and that partition's 1,000 write units a second would cap event creation for everyone.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant as Clock};
+
+use super::keys::Key;
 
 /// Months of the directory in one range, and whether more follow beyond the 50 read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -22,10 +29,14 @@ pub struct Listing {
 const LIFETIME: Duration = Duration::from_secs(1);
 const MAX_ENTRIES: usize = 256;
 
+/// How many written entries a process remembers (about a dozen per month a year ahead).
+const MAX_WRITTEN: usize = 4096;
+
 #[derive(Default)]
 struct State {
     generation: u64,
     entries: HashMap<(String, String), (Listing, Clock)>,
+    written: HashSet<Key>,
 }
 
 /// Listings by (from, to) range, kept for [`LIFETIME`].
@@ -68,9 +79,26 @@ impl DirectoryCache {
         state.entries.insert((from.to_owned(), to.to_owned()), (listing.clone(), Clock::now()));
     }
 
-    /// Called after this process wrote directory entries: nothing kept may be missing them.
-    pub fn forget_all(&self) {
+    /// Of `entries`, those this process has not written yet.
+    pub fn unwritten(&self, entries: impl IntoIterator<Item = Key>) -> Vec<Key> {
+        let state = self.state();
+        let mut fresh: Vec<Key> = entries.into_iter().filter(|key| !state.written.contains(key)).collect();
+        fresh.sort_by(|a, b| (&a.pk, &a.sk).cmp(&(&b.pk, &b.sk)));
+        fresh.dedup();
+        fresh
+    }
+
+    /// Records that `entries` are in the table (a write of them succeeded), and forgets every
+    /// listing kept, which may lack them.
+    pub fn wrote(&self, entries: &[Key]) {
+        if entries.is_empty() {
+            return;
+        }
         let mut state = self.state();
+        if state.written.len() + entries.len() > MAX_WRITTEN {
+            state.written.clear();
+        }
+        state.written.extend(entries.iter().cloned());
         state.generation += 1;
         state.entries.clear();
     }
@@ -104,11 +132,26 @@ mod tests {
     }
 
     #[test]
+    fn entries_written_once_are_left_out_of_later_writes() {
+        let cache = DirectoryCache::default();
+        let entry = |month: &str| Key { pk: "BUCKETS".into(), sk: format!("ALL#{month}") };
+        assert_eq!(cache.unwritten([entry("2027-01"), entry("2027-01")]), [entry("2027-01")]);
+        let before = generation(cache.get("ALL#2027-01", "ALL#9999-12"));
+        cache.wrote(&[entry("2027-01")]);
+        assert_eq!(cache.unwritten([entry("2027-01"), entry("2027-02")]), [entry("2027-02")]);
+        assert_ne!(
+            generation(cache.get("ALL#2027-01", "ALL#9999-12")),
+            before,
+            "listings kept are forgotten"
+        );
+    }
+
+    #[test]
     fn a_write_forgets_everything_and_a_read_that_raced_it_is_not_kept() {
         let cache = DirectoryCache::default();
         let before = generation(cache.get("ALL#2027-01", "ALL#9999-12"));
         cache.remember(before, "ALL#2027-01", "ALL#9999-12", &listing(&["2027-01"]));
-        cache.forget_all();
+        cache.wrote(&[Key { pk: "BUCKETS".into(), sk: "ALL#2027-02".into() }]);
         let after = generation(cache.get("ALL#2027-01", "ALL#9999-12"));
         assert_ne!(before, after);
         // A read that began before the write finishes after it: its answer may lack the new month.

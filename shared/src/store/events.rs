@@ -68,10 +68,6 @@ pub(crate) fn bucket_item(key: &keys::Key) -> Item {
     item
 }
 
-fn bucket_writes(event: &EventRecord) -> Vec<Write> {
-    bucket_keys(event).iter().map(|key| Write::put(bucket_item(key))).collect()
-}
-
 /// A new event from a validated draft, with empty counters.
 pub fn new_event(
     id: Id,
@@ -138,16 +134,35 @@ pub fn changes_anything(current: &EventRecord, next: &EventRecord) -> bool {
 }
 
 impl Store {
+    /// The directory entries `events` need that this process has not written yet (see
+    /// [`super::directory`]): the puts to add to the transaction that writes them.
+    pub(crate) fn directory_entries(&self, events: &[&EventRecord]) -> Vec<keys::Key> {
+        self.directory.unwritten(events.iter().flat_map(|event| bucket_keys(event)))
+    }
+
+    /// Runs `writes` with puts of the directory `entries` added; once it commits, the entries are
+    /// known written.
+    pub(crate) async fn transact_with_directory(
+        &self,
+        mut writes: Vec<Write>,
+        entries: Vec<keys::Key>,
+    ) -> Result<Result<(), super::error::Cancelled>, StoreError> {
+        writes.extend(entries.iter().map(|key| Write::put(bucket_item(key))));
+        let outcome = self.transact(writes).await?;
+        if outcome.is_ok() {
+            self.directory.wrote(&entries);
+        }
+        Ok(outcome)
+    }
+
     /// Writes a new event, checking in the same transaction that its organizer still exists.
     pub async fn create_event(&self, event: &EventRecord) -> Result<bool, StoreError> {
-        let mut writes = vec![
+        let writes = vec![
             Write::put(event_item(event)?).condition("attribute_not_exists(pk)"),
             Write::check(keys::user(event.organizer_id), "attribute_exists(pk)"),
         ];
-        writes.extend(bucket_writes(event));
-        let outcome = self.transact(writes).await;
-        self.directory.forget_all();
-        Ok(outcome?.is_ok())
+        let entries = self.directory_entries(&[event]);
+        Ok(self.transact_with_directory(writes, entries).await?.is_ok())
     }
 
     /// An event by id; one consistent GetItem. An event being deleted is already gone.
@@ -199,11 +214,8 @@ impl Store {
             .value(":expected", n(current.version))
             .value(":capacity", n(next.capacity))
             .return_old_on_failure();
-        let mut writes = vec![update];
-        writes.extend(bucket_writes(next));
-        let outcome = self.transact(writes).await;
-        self.directory.forget_all();
-        match outcome? {
+        let entries = self.directory_entries(&[next]);
+        match self.transact_with_directory(vec![update], entries).await? {
             Ok(()) => Ok(Ok(())),
             Err(cancelled) => {
                 let Some(old) = cancelled.old_item(0).cloned() else {
@@ -304,9 +316,9 @@ impl Store {
         }
         items.extend(buckets.values().map(bucket_item));
         let requests = items.into_iter().map(batch::put).collect::<Result<Vec<_>, _>>()?;
-        let outcome = self.write_batches(requests, 8).await;
-        self.directory.forget_all();
-        outcome
+        self.write_batches(requests, 8).await?;
+        self.directory.wrote(&buckets.into_values().collect::<Vec<_>>());
+        Ok(())
     }
 
     /// Every event organised by a user (for deleting the user).

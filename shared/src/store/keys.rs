@@ -24,7 +24,7 @@ pub const GSI3: &str = "gsi3";
 pub const GSI4: &str = "gsi4";
 
 /// A full primary key.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Key {
     pub pk: String,
     pub sk: String,

@@ -24,18 +24,13 @@ impl Store {
         for batch in occurrences.chunks(OCCURRENCES_PER_TRANSACTION) {
             let Some(first) = batch.first() else { continue };
             let mut writes = vec![Write::check(keys::user(first.organizer_id), "attribute_exists(pk)")];
-            let mut directory = std::collections::BTreeSet::new();
             for event in batch {
                 writes.push(
                     Write::put(super::events::event_item(event)?).condition("attribute_not_exists(pk)"),
                 );
-                directory.extend(super::events::bucket_keys(event).into_iter().map(|k| (k.pk, k.sk)));
             }
-            for (pk, sk) in directory {
-                writes.push(Write::put(super::events::bucket_item(&keys::Key { pk, sk })));
-            }
-            let outcome = self.transact(writes).await;
-            self.directory.forget_all();
+            let entries = self.directory_entries(&batch.iter().collect::<Vec<_>>());
+            let outcome = self.transact_with_directory(writes, entries).await;
             match outcome {
                 Ok(Ok(())) => written.extend(batch),
                 Ok(Err(_)) | Err(_) => {
