@@ -101,11 +101,8 @@ pub async fn bench(ctx: &Context<'_>, report: &mut Report) -> Result<()> {
         ),
     );
     let (table, _setup) = fixtures::fresh_table(ctx.endpoint, "cost").await?;
-    let fidelity = Fidelity::start(
-        &ctx.proxy.endpoint,
-        Behaviours { iam: None, metering: true, ..Behaviours::default() },
-    )
-    .await;
+    let fidelity =
+        Fidelity::start(&ctx.proxy.endpoint, Behaviours { metering: true, ..Behaviours::none() }).await;
     let served = Served::start(&table, &fidelity.endpoint).await?;
     let bare = fixtures::bare_client(&fidelity.endpoint);
     let http = ctx.http;
@@ -153,7 +150,6 @@ pub async fn bench(ctx: &Context<'_>, report: &mut Report) -> Result<()> {
     })
     .await?;
     compare("POST /events", &api, &floor_units, report);
-    fidelity.settle_indexes();
 
     // GET /events/{id}, beside one consistent GetItem of the event.
     let event = created[0].clone();
@@ -258,7 +254,6 @@ pub async fn bench(ctx: &Context<'_>, report: &mut Report) -> Result<()> {
 
     // GET /events/upcoming (a page of 20), beside one eventually consistent Query of 21 items on
     // the month's time index partition.
-    fidelity.settle_indexes();
     let api = metered(&fidelity, |_| {
         let request = http.get(served.url("/events/upcoming?limit=20"));
         async move { send(request, 200).await.map(|_| ()) }

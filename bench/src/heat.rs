@@ -84,8 +84,8 @@ fn statuses(answers: &[(u16, Value)]) -> BTreeMap<u16, usize> {
 }
 
 /// The hottest partition of each scope after a phase of `operations` operations, printed and
-/// reported; returns the phase's sustainable rate (the lowest over scopes).
-fn hottest(fidelity: &Fidelity, phase: &str, operations: usize, report: &mut Report) -> f64 {
+/// reported with the phase's sustainable rate (the lowest over scopes).
+fn hottest(fidelity: &Fidelity, phase: &str, operations: usize, report: &mut Report) {
     let mut by_scope: BTreeMap<String, (String, Units)> = BTreeMap::new();
     let mut totals: BTreeMap<String, Units> = BTreeMap::new();
     for ((scope, partition), units) in fidelity.units() {
@@ -122,12 +122,15 @@ fn hottest(fidelity: &Fidelity, phase: &str, operations: usize, report: &mut Rep
         })
         .fold((0.0, String::new()), |best, next| if next.0 > best.0 { next } else { best });
     report.add("busy day", phase, format!("{sustainable:.0}/s sustainable (hottest: {})", hottest.1));
-    sustainable
 }
 
 /// Partition keys carry ids; keep them readable.
 fn shorten(partition: &str) -> String {
-    if partition.len() > 34 { format!("{}…", &partition[..33]) } else { partition.to_owned() }
+    if partition.chars().count() > 34 {
+        format!("{}…", partition.chars().take(33).collect::<String>())
+    } else {
+        partition.to_owned()
+    }
 }
 
 pub async fn bench(ctx: &Context<'_>, day: &Day, report: &mut Report) -> Result<()> {
@@ -149,7 +152,7 @@ pub async fn bench(ctx: &Context<'_>, day: &Day, report: &mut Report) -> Result<
         ),
     );
     let (table, _setup) = fixtures::fresh_table(ctx.endpoint, "heat").await?;
-    let behaviours = Behaviours { iam: None, metering: true, ..Behaviours::default() };
+    let behaviours = Behaviours { metering: true, ..Behaviours::none() };
     let fidelity = Fidelity::start(&ctx.proxy.endpoint, behaviours).await;
     let served = Served::start(&table, &fidelity.endpoint).await?;
     let http = ctx.http;
@@ -193,7 +196,6 @@ pub async fn bench(ctx: &Context<'_>, day: &Day, report: &mut Report) -> Result<
     let created = replay(http, creations).await;
     println!("    statuses {:?}", statuses(&created));
     hottest(&fidelity, "event creations", day.events, report);
-    fidelity.settle_indexes();
     // Each event with its organizer (creation i was made by organizer i mod their number).
     let events: Vec<(usize, String)> = created
         .iter()
@@ -271,7 +273,6 @@ pub async fn bench(ctx: &Context<'_>, day: &Day, report: &mut Report) -> Result<
     hottest(&fidelity, "event edits", day.edits, report);
 
     println!("\n  upcoming pages ({}):", day.pages);
-    fidelity.settle_indexes();
     fidelity.reset_units();
     let pages: Vec<_> = {
         let mut rng = rand::thread_rng();

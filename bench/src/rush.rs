@@ -8,7 +8,7 @@ use dynamodb_local::invariants::Stored;
 use futures::StreamExt;
 use shared::domain::Instant;
 
-use dynamodb_local::fidelity::{Behaviours, Fidelity};
+use dynamodb_local::fidelity::{Behaviours, Fidelity, SERVICE_TIME};
 
 use crate::fixtures::{self, EventSpec, Result, Served};
 use crate::floor;
@@ -31,7 +31,7 @@ pub async fn bench(
     let section = if conflicts { "rush, conflicts modelled" } else { "rush" };
     heading(
         if conflicts {
-            "Registration rush with DynamoDB's transaction conflicts modelled (fidelity proxy)"
+            "Registration rush with DynamoDB's transaction conflicts modelled (fidelity proxy: conflicts, 2 ms a call)"
         } else {
             "Registration rush on DynamoDB Local as it is (no transaction ever conflicts)"
         },
@@ -45,9 +45,12 @@ pub async fn bench(
     );
     let (table, setup) = fixtures::fresh_table(ctx.endpoint, "rush").await?;
     let fidelity = match conflicts {
-        true => Some(
-            Fidelity::start(&ctx.proxy.endpoint, Behaviours { iam: None, ..Behaviours::default() }).await,
-        ),
+        // The conflict rule needs the service's time per call too: transactions overlap only
+        // if they take time.
+        true => {
+            let behaviours = Behaviours { conflicts: true, service_time: SERVICE_TIME, ..Behaviours::none() };
+            Some(Fidelity::start(&ctx.proxy.endpoint, behaviours).await)
+        }
         false => None,
     };
     let endpoint = fidelity.as_ref().map_or(ctx.proxy.endpoint.clone(), |f| f.endpoint.clone());

@@ -149,3 +149,29 @@ async fn an_index_shows_a_write_only_after_the_lag() {
     app.fidelity.settle_indexes();
     assert_eq!(app.get("/events/upcoming", None).await.ok(200)["results"][0]["title"], "Second title");
 }
+
+#[tokio::test]
+async fn a_partition_past_its_second_of_write_units_throttles_and_the_api_answers_503() {
+    let app = spawn_app_with(AppOptions {
+        fidelity: Behaviours { throttling: true, ..Behaviours::default() },
+        ..AppOptions::default()
+    })
+    .await;
+    let alice = app.user("alice").await;
+    let event = app.event(&alice, json!({})).await;
+    let id = event["id"].as_str().unwrap();
+
+    // The event's partition has spent its 1,000 write units this second (a burst elsewhere).
+    app.fidelity.saturate(&format!("EVENT#{id}"));
+    let reply = app.post(&format!("/events/{id}/registrations"), Some(&alice.token), json!({})).await;
+    reply.problem(503);
+    assert!(reply.header("retry-after").is_some());
+    assert!(app.fidelity.stats().throttled >= 1);
+    // Nothing was written: the event's counters are as they were.
+    assert_eq!(app.get(&format!("/events/{id}"), None).await.ok(200)["confirmed_count"], 0);
+
+    // Other partitions are unaffected.
+    let other = app.event(&alice, json!({})).await;
+    let path = format!("/events/{}/registrations", other["id"].as_str().unwrap());
+    app.post(&path, Some(&alice.token), json!({})).await.ok(201);
+}

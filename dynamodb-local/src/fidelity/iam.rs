@@ -32,7 +32,7 @@ impl Need {
         Need { action: format!("dynamodb:{operation}"), index: Some(index.to_owned()) }
     }
 
-    /// The resource as the template writes it after `${Table.Arn}`: `` (the table) or `/index/<name>`.
+    /// The resource: `table`, or `index/<name>` (as the template writes it after `${Table.Arn}/`).
     pub fn resource(&self) -> String {
         match &self.index {
             None => "table".to_owned(),
@@ -112,15 +112,19 @@ impl Policies {
                     .unwrap_or_else(|| panic!("{name}: only inline Statement policies are understood"));
                 for statement in statements {
                     assert_eq!(statement["Effect"], "Allow", "{name}: only Allow statements are understood");
+                    let actions: Vec<String> = as_list(&statement["Action"])
+                        .iter()
+                        .map(|action| action.as_str().expect("an action").to_owned())
+                        .filter(|action| action.starts_with("dynamodb:"))
+                        .collect();
+                    if actions.is_empty() {
+                        continue;
+                    }
                     let resources: Vec<Option<String>> = as_list(&statement["Resource"])
                         .iter()
                         .filter_map(|resource| table_resource(&name, resource))
                         .collect();
-                    for action in as_list(&statement["Action"]) {
-                        let action = action.as_str().expect("an action").to_owned();
-                        if !action.starts_with("dynamodb:") {
-                            continue;
-                        }
+                    for action in actions {
                         assert!(!action.contains('*'), "{name}: {action}: grant DynamoDB actions by name");
                         for index in &resources {
                             grants.push(Grant { action: action.clone(), index: index.clone() });

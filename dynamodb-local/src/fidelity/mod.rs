@@ -4,8 +4,8 @@
 //!
 //! - IAM: a call made as a function (the `x-local-function` header, see `shared::store::role`)
 //!   is refused with `AccessDeniedException` unless that function's policy in `template.yaml`
-//!   allows it, as AWS would refuse it; the refusal is recorded and fails the test. Every call
-//!   allowed is recorded too, so `make test` can report grants that no call needed.
+//!   allows it, as AWS would refuse it; the refusal is recorded and fails the test. What every
+//!   call needed is recorded too, so `make test` can report grants that no call needed.
 //! - Transaction conflicts
 //!   (<https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-conflict-handling>):
 //!   a TransactWriteItems touching an item another in-flight transaction holds is cancelled with
@@ -18,7 +18,7 @@
 //!   read an index after writing without waiting.
 //! - Capacity by partition (when `metering` is set): each call's read and write units, in the
 //!   table and in each index, charged to the partition key value that pays them (see
-//!   `throughput`); with `throttling` too, a call to a partition that has used its second's
+//!   `throughput`); with `throttling` (which meters too), a call to a partition that has used its second's
 //!   1,000 write or 3,000 read units gets `ThrottlingException`.
 //! - Consistent reads on a global secondary index are refused with a `ValidationException`
 //!   (<https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.Reading>).
@@ -43,7 +43,9 @@ use tokio::net::TcpListener;
 use self::iam::{Need, Policies};
 use self::request::{Call, ItemKey, Writes};
 
-/// Which of DynamoDB's behaviours the proxy adds. The default is all of them.
+/// Which of DynamoDB's behaviours the proxy adds. The default: IAM from `template.yaml`,
+/// conflicts, service time and no consistent reads on indexes; index lag, metering and
+/// throttling are asked for where a test or benchmark needs them.
 #[derive(Clone, Debug)]
 pub struct Behaviours {
     /// The functions' policies to enforce; `None` lets every call through.
@@ -59,9 +61,13 @@ pub struct Behaviours {
     pub index_lag: Duration,
     /// Count capacity units by partition.
     pub metering: bool,
-    /// Refuse calls to a partition past its per-second limits (needs `metering`).
+    /// Refuse calls to a partition past its per-second limits (meters, whatever `metering` says).
     pub throttling: bool,
 }
+
+/// How long a call takes on the service (an assumption: DynamoDB documents single-digit
+/// milliseconds); a transaction takes twice as long.
+pub const SERVICE_TIME: Duration = Duration::from_millis(2);
 
 /// The index lag the tests of concurrency, the waitlist and reminders run with: DynamoDB's
 /// propagation is usually well under a second.
@@ -72,7 +78,7 @@ impl Default for Behaviours {
         Behaviours {
             iam: Some(Policies::from_template()),
             conflicts: true,
-            service_time: Duration::from_millis(2),
+            service_time: SERVICE_TIME,
             eventual_indexes: true,
             index_lag: Duration::ZERO,
             metering: false,
@@ -131,7 +137,13 @@ impl Fidelity {
         let endpoint = format!("http://{}", listener.local_addr().expect("proxy address"));
         let shared = Arc::new(Shared {
             target: target.trim_end_matches('/').to_owned(),
-            client: reqwest::Client::builder().pool_max_idle_per_host(256).build().expect("proxy client"),
+            // A storage that stalls (a fault test) must not hold a handler, and the items its
+            // transaction holds, for ever.
+            client: reqwest::Client::builder()
+                .pool_max_idle_per_host(256)
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("proxy client"),
             behaviours,
             held: Mutex::default(),
             holding: tokio::sync::watch::Sender::new(0),
@@ -169,6 +181,16 @@ impl Fidelity {
     /// Capacity units spent so far by (table or index, partition key value), when metering.
     pub fn units(&self) -> std::collections::HashMap<(String, String), throughput::Units> {
         self.shared.meter.totals()
+    }
+
+    /// Spends the whole second's write units of `partition` of the table, as a burst of other
+    /// traffic would (for a test of what a throttled partition does to a request).
+    pub fn saturate(&self, partition: &str) {
+        self.shared.meter.charge(&[throughput::Charge {
+            scope: throughput::TABLE.into(),
+            partition: partition.into(),
+            units: throughput::Units { read: 0.0, write: throughput::WRITE_LIMIT },
+        }]);
     }
 
     /// Forgets the units spent so far.
@@ -217,32 +239,37 @@ async fn handle(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap,
         );
     }
     let mut service_time = behaviours.service_time;
-    let _hold = match call.writes() {
+    let refusal = match call.writes() {
         Writes::Transaction(keys) => {
             service_time *= 2;
             lock(&shared.stats).transactions += 1;
             match behaviours.conflicts.then(|| Hold::take(&shared, keys)) {
                 Some(Err(conflicting)) => {
                     lock(&shared.stats).transactions_cancelled_by_conflict += 1;
-                    return cancelled_by_conflict(&conflicting);
+                    Err(cancelled_by_conflict(&conflicting))
                 }
-                Some(Ok(hold)) => Some(hold),
-                None => None,
+                Some(Ok(hold)) => Ok(Some(hold)),
+                None => Ok(None),
             }
         }
         Writes::Single(key) if behaviours.conflicts && lock(&shared.held).contains(&key) => {
             lock(&shared.stats).writes_refused_by_conflict += 1;
-            return error(
+            Err(error(
                 "com.amazonaws.dynamodb.v20120810#TransactionConflictException",
                 "Transaction is ongoing for the item",
                 json!({}),
-            );
+            ))
         }
-        _ => None,
+        _ => Ok(None),
     };
+    // A refusal takes the service's time too, so a loser does not retry faster than on AWS.
     if !service_time.is_zero() {
         tokio::time::sleep(service_time).await;
     }
+    let _hold = match refusal {
+        Ok(hold) => hold,
+        Err(refused) => return refused,
+    };
     let lag = behaviours.index_lag;
     let metering = behaviours.metering || behaviours.throttling;
     if lag.is_zero() && !metering {
@@ -251,12 +278,16 @@ async fn handle(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap,
     let changes = call.changes();
     let before = current_images(&shared, &headers, &changes).await;
     if behaviours.throttling {
+        let new_items = call.new_items();
         let partitions: Vec<(String, String)> = changes
             .iter()
             .zip(&before)
-            .flat_map(|((_, pk, _), image)| written_partitions(pk, image.as_ref()))
+            .flat_map(|(key, image)| {
+                let new = new_items.iter().find(|(k, _)| k == key).map(|(_, item)| item);
+                written_partitions(&key.1, image.as_ref()).into_iter().chain(written_partitions(&key.1, new))
+            })
             .collect();
-        if shared.meter.over_limit(&partitions) {
+        if shared.meter.over_limit(&partitions, true) {
             return throttled(&shared);
         }
     }
@@ -273,11 +304,9 @@ async fn handle(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap,
             charges.extend(throughput::write_charges(old.as_ref(), new.as_ref(), transactional));
         }
         let reads = parsed.as_ref().map(|answer| read_charges(&call, answer)).unwrap_or_default();
-        if behaviours.throttling
-            && shared
-                .meter
-                .over_limit(&reads.iter().map(|c| (c.scope.clone(), c.partition.clone())).collect::<Vec<_>>())
-        {
+        let read_partitions: Vec<(String, String)> =
+            reads.iter().map(|c| (c.scope.clone(), c.partition.clone())).collect();
+        if behaviours.throttling && shared.meter.over_limit(&read_partitions, false) {
             return throttled(&shared);
         }
         charges.extend(reads);
@@ -299,8 +328,9 @@ async fn handle(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap,
     answer.into_response()
 }
 
-/// The partitions a write of the item with partition key `pk` (JSON) lands on, as far as its
-/// current image tells: the table's, and each index's it is filed under.
+/// The partitions a write of the item with partition key `pk` (JSON) lands on, as far as
+/// `image` (the item before, or as the request puts it) tells: the table's, and each index's
+/// it is filed under.
 fn written_partitions(pk: &str, image: Option<&Value>) -> Vec<(String, String)> {
     let mut partitions = Vec::new();
     if let Ok(Value::Object(pk)) = serde_json::from_str::<Value>(pk)

@@ -112,6 +112,22 @@ impl Call {
         }
     }
 
+    /// The items this call puts whole (a PutItem, a transaction's Put members), with their keys.
+    pub fn new_items(&self) -> Vec<(ItemKey, Value)> {
+        let body = &self.body;
+        let puts: Vec<(&Value, &Value)> = match self.operation.as_str() {
+            "PutItem" => vec![(&body["TableName"], &body["Item"])],
+            "TransactWriteItems" => members(body)
+                .filter(|(kind, _)| *kind == "Put")
+                .map(|(_, member)| (&member["TableName"], &member["Item"]))
+                .collect(),
+            _ => Vec::new(),
+        };
+        puts.into_iter()
+            .filter_map(|(table, item)| Some((item_key(table.as_str(), item)?, item.clone())))
+            .collect()
+    }
+
     /// The index a Query reads, if it reads one.
     pub fn index(&self) -> Option<&str> {
         (self.operation == "Query").then(|| self.body["IndexName"].as_str()).flatten()

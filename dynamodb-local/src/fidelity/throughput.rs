@@ -12,7 +12,8 @@
 //! in a transaction; an index entry is written when the item has the index's key and any
 //! attribute changed (every index projects all attributes), and moving an entry to another key
 //! is a delete plus a put; a read costs one unit per started 4 KB (of the item, or of all items
-//! a Query read in one partition), half for an eventually consistent read, twice in a transaction.
+//! a Query returned from one partition), half for an eventually consistent read. Not counted: the
+//! items a filter drops, a read that finds nothing, a write whose condition fails.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -63,14 +64,15 @@ pub struct Charge {
 }
 
 impl Meter {
-    /// Whether any of `partitions` has used up its units for the current second already.
-    pub fn over_limit(&self, partitions: &[(Scope, String)]) -> bool {
+    /// Whether any of `partitions` has used up its write units (`writing`) or its read units for
+    /// the current second already: the two limits are separate.
+    pub fn over_limit(&self, partitions: &[(Scope, String)], writing: bool) -> bool {
         let now = Instant::now();
         let windows = lock(&self.windows);
         partitions.iter().any(|partition| {
             windows.get(partition).is_some_and(|window| {
                 now.duration_since(window.started) < Duration::from_secs(1)
-                    && (window.write >= WRITE_LIMIT || window.read >= READ_LIMIT)
+                    && if writing { window.write >= WRITE_LIMIT } else { window.read >= READ_LIMIT }
             })
         })
     }
@@ -267,12 +269,13 @@ mod tests {
             units: Units { read: 0.0, write },
         };
         meter.charge(&[charge(600.0)]);
-        assert!(!meter.over_limit(std::slice::from_ref(&hot)));
+        assert!(!meter.over_limit(std::slice::from_ref(&hot), true));
         meter.charge(&[charge(600.0)]);
-        assert!(meter.over_limit(std::slice::from_ref(&hot)), "1,200 units in a second on one key");
-        assert!(!meter.over_limit(&[("table".into(), "COLD".into())]));
+        assert!(meter.over_limit(std::slice::from_ref(&hot), true), "1,200 units in a second on one key");
+        assert!(!meter.over_limit(std::slice::from_ref(&hot), false), "reads have their own limit");
+        assert!(!meter.over_limit(&[("table".into(), "COLD".into())], true));
         assert_eq!(meter.totals()[&hot].write, 1200.0);
         meter.reset();
-        assert!(meter.totals().is_empty() && !meter.over_limit(&[hot]));
+        assert!(meter.totals().is_empty() && !meter.over_limit(&[hot], true));
     }
 }

@@ -1,11 +1,11 @@
-//! One deadline per request, shared by every retry loop and every DynamoDB call the request makes.
+//! One deadline per request, shared by every retry loop and every write the request makes.
 //!
 //! A loop retries while its request has time left, not a count of its own: counts nest and
 //! multiply (a registration retrying a transaction that itself retries conflicts), and under a
 //! rush of registrations on AWS, where transactions on the same item conflict, that turns into
 //! slow answers and 503s. The deadline sits in a task-local, so a loop nested in another sees the
-//! same one, and an SDK call started late is cut at the deadline instead of running its full
-//! timeout.
+//! same one, and a write, transaction or batch started late is cut at the deadline instead of
+//! running its full timeout (a read still has the SDK's own timeout, `DYNAMODB_TIMEOUT_MS`).
 //!
 //! Work outside a request (the scheduled function, the operator command) has no deadline
 //! unless it sets one with [`within`]; its loops then stop after [`SAFETY_ATTEMPTS`].
@@ -24,8 +24,8 @@ tokio::task_local! {
 /// `REQUEST_DEADLINE_MS`'s default.
 pub const DEFAULT_REQUEST_BUDGET: Duration = Duration::from_millis(10_000);
 
-/// Attempts a retry loop makes in all when no deadline is set: more than the fixed counts this
-/// replaced (several seconds of backoff), few enough that nothing loops forever.
+/// Attempts a retry loop makes in all when no deadline is set: with backoffs growing to a
+/// second, well over ten seconds of retrying, yet few enough that nothing loops forever.
 pub const SAFETY_ATTEMPTS: u32 = 20;
 
 /// The longest single backoff, reached after seven failures in a row. Full jitter averages half

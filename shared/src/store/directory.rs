@@ -3,10 +3,10 @@
 //! The directory changes only when an event lands in a month (or a category's month) that had
 //! none, yet every page would otherwise read it: one Query more per page, run beside the first
 //! month's Query but still competing with it. So this process keeps what it last read of each
-//! directory range for one second. Directory entries written through this process forget everything at once
-//! (a generation counter keeps a read that raced such a write from storing the old answer); a
-//! new month written by another process shows up in pages here within the second, which is of
-//! the order of the index's own propagation delay.
+//! directory range for one second. A directory entry written through this process makes it
+//! forget every listing at once (a generation counter keeps a read that raced such a write from
+//! storing the old answer); a new month written by another process shows up in pages here within
+//! the second, which is of the order of the index's own propagation delay.
 //!
 //! It also remembers which directory entries this process has written. Entries are never
 //! removed, so an event write whose month's entries this process already wrote leaves them out:

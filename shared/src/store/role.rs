@@ -5,7 +5,7 @@
 //! there, each router's work runs inside [`acting_as`], and the client (only when it talks to a
 //! local endpoint) names the function in the `x-local-function` header of every request, so a
 //! stand-in in front of DynamoDB Local can apply that function's policy from `template.yaml` as
-//! IAM would (see `tests/harness/fidelity`).
+//! IAM would (see `dynamodb-local/src/fidelity`).
 
 use std::future::Future;
 
