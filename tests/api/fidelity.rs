@@ -161,14 +161,18 @@ async fn a_partition_past_its_second_of_write_units_throttles_and_the_api_answer
     let event = app.event(&alice, json!({})).await;
     let id = event["id"].as_str().unwrap();
 
-    // The event's partition has spent its 1,000 write units this second (a burst elsewhere).
-    app.fidelity.saturate(&format!("EVENT#{id}"));
+    // The event's partition is at its 1,000 write units a second (a sustained burst elsewhere).
+    let partition = format!("EVENT#{id}");
+    app.fidelity.saturate(&partition);
     let reply = app.post(&format!("/events/{id}/registrations"), Some(&alice.token), json!({})).await;
     reply.problem(503);
     assert!(reply.header("retry-after").is_some());
     assert!(app.fidelity.stats().throttled >= 1);
     // Nothing was written: the event's counters are as they were.
     assert_eq!(app.get(&format!("/events/{id}"), None).await.ok(200)["confirmed_count"], 0);
+    // Once the burst is over, the same registration goes through.
+    app.fidelity.release(&partition);
+    app.post(&format!("/events/{id}/registrations"), Some(&alice.token), json!({})).await.ok(201);
 
     // Other partitions are unaffected.
     let other = app.event(&alice, json!({})).await;

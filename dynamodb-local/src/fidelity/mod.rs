@@ -183,14 +183,15 @@ impl Fidelity {
         self.shared.meter.totals()
     }
 
-    /// Spends the whole second's write units of `partition` of the table, as a burst of other
-    /// traffic would (for a test of what a throttled partition does to a request).
+    /// Holds `partition` of the table at its write limit, as a sustained burst of other traffic
+    /// would, until [`Fidelity::release`] (for a test of what a throttled partition does).
     pub fn saturate(&self, partition: &str) {
-        self.shared.meter.charge(&[throughput::Charge {
-            scope: throughput::TABLE.into(),
-            partition: partition.into(),
-            units: throughput::Units { read: 0.0, write: throughput::WRITE_LIMIT },
-        }]);
+        self.shared.meter.saturate((throughput::TABLE.into(), partition.into()));
+    }
+
+    /// Ends [`Fidelity::saturate`].
+    pub fn release(&self, partition: &str) {
+        self.shared.meter.release(&(throughput::TABLE.into(), partition.into()));
     }
 
     /// Forgets the units spent so far.

@@ -53,6 +53,8 @@ pub const READ_LIMIT: f64 = 3000.0;
 pub struct Meter {
     totals: Mutex<HashMap<(Scope, String), Units>>,
     windows: Mutex<HashMap<(Scope, String), Window>>,
+    /// Partitions held at their write limit whatever the clock says (a sustained burst, for tests).
+    saturated: Mutex<std::collections::HashSet<(Scope, String)>>,
 }
 
 /// A charge: units on one partition key value of one scope.
@@ -67,6 +69,9 @@ impl Meter {
     /// Whether any of `partitions` has used up its write units (`writing`) or its read units for
     /// the current second already: the two limits are separate.
     pub fn over_limit(&self, partitions: &[(Scope, String)], writing: bool) -> bool {
+        if writing && partitions.iter().any(|partition| lock(&self.saturated).contains(partition)) {
+            return true;
+        }
         let now = Instant::now();
         let windows = lock(&self.windows);
         partitions.iter().any(|partition| {
@@ -94,6 +99,17 @@ impl Meter {
             total.read += charge.units.read;
             total.write += charge.units.write;
         }
+    }
+
+    /// Holds `partition` at its write limit until [`Meter::release`], as a sustained burst of
+    /// other traffic would.
+    pub fn saturate(&self, partition: (Scope, String)) {
+        lock(&self.saturated).insert(partition);
+    }
+
+    /// Ends [`Meter::saturate`].
+    pub fn release(&self, partition: &(Scope, String)) {
+        lock(&self.saturated).remove(partition);
     }
 
     /// Everything spent so far, by (scope, partition key value).
@@ -276,6 +292,10 @@ mod tests {
         assert!(!meter.over_limit(&[("table".into(), "COLD".into())], true));
         assert_eq!(meter.totals()[&hot].write, 1200.0);
         meter.reset();
-        assert!(meter.totals().is_empty() && !meter.over_limit(&[hot], true));
+        assert!(meter.totals().is_empty() && !meter.over_limit(std::slice::from_ref(&hot), true));
+        meter.saturate(hot.clone());
+        assert!(meter.over_limit(std::slice::from_ref(&hot), true), "held at the limit");
+        meter.release(&hot);
+        assert!(!meter.over_limit(&[hot], true));
     }
 }
