@@ -49,7 +49,7 @@ fn bump(table: &str, pk: &str) -> TransactWriteItem {
 #[tokio::test]
 async fn a_transaction_conflicts_with_one_in_flight_on_the_same_item() {
     // Long enough that a transaction is surely still in flight while the test acts.
-    let service_time = Duration::from_millis(300);
+    let service_time = Duration::from_secs(1);
     let app = spawn_app_with(AppOptions {
         fidelity: Behaviours { service_time, ..Behaviours::default() },
         ..AppOptions::default()
@@ -64,14 +64,24 @@ async fn a_transaction_conflicts_with_one_in_flight_on_the_same_item() {
     };
     app.fidelity.until_a_transaction_holds_items().await;
 
-    // Another transaction on the same item is cancelled, naming the conflicting member.
+    // Another transaction on the same item is cancelled, naming the conflicting member, and a
+    // plain write of that item is refused; both sent at once, while the first holds the item
+    // (each refusal, like any answer, takes the service's time).
     let second = client
         .transact_write_items()
         .transact_items(bump(&app.table, "B"))
         .transact_items(bump(&app.table, "A"))
-        .send()
-        .await
-        .expect_err("a conflict");
+        .send();
+    let single = client
+        .update_item()
+        .table_name(&app.table)
+        .key("pk", AttributeValue::S("A".into()))
+        .key("sk", AttributeValue::S("COUNTER".into()))
+        .update_expression("ADD n :one")
+        .expression_attribute_values(":one", AttributeValue::N("1".into()))
+        .send();
+    let (second, single) = tokio::join!(second, single);
+    let (second, single) = (second.expect_err("a conflict"), single.expect_err("a conflict"));
     let cancelled = second.as_service_error().and_then(|e| match e {
         aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) => Some(c),
         _ => None,
@@ -84,17 +94,6 @@ async fn a_transaction_conflicts_with_one_in_flight_on_the_same_item() {
         .collect();
     assert_eq!(codes, [Some("None"), Some("TransactionConflict")]);
 
-    // A plain write of that item is refused too.
-    let single = client
-        .update_item()
-        .table_name(&app.table)
-        .key("pk", AttributeValue::S("A".into()))
-        .key("sk", AttributeValue::S("COUNTER".into()))
-        .update_expression("ADD n :one")
-        .expression_attribute_values(":one", AttributeValue::N("1".into()))
-        .send()
-        .await
-        .expect_err("a conflict");
     assert!(single.as_service_error().is_some_and(|e| e.is_transaction_conflict_exception()), "{single:?}");
 
     // The first commits; the item holds its one increment, and is free again.
