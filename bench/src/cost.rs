@@ -80,6 +80,13 @@ fn compare(name: &str, api: &BTreeMap<String, Units>, floor: &BTreeMap<String, U
     );
 }
 
+/// Sends `writes` as one bare transaction (a floor's calls).
+async fn transact(client: &aws_sdk_dynamodb::Client, table: &str, writes: Vec<Write>) -> Result<()> {
+    let items =
+        writes.into_iter().map(|w| w.into_transact(table)).collect::<std::result::Result<Vec<_>, _>>()?;
+    floor::register(client, items, false).await.map(|_| ())
+}
+
 async fn send(request: reqwest::RequestBuilder, expect: u16) -> Result<Value> {
     let response = request.send().await?;
     let status = response.status().as_u16();
@@ -208,13 +215,7 @@ pub async fn bench(ctx: &Context<'_>, report: &mut Report) -> Result<()> {
             ]
         });
         let (bare, table) = (&bare, &table);
-        async move {
-            let items = writes?
-                .into_iter()
-                .map(|w| w.into_transact(table))
-                .collect::<std::result::Result<Vec<_>, _>>()?;
-            floor::register(bare, items, false).await.map(|_| ())
-        }
+        async move { transact(bare, table, writes?).await }
     })
     .await?;
     compare("POST /events/{id}/registrations (a seat)", &api, &floor_units, report);
@@ -241,13 +242,7 @@ pub async fn bench(ctx: &Context<'_>, report: &mut Report) -> Result<()> {
                 .value(":one", n(1)),
         ];
         let (bare, table) = (&bare, &table);
-        async move {
-            let items = writes
-                .into_iter()
-                .map(|w| w.into_transact(table))
-                .collect::<std::result::Result<Vec<_>, _>>()?;
-            floor::register(bare, items, false).await.map(|_| ())
-        }
+        async move { transact(bare, table, writes).await }
     })
     .await?;
     compare("DELETE /events/{id}/registrations/me", &api, &floor_units, report);
