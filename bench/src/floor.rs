@@ -81,7 +81,7 @@ pub fn registration(table: &str, who: &Registrant<'_>, now: Instant) -> Result<V
     let open =
         "attribute_exists(pk) AND attribute_not_exists(deleting) AND starts_at = :start AND starts_at > :now";
     let writes = vec![
-        Write::update(keys::event(who.event), "SET confirmed_count = confirmed_count + :one")
+        Write::update(keys::event_counters(who.event), "SET confirmed_count = confirmed_count + :one")
             .condition(format!("{open} AND confirmed_count < #capacity AND waitlist_count = :zero"))
             .name("#capacity", "capacity")
             .value(":start", s(who.event_starts_at.to_string()))

@@ -49,7 +49,7 @@ impl Stored {
         let mut stored = Stored::default();
         for item in &items {
             match text(item, "type").as_str() {
-                "event" => {
+                "event_counters" => {
                     stored.capacity = number(item, "capacity");
                     stored.confirmed_count = number(item, "confirmed_count");
                     stored.waitlist_count = number(item, "waitlist_count");

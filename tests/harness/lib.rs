@@ -308,7 +308,9 @@ impl TestApp {
             (":sk", S(format!("{starts_at}#{event_id}"))),
             (":bucket", S(format!("TIME#{}", &starts_at[..7]))),
         ];
+        let at = [(":at", S(starts_at.into()))];
         self.update_event(event_id, "SET starts_at = :at, gsi2sk = :sk, gsi2pk = :bucket", values).await;
+        self.update_event_item(event_id, shared::store::keys::COUNTERS_SK, "SET starts_at = :at", at).await;
     }
 
     /// Changes a stored event directly, past every rule of the API: for states that only time or
@@ -316,6 +318,17 @@ impl TestApp {
     pub async fn update_event<const N: usize>(
         &self,
         event_id: &str,
+        expression: &str,
+        values: [(&str, aws_sdk_dynamodb::types::AttributeValue); N],
+    ) {
+        self.update_event_item(event_id, "EVENT", expression, values).await;
+    }
+
+    /// Changes the item with sort key `sk` in an event's partition directly.
+    async fn update_event_item<const N: usize>(
+        &self,
+        event_id: &str,
+        sk: &str,
         expression: &str,
         values: [(&str, aws_sdk_dynamodb::types::AttributeValue); N],
     ) {
@@ -327,7 +340,7 @@ impl TestApp {
             .update_item()
             .table_name(&self.table)
             .key("pk", AttributeValue::S(format!("EVENT#{event_id}")))
-            .key("sk", AttributeValue::S("EVENT".into()))
+            .key("sk", AttributeValue::S(sk.into()))
             .update_expression(expression);
         for (name, value) in values {
             update = update.expression_attribute_values(name, value);

@@ -36,6 +36,13 @@ pub(crate) fn delete(key: Item) -> Result<WriteRequest, StoreError> {
     Ok(WriteRequest::builder().delete_request(delete).build())
 }
 
+/// How BatchGetItem reads: strongly consistent reads cost twice the units of eventual ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Consistency {
+    Strong,
+    Eventual,
+}
+
 impl Store {
     /// Sends `requests` in batches, `parallel` batches at a time.
     pub(crate) async fn write_batches(
@@ -52,12 +59,13 @@ impl Store {
         Ok(())
     }
 
-    /// The items stored under `keys` (consistent reads, 100 keys per call), in no particular
-    /// order; keys with no item are left out. `projection` limits the attributes read.
+    /// The items stored under `keys` (100 keys per call), in no particular order; keys with no
+    /// item are left out. `projection` limits the attributes read.
     pub(crate) async fn batch_get(
         &self,
         keys: &[Key],
         projection: Option<&str>,
+        consistency: Consistency,
     ) -> Result<Vec<Item>, StoreError> {
         let mut found = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(GET_BATCH_SIZE) {
@@ -66,7 +74,7 @@ impl Store {
                     let request = KeysAndAttributes::builder()
                         .set_keys(Some(pending))
                         .set_projection_expression(projection.map(str::to_owned))
-                        .consistent_read(true)
+                        .consistent_read(consistency == Consistency::Strong)
                         .build()
                         .map_err(|e| StoreError::Internal(e.to_string()))?;
                     let call = self.client().batch_get_item().request_items(&self.table, request).send();

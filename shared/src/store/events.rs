@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use super::Store;
 use super::batch;
 use super::error::{StoreError, classify};
-use super::items::{EventRecord, IndexKeys, NotificationKind, Stored};
+use super::items::{EventCounters, EventRecord, IndexKeys, NotificationKind, Stored};
 use super::keys;
 use super::query;
 use super::tx::{Item, Write, from_item, key_item, n, s, to_item};
@@ -48,6 +48,26 @@ pub(crate) fn event_item(event: &EventRecord) -> Result<Item, StoreError> {
         index: &event_index_keys(event),
         record: event,
     })
+}
+
+/// The counters item of an event (no index keys: see [`EventCounters`]).
+pub(crate) fn counters_item(event: Id, counters: &EventCounters) -> Result<Item, StoreError> {
+    let key = keys::event_counters(event);
+    to_item(&Stored {
+        pk: &key.pk,
+        sk: &key.sk,
+        kind: "event_counters",
+        index: &IndexKeys::default(),
+        record: counters,
+    })
+}
+
+/// The puts that create an event: the event and its counters, neither of which may exist yet.
+pub(crate) fn new_event_writes(event: &EventRecord) -> Result<[Write; 2], StoreError> {
+    Ok([
+        Write::put(event_item(event)?).condition("attribute_not_exists(pk)"),
+        Write::put(counters_item(event.id, &event.fresh_counters())?).condition("attribute_not_exists(pk)"),
+    ])
 }
 
 /// The directory entries that let the time index find the month of an event, for all events and
@@ -157,23 +177,65 @@ impl Store {
 
     /// Writes a new event, checking in the same transaction that its organizer still exists.
     pub async fn create_event(&self, event: &EventRecord) -> Result<bool, StoreError> {
-        let writes = vec![
-            Write::put(event_item(event)?).condition("attribute_not_exists(pk)"),
-            Write::check(keys::user(event.organizer_id), "attribute_exists(pk)"),
-        ];
+        let mut writes = vec![Write::check(keys::user(event.organizer_id), "attribute_exists(pk)")];
+        writes.extend(new_event_writes(event)?);
         let entries = self.directory_entries(&[event]);
         Ok(self.transact_with_directory(writes, entries).await?.is_ok())
     }
 
-    /// An event by id; one consistent GetItem. An event being deleted is already gone.
+    /// An event by id with its counters: one consistent Query of the two items, which costs what
+    /// a GetItem of the event alone would (a Query's units count the bytes read together). An
+    /// event being deleted is already gone.
     pub async fn find_event(&self, id: Id) -> Result<Option<EventRecord>, StoreError> {
-        Ok(self.get_record::<EventRecord>(keys::event(id)).await?.filter(|e| !e.deleting))
+        let items = self
+            .partition(None, keys::event_pk(id), Some(keys::EVENT_ITEMS_PREFIX))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?
+            .items
+            .unwrap_or_default();
+        let (mut event, mut counters) = (None, None);
+        for item in items {
+            match item.get(keys::SK).and_then(|v| v.as_s().ok()).map(String::as_str) {
+                Some(keys::COUNTERS_SK) => counters = Some(from_item::<EventCounters>(item)?),
+                _ => event = Some(from_item::<EventRecord>(item)?),
+            }
+        }
+        Ok(match (event, counters) {
+            (Some(event), Some(counters)) if !event.deleting => Some(event.with_counters(&counters)),
+            _ => None,
+        })
+    }
+
+    /// An event's counters alone, read consistently.
+    pub(crate) async fn find_counters(&self, id: Id) -> Result<Option<EventCounters>, StoreError> {
+        self.get_record(keys::event_counters(id)).await
+    }
+
+    /// `events` with their counters, read in BatchGetItem calls (eventually consistent: a list
+    /// shows counts as they were a moment ago; a single event is read consistently).
+    pub async fn with_counters(&self, events: Vec<EventRecord>) -> Result<Vec<EventRecord>, StoreError> {
+        let keys: Vec<keys::Key> = events.iter().map(|e| keys::event_counters(e.id)).collect();
+        let mut counters = std::collections::HashMap::new();
+        for item in self.batch_get(&keys, None, batch::Consistency::Eventual).await? {
+            let pk = item.get(keys::PK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            counters.insert(pk, from_item::<EventCounters>(item)?);
+        }
+        Ok(events
+            .into_iter()
+            .map(|event| match counters.get(&keys::event_pk(event.id)) {
+                Some(found) => event.with_counters(found),
+                None => event,
+            })
+            .collect())
     }
 
     /// Saves an edit computed by [`edited`] from `current`. Only the writable fields and index
     /// keys are set: the counters, which registrations change concurrently, are never written
-    /// here. `version` makes a concurrent edit a refusal, and the capacity condition makes a
-    /// capacity below the confirmed seats a refusal, both checked by DynamoDB.
+    /// here. `version` makes a concurrent edit a refusal. When the edit changes a fact the
+    /// counters item keeps a copy of (capacity, waitlist, start), the same transaction updates the
+    /// copy, on condition that the new capacity is not below the seats already confirmed.
     pub async fn save_event_edit(
         &self,
         current: &EventRecord,
@@ -209,28 +271,50 @@ impl Store {
                 None => remove.push(attribute),
             }
         }
-        let update = Write::set_fields(keys::event(next.id), set, remove)
-            .condition("attribute_exists(pk) AND attribute_not_exists(deleting) AND version = :expected AND confirmed_count <= :capacity")
-            .value(":expected", n(current.version))
-            .value(":capacity", n(next.capacity))
-            .return_old_on_failure();
-        let entries = self.directory_entries(&[next]);
-        match self.transact_with_directory(vec![update], entries).await? {
-            Ok(()) => Ok(Ok(())),
-            Err(cancelled) => {
-                let Some(old) = cancelled.old_item(0).cloned() else {
-                    return Ok(Err(EditRefused::Gone));
-                };
-                let old: EventRecord = from_item(old)?;
-                Ok(Err(if old.deleting {
-                    EditRefused::Gone
-                } else if old.version != current.version {
-                    EditRefused::Changed
-                } else {
-                    EditRefused::BelowConfirmed { confirmed: old.confirmed_count }
-                }))
-            }
+        let mut writes = vec![
+            Write::set_fields(keys::event(next.id), set, remove)
+                .condition("attribute_exists(pk) AND attribute_not_exists(deleting) AND version = :expected")
+                .value(":expected", n(current.version))
+                .return_old_on_failure(),
+        ];
+        let copied = |e: &EventRecord| (e.capacity, e.waitlist_enabled, e.starts_at);
+        if copied(current) != copied(next) {
+            writes.push(
+                Write::set_fields(
+                    keys::event_counters(next.id),
+                    vec![
+                        ("capacity", n(next.capacity)),
+                        ("waitlist_enabled", AttributeValue::Bool(next.waitlist_enabled)),
+                        ("starts_at", s(next.starts_at.to_string())),
+                    ],
+                    vec![],
+                )
+                .condition("attribute_exists(pk) AND attribute_not_exists(deleting) AND confirmed_count <= :capacity")
+                .value(":capacity", n(next.capacity))
+                .return_old_on_failure(),
+            );
         }
+        let entries = self.directory_entries(&[next]);
+        let cancelled = match self.transact_with_directory(writes, entries).await? {
+            Ok(()) => return Ok(Ok(())),
+            Err(cancelled) => cancelled,
+        };
+        if cancelled.condition_failed(0) {
+            let Some(old) = cancelled.old_item(0).cloned() else {
+                return Ok(Err(EditRefused::Gone));
+            };
+            let old: EventRecord = from_item(old)?;
+            return Ok(Err(if old.deleting { EditRefused::Gone } else { EditRefused::Changed }));
+        }
+        let Some(old) = cancelled.old_item(1).cloned() else {
+            return Ok(Err(EditRefused::Gone));
+        };
+        let old: EventCounters = from_item(old)?;
+        Ok(Err(if old.deleting {
+            EditRefused::Gone
+        } else {
+            EditRefused::BelowConfirmed { confirmed: old.confirmed_count }
+        }))
     }
 
     /// What follows a saved edit: seats added by a larger capacity go to the waitlist, and a moved
@@ -276,8 +360,15 @@ impl Store {
     /// Deletes an event and everything stored under it (registrations, feedback, reminder
     /// markers). The event is first marked as being deleted, which hides it and stops new
     /// registrations; the items under it then go in batches; the event item goes last, so a
-    /// deletion cut short is finished by repeating it. Returns the event as it was.
+    /// deletion cut short is finished by repeating it. The counters are marked first, which
+    /// closes registrations, and deleted just before the event. Returns the event as it was.
     pub async fn delete_event(&self, id: Id) -> Result<Option<EventRecord>, StoreError> {
+        let closed = Write::update(keys::event_counters(id), "SET deleting = :yes")
+            .condition("attribute_exists(pk)")
+            .value(":yes", AttributeValue::Bool(true));
+        // Absent counters mean an earlier attempt got as far as deleting them: the event's own
+        // mark below decides whether anything is left to delete.
+        self.write(closed).await?.ok();
         let marked = self
             .write(
                 Write::update(
@@ -298,7 +389,8 @@ impl Store {
         let message = format!("\"{}\", planned for {}, was cancelled.", event.title, event.starts_at);
         let began = event.deletion_began_ms.unwrap_or_else(unix_millis_now);
         self.notify_once(&registrants, NotificationKind::EventDeleted, id, &message, began).await?;
-        self.purge_partition(&keys::event_pk(id), Some("EVENT")).await?;
+        self.purge_partition(&keys::event_pk(id), &[keys::COUNTERS_SK, keys::event(id).sk.as_str()]).await?;
+        self.write(Write::delete(keys::event_counters(id))).await?.ok();
         self.write(Write::delete(keys::event(id))).await?.ok();
         Ok(Some(event))
     }
@@ -310,6 +402,7 @@ impl Store {
         let mut buckets = std::collections::BTreeMap::new();
         for event in events {
             items.push(event_item(event)?);
+            items.push(counters_item(event.id, &event.fresh_counters())?);
             for write in bucket_keys(event) {
                 buckets.insert((write.pk.clone(), write.sk.clone()), write);
             }
@@ -327,9 +420,9 @@ impl Store {
         items.into_iter().map(from_item).collect()
     }
 
-    /// Deletes every item of a partition except the one with sort key `keep`, 25 per batch and a
-    /// few batches at a time, retrying what DynamoDB hands back unprocessed.
-    pub(crate) async fn purge_partition(&self, pk: &str, keep: Option<&str>) -> Result<(), StoreError> {
+    /// Deletes every item of a partition except those with a sort key in `keep`, 25 per batch and
+    /// a few batches at a time, retrying what DynamoDB hands back unprocessed.
+    pub(crate) async fn purge_partition(&self, pk: &str, keep: &[&str]) -> Result<(), StoreError> {
         let mut start = None;
         loop {
             let page = self
@@ -346,7 +439,7 @@ impl Store {
                 .unwrap_or_default()
                 .into_iter()
                 .filter(|item| {
-                    keep.is_none_or(|k| item.get("sk").and_then(|v| v.as_s().ok()).is_none_or(|sk| sk != k))
+                    item.get("sk").and_then(|v| v.as_s().ok()).is_none_or(|sk| !keep.contains(&sk.as_str()))
                 })
                 .map(batch::delete)
                 .collect::<Result<Vec<_>, _>>()?;

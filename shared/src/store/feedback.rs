@@ -3,7 +3,7 @@
 
 use super::Store;
 use super::error::StoreError;
-use super::items::{EventRecord, FeedbackRecord, IndexKeys, Stored};
+use super::items::{EventCounters, FeedbackRecord, IndexKeys, Stored};
 use super::keys;
 use super::query;
 use super::tx::{Item, Write, from_item, n, s, to_item};
@@ -40,7 +40,7 @@ impl Store {
     ) -> Result<Result<(), FeedbackRefused>, StoreError> {
         let writes = vec![
             Write::update(
-                keys::event(record.event_id),
+                keys::event_counters(record.event_id),
                 "SET rating_sum = if_not_exists(rating_sum, :zero) + :rating, rating_count = if_not_exists(rating_count, :zero) + :one",
             )
             .condition("attribute_exists(pk) AND attribute_not_exists(deleting) AND starts_at <= :now")
@@ -60,7 +60,7 @@ impl Store {
         };
         let event_gone = cancelled.condition_failed(0)
             && match cancelled.old_item(0) {
-                Some(old) => from_item::<EventRecord>(old.clone())?.deleting,
+                Some(old) => from_item::<EventCounters>(old.clone())?.deleting,
                 None => true,
             };
         Ok(Err(if event_gone {
@@ -90,7 +90,7 @@ impl Store {
             let writes = vec![
                 Write::delete(key.clone()).condition("attribute_exists(pk)"),
                 Write::update(
-                    keys::event(record.event_id),
+                    keys::event_counters(record.event_id),
                     "SET rating_sum = rating_sum - :rating, rating_count = rating_count - :one",
                 )
                 .condition("attribute_exists(pk) AND rating_count >= :one")

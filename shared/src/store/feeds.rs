@@ -67,7 +67,7 @@ impl Store {
     /// Events by id.
     async fn events_by_id(&self, ids: Vec<Id>) -> Result<HashMap<Id, EventRecord>, StoreError> {
         let keys: Vec<_> = ids.into_iter().map(keys::event).collect();
-        self.batch_get(&keys, None)
+        self.batch_get(&keys, None, super::batch::Consistency::Strong)
             .await?
             .into_iter()
             .map(|item| from_item::<EventRecord>(item).map(|event| (event.id, event)))

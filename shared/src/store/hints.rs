@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant as Clock};
 
-use super::items::EventRecord;
+use super::items::EventCounters;
 use crate::domain::{Id, Instant};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,10 +18,10 @@ pub struct EventHint {
 }
 
 impl EventHint {
-    pub fn of(event: &EventRecord) -> Self {
+    pub fn of(counters: &EventCounters) -> Self {
         EventHint {
-            starts_at: event.starts_at,
-            full: event.confirmed_count >= event.capacity || event.waitlist_count > 0,
+            starts_at: counters.starts_at,
+            full: counters.confirmed_count >= counters.capacity || counters.waitlist_count > 0,
         }
     }
 }
@@ -46,8 +46,8 @@ impl EventHints {
         entries.get(&event).filter(|(_, at)| at.elapsed() < LIFETIME).map(|(hint, _)| *hint)
     }
 
-    pub fn remember(&self, event: &EventRecord) -> EventHint {
-        let hint = EventHint::of(event);
+    pub fn remember(&self, event: Id, counters: &EventCounters) -> EventHint {
+        let hint = EventHint::of(counters);
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= MAX_ENTRIES {
             entries.retain(|_, (_, at)| at.elapsed() < LIFETIME);
@@ -55,7 +55,7 @@ impl EventHints {
                 entries.clear();
             }
         }
-        entries.insert(event.id, (hint, Clock::now()));
+        entries.insert(event, (hint, Clock::now()));
         hint
     }
 

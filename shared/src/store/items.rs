@@ -28,7 +28,10 @@ pub struct UserRecord {
     pub username_pending: bool,
 }
 
-/// An event with its live counters, as stored under `EVENT#<id>` / `EVENT`.
+/// An event, as stored under `EVENT#<id>` / `EVENT` and copied into the organizer, time, category
+/// and series indexes. Its live counters are read with it but stored apart, on the event's
+/// [`EventCounters`] item: a registration or a rating then rewrites one small item that no index
+/// holds, instead of the event and each of its index copies.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EventRecord {
     pub id: Id,
@@ -43,7 +46,11 @@ pub struct EventRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
     pub capacity: u32,
+    /// From [`EventCounters`]; never written with the event.
+    #[serde(default, skip_serializing)]
     pub confirmed_count: u32,
+    /// From [`EventCounters`]; never written with the event.
+    #[serde(default, skip_serializing)]
     pub waitlist_count: u32,
     pub waitlist_enabled: bool,
     pub organizer_id: Id,
@@ -55,9 +62,11 @@ pub struct EventRecord {
     /// Bumped by every edit of the writable fields (not by registrations): edits are
     /// read-modify-write and use it for optimistic concurrency.
     pub version: u64,
-    #[serde(default)]
+    /// From [`EventCounters`]; never written with the event.
+    #[serde(default, skip_serializing)]
     pub rating_sum: u64,
-    #[serde(default)]
+    /// From [`EventCounters`]; never written with the event.
+    #[serde(default, skip_serializing)]
     pub rating_count: u64,
     /// Lower-cased title and location that the substring filters compare against.
     pub title_search: String,
@@ -77,6 +86,49 @@ impl EventRecord {
     pub fn seats_left(&self) -> u32 {
         self.capacity.saturating_sub(self.confirmed_count)
     }
+
+    /// The event with the counters read from its counters item.
+    pub fn with_counters(mut self, counters: &EventCounters) -> Self {
+        self.confirmed_count = counters.confirmed_count;
+        self.waitlist_count = counters.waitlist_count;
+        self.rating_sum = counters.rating_sum;
+        self.rating_count = counters.rating_count;
+        self
+    }
+
+    /// The counters item of a new event: nothing counted yet.
+    pub fn fresh_counters(&self) -> EventCounters {
+        EventCounters {
+            capacity: self.capacity,
+            waitlist_enabled: self.waitlist_enabled,
+            starts_at: self.starts_at,
+            confirmed_count: 0,
+            waitlist_count: 0,
+            rating_sum: 0,
+            rating_count: 0,
+            deleting: false,
+        }
+    }
+}
+
+/// An event's live counters, under `EVENT#<id>` / `EVENT#COUNTERS`, with no index keys: what every
+/// registration, cancellation, promotion and rating changes. It carries copies of the facts the
+/// conditions on those counters need (capacity, whether a waitlist is kept, the start, a deletion
+/// under way), so each such change is checked by DynamoDB on this one item. An edit that changes a
+/// copied fact writes both items in one transaction.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EventCounters {
+    pub capacity: u32,
+    pub waitlist_enabled: bool,
+    pub starts_at: Instant,
+    pub confirmed_count: u32,
+    pub waitlist_count: u32,
+    #[serde(default)]
+    pub rating_sum: u64,
+    #[serde(default)]
+    pub rating_count: u64,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleting: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -8,6 +8,7 @@
 //! | refresh token | `USER#<id>` | `REFRESH#<token id>` | | | | |
 //! | notification | `USER#<id>` | `NOTIF#<id>` | | | | |
 //! | event | `EVENT#<id>` | `EVENT` | `USER#<organizer>` / `EVENT#<start>#<id>` | `TIME#<yyyy-mm>` / `<start>#<id>` | `TIME#<category>#<yyyy-mm>` / `<start>#<id>` | `SERIES#<id>` / `<start>#<id>` |
+//! | event counters | `EVENT#<id>` | `EVENT#COUNTERS` | | | | |
 //! | registration | `EVENT#<id>` | `REG#<user>` | `USER#<user>` / `REG#<start>#<event>` | `REGS#<event>` / `C#<seq>` or `W#<seq>` | | |
 //! | waitlist entry | `EVENT#<id>` | `WAIT#<seq>` | | | | |
 //! | feedback | `EVENT#<id>` | `FEEDBACK#<user>` | `USER#<user>` / `FEEDBACK#<event>` | `FEEDBACK#<event>` / `<id>` | | |
@@ -63,6 +64,16 @@ pub fn event_pk(id: Id) -> String {
 pub fn event(id: Id) -> Key {
     key(event_pk(id), "EVENT")
 }
+
+/// The event's counters: in its partition, so that one Query reads the event with them.
+pub fn event_counters(id: Id) -> Key {
+    key(event_pk(id), COUNTERS_SK)
+}
+
+pub const COUNTERS_SK: &str = "EVENT#COUNTERS";
+
+/// The sort keys of the event item and its counters item start with this, and no other's does.
+pub const EVENT_ITEMS_PREFIX: &str = "EVENT";
 
 pub fn registration(event: Id, user: Id) -> Key {
     key(event_pk(event), format!("REG#{user}"))

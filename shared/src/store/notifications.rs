@@ -74,7 +74,7 @@ impl Store {
             |user: Id| Id::derived(unix_millis, &[&event.to_bytes(), &user.to_bytes(), kind_name.as_bytes()]);
         let keys: Vec<_> = users.iter().map(|user| keys::notification(*user, id_for(*user))).collect();
         let delivered: HashSet<String> = self
-            .batch_get(&keys, Some("pk"))
+            .batch_get(&keys, Some("pk"), super::batch::Consistency::Strong)
             .await?
             .into_iter()
             .filter_map(|item| item.get(keys::PK).and_then(|v| v.as_s().ok()).cloned())

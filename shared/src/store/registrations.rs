@@ -15,7 +15,7 @@ use super::deadline;
 use super::error::{StoreError, classify};
 use super::hints::EventHint;
 use super::items::{
-    EventRecord, IndexKeys, NotificationKind, RegistrationRecord, RegistrationStatus, Stored, WaitlistEntry,
+    EventCounters, EventRecord, IndexKeys, NotificationKind, RegistrationRecord, RegistrationStatus, Stored, WaitlistEntry,
 };
 use super::keys::{self, Key};
 use super::notifications::{notification, notification_write};
@@ -117,12 +117,16 @@ fn promotion(event: Id, entry: &WaitlistEntry, title: &str, now: Instant) -> Res
 }
 
 impl Store {
-    /// The hint for an event, reading the event when there is none.
+    /// The hint for an event, reading its counters when there is none.
     async fn event_hint(&self, event_id: Id) -> Result<Option<EventHint>, StoreError> {
         if let Some(hint) = self.hints.get(event_id) {
             return Ok(Some(hint));
         }
-        Ok(self.find_event(event_id).await?.map(|event| self.hints.remember(&event)))
+        Ok(self
+            .find_counters(event_id)
+            .await?
+            .filter(|counters| !counters.deleting)
+            .map(|counters| self.hints.remember(event_id, &counters)))
     }
 
     /// Registers a user: one transaction that takes a seat, or joins the waitlist, or finds the
@@ -161,12 +165,12 @@ impl Store {
             let open = "attribute_exists(pk) AND attribute_not_exists(deleting) AND starts_at = :start AND starts_at > :now";
             let (event_write, order) = match status {
                 RegistrationStatus::Confirmed => (
-                    Write::update(keys::event(event_id), "SET confirmed_count = confirmed_count + :one")
+                    Write::update(keys::event_counters(event_id), "SET confirmed_count = confirmed_count + :one")
                         .condition(format!("{open} AND confirmed_count < #capacity AND waitlist_count = :zero")),
                     keys::confirmed_order(&seq),
                 ),
                 RegistrationStatus::Waitlisted => (
-                    Write::update(keys::event(event_id), "SET waitlist_count = waitlist_count + :one").condition(
+                    Write::update(keys::event_counters(event_id), "SET waitlist_count = waitlist_count + :one").condition(
                         format!("{open} AND waitlist_enabled = :yes AND (confirmed_count >= #capacity OR waitlist_count > :zero)"),
                     ),
                     keys::waitlisted_order(&seq),
@@ -220,9 +224,9 @@ impl Store {
             if !cancelled.condition_failed(0) {
                 return Err(StoreError::Internal(format!("registration cancelled: {:?}", cancelled.reasons)));
             }
-            let event: EventRecord = match cancelled.old_item(0) {
+            let event: EventCounters = match cancelled.old_item(0) {
                 Some(item) => from_item(item.clone())?,
-                None => match self.find_event(event_id).await? {
+                None => match self.find_counters(event_id).await? {
                     Some(event) => event,
                     None => {
                         self.hints.forget(event_id);
@@ -230,7 +234,7 @@ impl Store {
                     }
                 },
             };
-            self.hints.remember(&event);
+            self.hints.remember(event_id, &event);
             if event.deleting {
                 self.hints.forget(event_id);
                 return Ok(Err(RegisterRefused::NoEvent));
@@ -329,7 +333,7 @@ impl Store {
                 .name("#status", "status")
                 .value(":status", status_value(registration.status))
                 .value(":seq", s(&registration.seq));
-            let event_key = keys::event(event_id);
+            let event_key = keys::event_counters(event_id);
             let (writes, promoted) = match registration.status {
                 RegistrationStatus::Waitlisted => (
                     vec![
@@ -413,7 +417,7 @@ impl Store {
             }
             writes.push(
                 Write::update(
-                    keys::event(event_id),
+                    keys::event_counters(event_id),
                     "SET confirmed_count = confirmed_count + :k, waitlist_count = waitlist_count - :k",
                 )
                 .condition("confirmed_count = :confirmed AND waitlist_count = :waiting AND #capacity = :capacity AND attribute_not_exists(deleting)")

@@ -12,8 +12,9 @@ use crate::domain::Id;
 use crate::http::pagination::{Page, PageRequest};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 
-/// Occurrences written per transaction (with the organizer check and the month directory).
-const OCCURRENCES_PER_TRANSACTION: usize = 30;
+/// Occurrences written per transaction: two items each (event and counters), with the organizer
+/// check and up to two month-directory entries per occurrence, within DynamoDB's 100.
+const OCCURRENCES_PER_TRANSACTION: usize = 24;
 
 impl Store {
     /// Writes every occurrence of a new series. Each batch is one transaction that also checks the
@@ -25,9 +26,7 @@ impl Store {
             let Some(first) = batch.first() else { continue };
             let mut writes = vec![Write::check(keys::user(first.organizer_id), "attribute_exists(pk)")];
             for event in batch {
-                writes.push(
-                    Write::put(super::events::event_item(event)?).condition("attribute_not_exists(pk)"),
-                );
+                writes.extend(super::events::new_event_writes(event)?);
             }
             let entries = self.directory_entries(&batch.iter().collect::<Vec<_>>());
             let outcome = self.transact_with_directory(writes, entries).await;
@@ -49,7 +48,8 @@ impl Store {
     async fn remove_events(&self, events: &[&EventRecord]) -> Result<(), StoreError> {
         let deletes = events
             .iter()
-            .map(|event| batch::delete(super::tx::key_item(&keys::event(event.id))))
+            .flat_map(|event| [keys::event(event.id), keys::event_counters(event.id)])
+            .map(|key| batch::delete(super::tx::key_item(&key)))
             .collect::<Result<Vec<_>, _>>()?;
         self.write_batches(deletes, 4).await
     }
@@ -60,7 +60,8 @@ impl Store {
         series: Id,
         page: &PageRequest,
     ) -> Result<Page<EventRecord>, StoreError> {
-        query::page(self.occurrences(series), page).await
+        let page: Page<EventRecord> = query::page(self.occurrences(series), page).await?;
+        Ok(Page { results: self.with_counters(page.results).await?, next: page.next })
     }
 
     /// Every occurrence of a series.

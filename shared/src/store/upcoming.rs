@@ -98,8 +98,20 @@ const AFTER_ANY_ID: &str = "#~";
 const LAST_MONTH: &str = "9999-12";
 
 impl Store {
-    /// One page of upcoming events matching `filter`, in (`starts_at`, `id`) order.
+    /// One page of upcoming events matching `filter`, in (`starts_at`, `id`) order, with their
+    /// counters.
     pub async fn upcoming(
+        &self,
+        filter: &UpcomingFilter,
+        page: &PageRequest,
+        now: Instant,
+    ) -> Result<(Page<EventRecord>, ReadStats), StoreError> {
+        let (found, stats) = self.upcoming_events(filter, page, now).await?;
+        Ok((Page { results: self.with_counters(found.results).await?, next: found.next }, stats))
+    }
+
+    /// The events of [`Store::upcoming`], read from the time index, without their counters.
+    async fn upcoming_events(
         &self,
         filter: &UpcomingFilter,
         page: &PageRequest,
