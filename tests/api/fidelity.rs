@@ -118,7 +118,7 @@ async fn an_index_refuses_consistent_reads() {
         .table_name(&app.table)
         .index_name("gsi1")
         .key_condition_expression("gsi1pk = :pk")
-        .expression_attribute_values(":pk", AttributeValue::S("USERS".into()))
+        .expression_attribute_values(":pk", AttributeValue::S(shared::store::keys::users_list_shard(0)))
         .consistent_read(true)
         .send()
         .await

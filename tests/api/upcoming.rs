@@ -162,8 +162,13 @@ async fn every_filter_and_page_size_matches_the_oracle() {
 
 #[tokio::test]
 async fn a_tight_read_budget_still_yields_every_match_once() {
-    // The second budget is spent by the directory read and the first bucket read alone.
-    for budget in [ReadBudget { items: 12, round_trips: 3 }, ReadBudget { items: 4, round_trips: 2 }] {
+    // The second budget is spent by the directory read and the first bucket read alone; the
+    // third by the read units of a single Query.
+    for budget in [
+        ReadBudget { items: 12, round_trips: 3, units: 64.0 },
+        ReadBudget { items: 4, round_trips: 2, units: 64.0 },
+        ReadBudget { items: 2000, round_trips: 40, units: 0.5 },
+    ] {
         let app = spawn_app_with(AppOptions { read_budget: Some(budget), ..AppOptions::default() }).await;
         let organizer = app.user("org").await;
         let events = create_all(&app, &organizer, scenario(11, 120)).await;
@@ -399,4 +404,46 @@ async fn only_the_first_event_of_a_month_writes_the_directory() {
     // Both show in the month's pages.
     let page = app.get("/events/upcoming?from=2031-05-01&to=2031-05-31&category=meetup", None).await;
     assert_eq!(page.ok(200)["results"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn pages_show_live_counts_and_may_be_cached_briefly() {
+    let app = spawn_app().await;
+    let organizer = app.user("org").await;
+    let people = app.crowd("p", 3).await;
+    let event = app.event(&organizer, json!({"capacity": 2, "starts_at": api_tests::days_from_now(3)})).await;
+    let id = event["id"].as_str().unwrap();
+    for person in &people {
+        app.post(format!("/events/{id}/registrations"), Some(&person.token), json!({})).await;
+    }
+    let page = app.get("/events/upcoming", None).await;
+    assert_eq!(page.header("cache-control"), Some("public, max-age=10"));
+    let listed = &page.ok(200)["results"][0];
+    assert_eq!(listed["id"], id);
+    assert_eq!(
+        (
+            listed["confirmed_count"].as_u64(),
+            listed["waitlist_count"].as_u64(),
+            listed["seats_left"].as_u64()
+        ),
+        (Some(2), Some(1), Some(0))
+    );
+}
+
+#[tokio::test]
+async fn a_selective_filter_stops_at_its_read_units() {
+    let budget = ReadBudget { items: 2000, round_trips: 40, units: 2.0 };
+    let app = spawn_app_with(AppOptions { read_budget: Some(budget), ..AppOptions::default() }).await;
+    let organizer = app.user("org").await;
+    let long = "d".repeat(1500);
+    let bodies =
+        (0..240).map(|i| event_body(json!({"title": format!("Talk {i}"), "description": long}))).collect();
+    create_all(&app, &organizer, bodies).await;
+    let (_, filter) = filter_of(&[("title", "no such talk".to_owned())]);
+    let page = shared::http::PageRequest { limit: shared::domain::Limit::default(), start: None };
+    let (found, stats) = app.state.store.upcoming(&filter, &page, Instant::now()).await.unwrap();
+    // A filtered Query reads 100 items; the first one spends the budget of 2 units, so no second
+    // is sent and the page ends short with a cursor, after 100 of the 240 items.
+    assert!(found.results.is_empty() && found.next.is_some(), "{stats:?}");
+    assert!(stats.units >= 2.0 && stats.items_read == 100, "{stats:?}");
 }

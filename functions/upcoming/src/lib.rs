@@ -2,6 +2,7 @@
 
 use axum::Router;
 use axum::extract::State;
+use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use axum::routing::get;
 use shared::AppState;
@@ -35,5 +36,12 @@ async fn upcoming(State(state): State<AppState>, query: QueryMap) -> Result<Resp
         returned = events.results.len(),
         "upcoming page"
     );
-    Ok(events.map(EventView::from).respond(&state.tokens.cursor_key, &scope))
+    let mut response = events.map(EventView::from).respond(&state.tokens.cursor_key, &scope);
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(SHARED_FOR));
+    Ok(response)
 }
+
+/// A page is the same for every caller, so a CDN or browser may keep it a few seconds: under a
+/// crowd, the same first pages are then read from the table once per interval, not once per
+/// visitor. The price is counts (`seats_left`) and a just-started event shown up to that long.
+const SHARED_FOR: &str = "public, max-age=10";

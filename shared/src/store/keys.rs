@@ -135,8 +135,21 @@ pub fn reminder_marker(event: Id, user: Id) -> Key {
     key(event_pk(event), format!("REMINDED#{user}"))
 }
 
-/// The partition of the admin user list, ordered by id (creation time).
-pub const USERS_LIST: &str = "USERS";
+/// Partitions the admin user list is spread over. One partition would take every sign-up on the
+/// platform, and a partition takes at most 1,000 write units a second; sixteen take sixteen times
+/// that, and a page of the list reads them all at once (an admin's read, rare).
+pub const USERS_LIST_SHARDS: u8 = 16;
+
+/// The partition of the admin user list that holds `user`, ordered by id (creation time) within
+/// it. The shard comes from the id's last byte: random across processes, and counting up within
+/// one (ids made in one millisecond increment), so sign-ups spread evenly either way.
+pub fn users_list(user: Id) -> String {
+    users_list_shard(user.to_bytes()[15] % USERS_LIST_SHARDS)
+}
+
+pub fn users_list_shard(shard: u8) -> String {
+    format!("USERS#{shard:02}")
+}
 
 /// gsi1 sort key of an event under its organizer.
 pub fn organized_sk(starts_at: Instant, id: Id) -> String {

@@ -15,7 +15,8 @@ use super::deadline;
 use super::error::{StoreError, classify};
 use super::hints::EventHint;
 use super::items::{
-    EventCounters, EventRecord, IndexKeys, NotificationKind, RegistrationRecord, RegistrationStatus, Stored, WaitlistEntry,
+    EventCounters, EventRecord, IndexKeys, NotificationKind, RegistrationRecord, RegistrationStatus, Stored,
+    WaitlistEntry,
 };
 use super::keys::{self, Key};
 use super::notifications::{notification, notification_write};

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 
 use super::Store;
 use super::cursor::StartKey;
@@ -33,19 +33,41 @@ use crate::http::pagination::{Page, PageRequest};
 pub struct ReadBudget {
     pub items: usize,
     pub round_trips: usize,
+    /// Read capacity units, as DynamoDB reports them consumed: items vary in size (a long
+    /// description weighs more), so a count of items alone does not bound what a page costs. No
+    /// Query starts once these are spent, so a request reads at most this plus one batch.
+    pub units: f64,
 }
 
 impl Default for ReadBudget {
     fn default() -> Self {
-        ReadBudget { items: 2000, round_trips: 40 }
+        ReadBudget { items: 2000, round_trips: 40, units: 64.0 }
+    }
+}
+
+impl ReadBudget {
+    /// Whether a request that has read `stats` may send another Query.
+    fn allows_more(&self, stats: &ReadStats) -> bool {
+        stats.round_trips < self.round_trips && stats.items_read < self.items && stats.units < self.units
     }
 }
 
 /// What one request cost: for logs and benchmarks.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct ReadStats {
     pub round_trips: usize,
     pub items_read: usize,
+    /// Read capacity units the index Queries consumed.
+    pub units: f64,
+}
+
+impl ReadStats {
+    /// Counts one Query's answer.
+    fn add(&mut self, out: &QueryOutput) {
+        self.round_trips += 1;
+        self.items_read += out.scanned_count.max(0) as usize;
+        self.units += out.consumed_capacity.as_ref().and_then(|c| c.capacity_units).unwrap_or(0.0);
+    }
 }
 
 /// Which index a filter reads.
@@ -186,8 +208,8 @@ impl Store {
                     let (directory, first) =
                         tokio::join!(self.read_directory(&directory_from, &directory_to, generation), first);
                     let first = first.map_err(classify)?;
-                    stats.round_trips += 2;
-                    stats.items_read += first.scanned_count.max(0) as usize;
+                    stats.round_trips += 1;
+                    stats.add(&first);
                     early = Some((first_month.clone(), first));
                     directory?
                 }
@@ -212,7 +234,7 @@ impl Store {
                         // Already read alongside the directory, and already counted.
                         Some((early_month, out)) if early_month == *month => out,
                         _ => {
-                            if stats.round_trips >= budget.round_trips || stats.items_read >= budget.items {
+                            if !budget.allows_more(&stats) {
                                 let next = resume_point(&results, limit, month, start.as_ref());
                                 return Ok((finish(results, next), stats));
                             }
@@ -220,8 +242,7 @@ impl Store {
                             let batch = batch_size(filter, wanted, budget.items - stats.items_read);
                             let out =
                                 bucket_query(month, start.clone(), batch).send().await.map_err(classify)?;
-                            stats.round_trips += 1;
-                            stats.items_read += out.scanned_count.max(0) as usize;
+                            stats.add(&out);
                             out
                         }
                     };
@@ -317,7 +338,8 @@ pub fn upcoming_bucket_query(
         .expression_attribute_values(":bucket", s(plan.bucket(month)))
         .expression_attribute_values(":lower", s(bounds.lower))
         .limit(batch as i32)
-        .set_exclusive_start_key(start);
+        .set_exclusive_start_key(start)
+        .return_consumed_capacity(ReturnConsumedCapacity::Total);
     query = match bounds.upper {
         Some(upper) => query
             .key_condition_expression("#pk = :bucket AND #sk BETWEEN :lower AND :upper")

@@ -4,6 +4,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::Store;
+use super::cursor::StartKey;
 use super::error::{StoreError, classify};
 use super::items::{IndexKeys, MarkerRecord, Stored, UserRecord};
 use super::keys::{self, Key};
@@ -13,6 +14,9 @@ use crate::domain::{Id, Instant, Role};
 use crate::http::pagination::{Page, PageRequest};
 
 /// Items given a user's new name at once.
+/// The cursor field of the user list: the last id listed.
+const LISTED_AFTER: &str = "_after";
+
 const RENAME_CONCURRENCY: usize = 8;
 /// Copies of a username before giving up on a user renamed again and again meanwhile.
 const RENAME_ROUNDS: usize = 5;
@@ -43,7 +47,7 @@ pub enum UpdateRefused {
 fn user_item(user: &UserRecord) -> Result<Item, StoreError> {
     let key = keys::user(user.id);
     let index = IndexKeys {
-        gsi1pk: Some(keys::USERS_LIST.to_owned()),
+        gsi1pk: Some(keys::users_list(user.id)),
         gsi1sk: Some(user.id.to_string()),
         ..IndexKeys::default()
     };
@@ -122,9 +126,33 @@ impl Store {
         out.item.map(from_item).transpose()
     }
 
-    /// All users in creation order (admin).
+    /// All users in creation order (admin): every shard of the list read at once from just after
+    /// the cursor's id, merged in id order. The cursor is the last id listed.
     pub async fn list_users(&self, page: &PageRequest) -> Result<Page<UserRecord>, StoreError> {
-        query::page(self.partition(Some(keys::GSI1), keys::USERS_LIST, None), page).await
+        let limit = page.limit.get();
+        let after = page.start.as_ref().and_then(|start| start.get(LISTED_AFTER));
+        let shards = (0..keys::USERS_LIST_SHARDS).map(|shard| {
+            let query = self.partition(Some(keys::GSI1), keys::users_list_shard(shard), None);
+            let query = match after {
+                // DynamoDB refuses an empty key value: the first page has no lower bound.
+                None => query,
+                Some(after) => query
+                    .key_condition_expression("gsi1pk = :pk AND gsi1sk > :after")
+                    .expression_attribute_values(":after", s(after)),
+            };
+            query.limit(limit as i32 + 1).send()
+        });
+        let mut users = Vec::new();
+        for out in futures::future::join_all(shards).await {
+            for item in out.map_err(classify)?.items.unwrap_or_default() {
+                users.push(from_item::<UserRecord>(item)?);
+            }
+        }
+        users.sort_by_key(|user| user.id);
+        let next = (users.len() > limit)
+            .then(|| StartKey::default().with(LISTED_AFTER, users[limit - 1].id.to_string()));
+        users.truncate(limit);
+        Ok(Page { results: users, next })
     }
 
     /// Applies changes to `current`, moving username and email reservations in the same
