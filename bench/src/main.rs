@@ -51,9 +51,9 @@ const USAGE: &str = "usage: bench [--runs N] [--samples N] [--events N] [--regis
   --runs           cold starts per binary (default 60)
   --samples        samples per side and endpoint of the overhead section (default 400)
   --events         events for the upcoming section (default 100000)
-  --registrations  registrations in the rush (default 3000)
-  --capacity       capacity of the rushed event (default 500)
-  --in-flight      concurrent requests in the rush (default 64)
+  --registrations  registrations in the rush (default 5000)
+  --capacity       capacity of the rushed event (default 1000)
+  --in-flight      concurrent requests in the rush (default 200)
   --only           the sections to run (default all)
   --bin-dir        where the release binaries are (default: next to this binary)";
 
@@ -63,9 +63,9 @@ fn options() -> Result<Options, String> {
         runs: 60,
         samples: 400,
         events: 100_000,
-        registrations: 3000,
-        capacity: 500,
-        in_flight: 64,
+        registrations: 5000,
+        capacity: 1000,
+        in_flight: 200,
         only: SECTIONS.iter().map(|s| s.to_string()).collect(),
         bin_dir: here.parent().map(PathBuf::from).unwrap_or_default(),
     };

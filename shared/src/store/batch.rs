@@ -60,17 +60,22 @@ impl Store {
     }
 
     /// The items stored under `keys` (100 keys per call), in no particular order; keys with no
-    /// item are left out. `projection` limits the attributes read.
+    /// item are left out, and a key given twice is read once (DynamoDB refuses a call that names
+    /// a key twice). `projection` limits the attributes read.
     pub(crate) async fn batch_get(
         &self,
         keys: &[Key],
         projection: Option<&str>,
         consistency: Consistency,
     ) -> Result<Vec<Item>, StoreError> {
+        let mut seen = std::collections::HashSet::new();
+        let keys: Vec<&Key> = keys.iter().filter(|key| seen.insert((&key.pk, &key.sk))).collect();
         let mut found = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(GET_BATCH_SIZE) {
-            let items =
-                until_processed(chunk.iter().map(key_item).collect(), "reads", |pending| async move {
+            let items = until_processed(
+                chunk.iter().map(|key| key_item(key)).collect(),
+                "reads",
+                |pending| async move {
                     let request = KeysAndAttributes::builder()
                         .set_keys(Some(pending))
                         .set_projection_expression(projection.map(str::to_owned))
@@ -83,8 +88,9 @@ impl Store {
                     let unprocessed =
                         out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|k| k.keys);
                     Ok((items, unprocessed.unwrap_or_default()))
-                })
-                .await?;
+                },
+            )
+            .await?;
             found.extend(items);
         }
         Ok(found)
