@@ -7,8 +7,9 @@ use shared::domain::upcoming::UpcomingFilter;
 use shared::domain::{Id, Instant};
 use shared::store::items::{IndexKeys, RegistrationRecord, RegistrationStatus, Stored};
 use shared::store::keys;
+use shared::store::tx::Item;
 use shared::store::tx::{Write, n, s, to_item};
-use shared::store::upcoming::{Bounds, ReadBudget, batch_size, upcoming_bucket_query};
+use shared::store::upcoming::{Bounds, ReadBudget, batch_size, month_partitions, upcoming_shard_query};
 
 use crate::fixtures::Result;
 
@@ -132,10 +133,11 @@ pub fn months(first: &str, last: &str) -> Vec<String> {
 }
 
 /// The Queries one page of `GET /events/upcoming` needs, made directly: the time index of the
-/// filter (gsi2, or gsi3 for a category), month by month from the lower bound, with the store's
-/// own request (`upcoming_bucket_query`), page size (limit + 1) and read budget, stopping at
-/// `last_month` (the last month holding events). What it leaves out is the store's read of the
-/// month directory, and turning items into records.
+/// filter (gsi2, or gsi3 for a category), month by month from the lower bound, each month's
+/// shards read in parallel rounds with the store's own request (`upcoming_shard_query`), batch
+/// size and read budget, until a page (limit + 1) is returned, stopping at `last_month` (the last
+/// month holding events). What it leaves out is the store's read of the month directory, the
+/// ordering of the shards' answers, and turning items into records.
 pub async fn upcoming(
     client: &Client,
     table: &str,
@@ -143,7 +145,6 @@ pub async fn upcoming(
     limit: usize,
     last_month: &str,
     now: Instant,
-    capacity: bool,
 ) -> Result<QueryStats> {
     let budget = ReadBudget::default();
     let lower = filter.from.map_or(now.plus_seconds(1), |from| from.max(now.plus_seconds(1)));
@@ -153,29 +154,40 @@ pub async fn upcoming(
     let bounds = Bounds { lower: &lower_sk, upper: upper_sk.as_deref() };
     let mut stats = QueryStats::default();
     for month in months(&lower.month(), &last) {
-        let mut start = None;
-        loop {
-            if stats.round_trips >= budget.round_trips || stats.items_read >= budget.items {
+        let mut unread: Vec<(String, Option<Item>)> =
+            month_partitions(filter, &month).into_iter().map(|pk| (pk, None)).collect();
+        while !unread.is_empty() {
+            if stats.round_trips >= budget.round_trips
+                || stats.items_read >= budget.items
+                || stats.capacity >= budget.units
+            {
                 return Ok(stats);
             }
             let wanted = limit + 1 - stats.returned;
             let batch = batch_size(filter, wanted, budget.items - stats.items_read);
-            let mut query = upcoming_bucket_query(client, table, filter, &month, bounds, start.take(), batch);
-            if capacity {
-                query = query.return_consumed_capacity(ReturnConsumedCapacity::Total);
-            }
-            let out = query.send().await?;
+            let reads = unread.iter().map(|(pk, start)| {
+                upcoming_shard_query(client, table, filter, pk, bounds)
+                    .set_exclusive_start_key(start.clone())
+                    .limit(batch as i32)
+                    .send()
+            });
+            let answers = futures::future::join_all(reads).await;
             stats.round_trips += 1;
-            stats.items_read += out.scanned_count.max(0) as usize;
-            stats.capacity += out.consumed_capacity.and_then(|c| c.capacity_units).unwrap_or(0.0);
-            stats.returned = (stats.returned + out.items.map_or(0, |i| i.len())).min(limit + 1);
+            let mut still = Vec::new();
+            for ((pk, _), answer) in unread.into_iter().zip(answers) {
+                let out = answer?;
+                stats.items_read += out.scanned_count.max(0) as usize;
+                stats.capacity += out.consumed_capacity.and_then(|c| c.capacity_units).unwrap_or(0.0);
+                stats.returned += out.items.map_or(0, |i| i.len());
+                if let Some(key) = out.last_evaluated_key {
+                    still.push((pk, Some(key)));
+                }
+            }
             if stats.returned > limit {
+                stats.returned = limit + 1;
                 return Ok(stats);
             }
-            match out.last_evaluated_key {
-                Some(key) => start = Some(key),
-                None => break,
-            }
+            unread = still;
         }
     }
     Ok(stats)

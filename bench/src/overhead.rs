@@ -235,7 +235,7 @@ pub async fn bench(ctx: &Context<'_>, samples: usize, report: &mut Report) -> Re
         {
             let (unfiltered, last_month) = (&unfiltered, last_month.as_str());
             move |_| async move {
-                floor::upcoming(client, table, unfiltered, 20, last_month, Instant::now(), false).await?;
+                floor::upcoming(client, table, unfiltered, 20, last_month, Instant::now()).await?;
                 Ok(())
             }
         },
@@ -246,7 +246,7 @@ pub async fn bench(ctx: &Context<'_>, samples: usize, report: &mut Report) -> Re
     // Consumed capacity of the floor calls, as DynamoDB Local reports it.
     let get = floor::get_event_capacity(client, table, event.id).await?;
     let tx = floor::register(client, capacity_sample, true).await?;
-    let query = floor::upcoming(client, table, &unfiltered, 20, &last_month, Instant::now(), true).await?;
+    let query = floor::upcoming(client, table, &unfiltered, 20, &last_month, Instant::now()).await?;
     let units = |u: Option<f64>| u.map_or("not reported".to_owned(), |u| format!("{u:.1}"));
     let line = format!(
         "GetItem {}, registration TransactWriteItems {}, upcoming Query {}",

@@ -220,7 +220,7 @@ pub async fn bench(ctx: &Context<'_>, count: usize, report: &mut Report) -> Resu
             let (page_out, direct_took) = timed(store.upcoming(&filter, &page, Instant::now())).await;
             let (records, read) = page_out?;
             let (bare_out, bare_took) =
-                timed(floor::upcoming(client, &table, &filter, 20, &last_month, Instant::now(), false)).await;
+                timed(floor::upcoming(client, &table, &filter, 20, &last_month, Instant::now())).await;
             let bare_out = bare_out?;
             if i == 0 {
                 continue; // warm-up

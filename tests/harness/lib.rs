@@ -303,10 +303,12 @@ impl TestApp {
     /// would, without the API's rule that starts lie in the future.
     pub async fn move_start(&self, event_id: &str, starts_at: &str) {
         use aws_sdk_dynamodb::types::AttributeValue::S;
+        use shared::store::keys;
+        let id = shared::domain::Id::parse(event_id).expect("an event id");
         let values = [
             (":at", S(starts_at.into())),
             (":sk", S(format!("{starts_at}#{event_id}"))),
-            (":bucket", S(format!("TIME#{}", &starts_at[..7]))),
+            (":bucket", S(keys::time_bucket(&starts_at[..7], keys::time_shard(id)))),
         ];
         let at = [(":at", S(starts_at.into()))];
         self.update_event(event_id, "SET starts_at = :at, gsi2sk = :sk, gsi2pk = :bucket", values).await;

@@ -27,12 +27,13 @@ pub enum EditRefused {
 pub fn event_index_keys(event: &EventRecord) -> IndexKeys {
     let month = event.starts_at.month();
     let time_sk = keys::time_sk(event.starts_at, event.id);
+    let shard = keys::time_shard(event.id);
     IndexKeys {
         gsi1pk: Some(keys::user_pk(event.organizer_id)),
         gsi1sk: Some(keys::organized_sk(event.starts_at, event.id)),
-        gsi2pk: Some(keys::time_bucket(&month)),
+        gsi2pk: Some(keys::time_bucket(&month, shard)),
         gsi2sk: Some(time_sk.clone()),
-        gsi3pk: event.category.as_deref().map(|c| keys::category_time_bucket(c, &month)),
+        gsi3pk: event.category.as_deref().map(|c| keys::category_time_bucket(c, &month, shard)),
         gsi3sk: event.category.as_ref().map(|_| time_sk.clone()),
         gsi4pk: event.series_id.map(keys::series_pk),
         gsi4sk: event.series_id.map(|_| time_sk),

@@ -3,11 +3,11 @@
 //!
 //! | entity | pk | sk | gsi1 (owner) | gsi2 (order) | gsi3 (category time) | gsi4 (series) |
 //! |---|---|---|---|---|---|---|
-//! | user | `USER#<id>` | `PROFILE` | `USERS` / `<id>` | | | |
+//! | user | `USER#<id>` | `PROFILE` | `USERS#<shard>` / `<id>` | | | |
 //! | username / email marker | `USERNAME#<lc>` / `EMAIL#<lc>` | same word | | | | |
 //! | refresh token | `USER#<id>` | `REFRESH#<token id>` | | | | |
 //! | notification | `USER#<id>` | `NOTIF#<id>` | | | | |
-//! | event | `EVENT#<id>` | `EVENT` | `USER#<organizer>` / `EVENT#<start>#<id>` | `TIME#<yyyy-mm>` / `<start>#<id>` | `TIME#<category>#<yyyy-mm>` / `<start>#<id>` | `SERIES#<id>` / `<start>#<id>` |
+//! | event | `EVENT#<id>` | `EVENT` | `USER#<organizer>` / `EVENT#<start>#<id>` | `TIME#<yyyy-mm>#<shard>` / `<start>#<id>` | `TIME#<category>#<yyyy-mm>#<shard>` / `<start>#<id>` | `SERIES#<id>` / `<start>#<id>` |
 //! | event counters | `EVENT#<id>` | `EVENT#COUNTERS` | | | | |
 //! | registration | `EVENT#<id>` | `REG#<user>` | `USER#<user>` / `REG#<start>#<event>` | `REGS#<event>` / `C#<seq>` or `W#<seq>` | | |
 //! | waitlist entry | `EVENT#<id>` | `WAIT#<seq>` | | | | |
@@ -141,10 +141,16 @@ pub fn reminder_marker(event: Id, user: Id) -> Key {
 pub const USERS_LIST_SHARDS: u8 = 16;
 
 /// The partition of the admin user list that holds `user`, ordered by id (creation time) within
-/// it. The shard comes from the id's last byte: random across processes, and counting up within
-/// one (ids made in one millisecond increment), so sign-ups spread evenly either way.
+/// it.
 pub fn users_list(user: Id) -> String {
-    users_list_shard(user.to_bytes()[15] % USERS_LIST_SHARDS)
+    users_list_shard(shard_of(user, USERS_LIST_SHARDS))
+}
+
+/// Which of `shards` partitions an item of `id` goes to: the id's last byte, random across
+/// processes and counting up within one (ids made in one millisecond increment), so items spread
+/// evenly either way.
+fn shard_of(id: Id, shards: u8) -> u8 {
+    id.to_bytes()[15] % shards
 }
 
 pub fn users_list_shard(shard: u8) -> String {
@@ -158,14 +164,24 @@ pub fn organized_sk(starts_at: Instant, id: Id) -> String {
 
 pub const ORGANIZED_PREFIX: &str = "EVENT#";
 
-/// The month bucket of the time index: months keep every partition bounded to one month of
-/// events, and a month's worth is a handful of Query pages even at scale.
-pub fn time_bucket(month: &str) -> String {
-    format!("TIME#{month}")
+/// Partitions each month of the time indexes is spread over. One partition per month would take
+/// every event write of the month, and every page read of the current month; a page reads all
+/// eight at once, about a share of the page from each, so no partition carries a whole page.
+pub const TIME_SHARDS: u8 = 8;
+
+/// The shard of the time indexes an event goes to.
+pub fn time_shard(event: Id) -> u8 {
+    shard_of(event, TIME_SHARDS)
 }
 
-pub fn category_time_bucket(category: &str, month: &str) -> String {
-    format!("TIME#{category}#{month}")
+/// A shard of a month of the time index: months keep every partition bounded to one month of
+/// events, and a month's worth is a handful of Query pages even at scale.
+pub fn time_bucket(month: &str, shard: u8) -> String {
+    format!("TIME#{month}#{shard}")
+}
+
+pub fn category_time_bucket(category: &str, month: &str, shard: u8) -> String {
+    format!("TIME#{category}#{month}#{shard}")
 }
 
 /// The sort key of an event in the time indexes and its series: start, then id.
@@ -205,7 +221,8 @@ mod tests {
         let (a, b) = (Id::new(), Id::new());
         assert!(time_sk(early, b) < time_sk(late, a));
         assert!(time_sk(early, a) < time_sk(early, b));
-        assert_eq!(time_bucket(&early.month()), "TIME#2027-01");
+        assert_eq!(time_bucket(&early.month(), time_shard(a)), format!("TIME#2027-01#{}", time_shard(a)));
+        assert!(time_shard(a) < TIME_SHARDS);
     }
 
     #[test]

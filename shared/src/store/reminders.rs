@@ -25,7 +25,8 @@ fn user_ids(items: Vec<Item>) -> Vec<Id> {
 }
 
 impl Store {
-    /// Events starting in (`from`, `to`], from the time index (one Query per month touched).
+    /// Events starting in (`from`, `to`], from the time index (one Query per shard of each month
+    /// touched).
     pub async fn events_starting_between(
         &self,
         from: Instant,
@@ -37,24 +38,26 @@ impl Store {
         }
         let mut events = Vec::new();
         for month in months {
-            let items: Vec<Item> = self
-                .client()
-                .query()
-                .table_name(&self.table)
-                .index_name(keys::GSI2)
-                .key_condition_expression("gsi2pk = :bucket AND gsi2sk BETWEEN :from AND :to")
-                .filter_expression("attribute_not_exists(deleting)")
-                .expression_attribute_values(":bucket", s(keys::time_bucket(&month)))
-                .expression_attribute_values(":from", s(format!("{}#", from.plus_seconds(1))))
-                .expression_attribute_values(":to", s(format!("{to}#~")))
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .map_err(classify)?;
-            for item in items {
-                events.push(from_item(item)?);
+            for shard in 0..keys::TIME_SHARDS {
+                let items: Vec<Item> = self
+                    .client()
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(keys::GSI2)
+                    .key_condition_expression("gsi2pk = :bucket AND gsi2sk BETWEEN :from AND :to")
+                    .filter_expression("attribute_not_exists(deleting)")
+                    .expression_attribute_values(":bucket", s(keys::time_bucket(&month, shard)))
+                    .expression_attribute_values(":from", s(format!("{}#", from.plus_seconds(1))))
+                    .expression_attribute_values(":to", s(format!("{to}#~")))
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .try_collect()
+                    .await
+                    .map_err(classify)?;
+                for item in items {
+                    events.push(from_item(item)?);
+                }
             }
         }
         Ok(events)

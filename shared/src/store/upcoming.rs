@@ -1,21 +1,26 @@
-//! Upcoming events: the time index, read bucket by bucket.
+//! Upcoming events: the time index, read month by month, each month's shards merged.
 //!
-//! Events are indexed by month of `starts_at` (gsi2: `TIME#<yyyy-mm>`; gsi3 per category:
-//! `TIME#<category>#<yyyy-mm>`), sorted by `<starts_at>#<id>`. No partition takes every event,
-//! and a date range is a key condition, not a filter. A small directory (`BUCKETS`) lists the
-//! months that hold events, so empty months cost nothing.
+//! Events are indexed by month of `starts_at` (gsi2: `TIME#<yyyy-mm>#<shard>`; gsi3 per
+//! category: `TIME#<category>#<yyyy-mm>#<shard>`), sorted by `<starts_at>#<id>`. Each month is
+//! spread over [`keys::TIME_SHARDS`] partitions by event id, so that neither the event writes of a
+//! busy month nor the page reads of the current one all land on one partition. A date range is a
+//! key condition, not a filter. A small directory (`BUCKETS`) lists the months that hold events,
+//! so empty months cost nothing.
 //!
-//! A page is filled even when substring filters are selective: the store keeps reading the index
-//! until it has `limit` matches, but never more than a budget of items and round trips per
-//! request. When the budget runs out first, the page is shorter and the cursor resumes exactly
-//! where reading stopped. Either way the cursor is a position in (`starts_at`, `id`) order, so
-//! walking all pages yields each match once, in order.
+//! A page merges a month's shards in (`starts_at`, `id`) order: each shard is read a little at a
+//! time (all at once, in parallel), and a match is placed on the page only once every shard has
+//! been read past it. The page is filled even when substring filters are selective: the store
+//! keeps reading until it has `limit` matches, but never beyond a budget of items, read units and
+//! rounds of reads per request. When the budget runs out first, the page is shorter and the cursor
+//! resumes exactly where placing stopped. Either way the cursor is a position in (`starts_at`,
+//! `id`) order (a month and a sort key to start from), so walking all pages yields each match
+//! once, in order.
 
-use std::collections::HashMap;
+use std::collections::VecDeque;
 
 use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
+use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 
 use super::Store;
 use super::cursor::StartKey;
@@ -28,25 +33,28 @@ use crate::domain::Instant;
 use crate::domain::upcoming::UpcomingFilter;
 use crate::http::pagination::{Page, PageRequest};
 
-/// Items the index may hand us per request, and round trips, before we answer with what we have.
+/// Items the index may hand us per request, read units and rounds of reads, before we answer with
+/// what we have.
 #[derive(Clone, Copy, Debug)]
 pub struct ReadBudget {
     pub items: usize,
+    /// Rounds of reads one after the other (the shards of a round are read in parallel), the
+    /// directory's included: what the latency of a page grows with.
     pub round_trips: usize,
     /// Read capacity units, as DynamoDB reports them consumed: items vary in size (a long
     /// description weighs more), so a count of items alone does not bound what a page costs. No
-    /// Query starts once these are spent, so a request reads at most this plus one batch.
+    /// round starts once these are spent, so a request reads at most this plus one round.
     pub units: f64,
 }
 
 impl Default for ReadBudget {
     fn default() -> Self {
-        ReadBudget { items: 2000, round_trips: 40, units: 64.0 }
+        ReadBudget { items: 2000, round_trips: 40, units: 128.0 }
     }
 }
 
 impl ReadBudget {
-    /// Whether a request that has read `stats` may send another Query.
+    /// Whether a request that has read `stats` may start another round.
     fn allows_more(&self, stats: &ReadStats) -> bool {
         stats.round_trips < self.round_trips && stats.items_read < self.items && stats.units < self.units
     }
@@ -55,6 +63,7 @@ impl ReadBudget {
 /// What one request cost: for logs and benchmarks.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct ReadStats {
+    /// Rounds of reads one after the other.
     pub round_trips: usize,
     pub items_read: usize,
     /// Read capacity units the index Queries consumed.
@@ -62,9 +71,8 @@ pub struct ReadStats {
 }
 
 impl ReadStats {
-    /// Counts one Query's answer.
+    /// Counts one Query's answer (its round is counted apart).
     fn add(&mut self, out: &QueryOutput) {
-        self.round_trips += 1;
         self.items_read += out.scanned_count.max(0) as usize;
         self.units += out.consumed_capacity.as_ref().and_then(|c| c.capacity_units).unwrap_or(0.0);
     }
@@ -96,28 +104,138 @@ impl IndexPlan {
         }
     }
 
-    fn bucket(&self, month: &str) -> String {
-        match self.category {
-            Some(category) => keys::category_time_bucket(category, month),
-            None => keys::time_bucket(month),
-        }
-    }
-
     fn directory_entry(&self, month: &str) -> String {
         keys::bucket_entry(self.category, month).sk
     }
+}
 
-    /// The position of an item, as a cursor.
-    fn position(&self, month: &str, item: &Item) -> StartKey {
-        StartKey::of_item(item, Some(self.index)).unwrap_or_default().with(BUCKET, month)
-    }
+/// The partitions of a month of the time index a filter reads: one per shard.
+pub fn month_partitions(filter: &UpcomingFilter, month: &str) -> Vec<String> {
+    (0..keys::TIME_SHARDS)
+        .map(|shard| match filter.category {
+            Some(category) => keys::category_time_bucket(category.slug, month, shard),
+            None => keys::time_bucket(month, shard),
+        })
+        .collect()
 }
 
 /// The cursor field naming the month being read.
 const BUCKET: &str = "_bucket";
+/// The cursor field holding the sort key to resume from, inclusive.
+const FROM: &str = "_from";
 /// Sorts after every id character, to make an inclusive upper bound on `starts_at`.
 const AFTER_ANY_ID: &str = "#~";
 const LAST_MONTH: &str = "9999-12";
+
+/// The smallest sort key after `sk`. Every sort key of the time index has the same shape (a
+/// start to the second, `#`, a 26-character id), so none begins with another and `~` (after
+/// every character they use) makes a key between `sk` and the next one.
+fn just_after(sk: &str) -> String {
+    format!("{sk}~")
+}
+
+/// One shard of a month, as far as the page has read it.
+struct ShardRead {
+    pk: String,
+    /// Matches read but not yet placed, in order, with their sort keys.
+    buffer: VecDeque<(String, Item)>,
+    /// Where the next Query continues (DynamoDB's `LastEvaluatedKey`).
+    next: Option<Item>,
+    /// The last sort key read (matched or not); `None` before the first read.
+    read_to: Option<String>,
+    exhausted: bool,
+}
+
+impl ShardRead {
+    /// Whether this shard may hold an unread match that sorts before `sk`.
+    fn may_hold_before(&self, sk: &str) -> bool {
+        !self.exhausted && self.buffer.is_empty() && self.read_to.as_deref().is_none_or(|read| read < sk)
+    }
+}
+
+/// What the merge of a month's shards can do next.
+enum Step {
+    /// The next match of the month, in order.
+    Match(String, Item),
+    /// These shards must be read further before anything more can be placed.
+    Read(Vec<usize>),
+    /// Every shard is read to the end and every match placed.
+    Done,
+}
+
+/// The merge of a month's shards into one ordered stream of matches.
+struct MonthMerge {
+    shards: Vec<ShardRead>,
+    /// Where reading starts (inclusive), the same for every shard.
+    from: String,
+    sk_attribute: &'static str,
+}
+
+impl MonthMerge {
+    fn new(partitions: Vec<String>, from: String, sk_attribute: &'static str) -> Self {
+        let shards = partitions
+            .into_iter()
+            .map(|pk| ShardRead { pk, buffer: VecDeque::new(), next: None, read_to: None, exhausted: false })
+            .collect();
+        MonthMerge { shards, from, sk_attribute }
+    }
+
+    fn step(&mut self) -> Step {
+        let head = self
+            .shards
+            .iter()
+            .enumerate()
+            .filter_map(|(i, shard)| shard.buffer.front().map(|(sk, _)| (sk.clone(), i)))
+            .min();
+        let Some((sk, first)) = head else {
+            let unread: Vec<usize> = (0..self.shards.len()).filter(|&i| !self.shards[i].exhausted).collect();
+            return if unread.is_empty() { Step::Done } else { Step::Read(unread) };
+        };
+        let blocking: Vec<usize> =
+            (0..self.shards.len()).filter(|&i| self.shards[i].may_hold_before(&sk)).collect();
+        if !blocking.is_empty() {
+            return Step::Read(blocking);
+        }
+        match self.shards[first].buffer.pop_front() {
+            Some((sk, item)) => Step::Match(sk, item),
+            None => Step::Done,
+        }
+    }
+
+    /// Takes in what a Query of shard `i` answered.
+    fn absorb(&mut self, i: usize, out: QueryOutput) {
+        let sk_attribute = self.sk_attribute;
+        let shard = &mut self.shards[i];
+        let sk_of = |item: &Item| item.get(sk_attribute).and_then(|v| v.as_s().ok()).cloned();
+        for item in out.items.unwrap_or_default() {
+            if let Some(sk) = sk_of(&item) {
+                shard.read_to = Some(sk.clone());
+                shard.buffer.push_back((sk, item));
+            }
+        }
+        match out.last_evaluated_key {
+            Some(key) => {
+                shard.read_to = sk_of(&key).or(shard.read_to.take());
+                shard.next = Some(key);
+            }
+            None => shard.exhausted = true,
+        }
+    }
+
+    /// Where a later page resumes so that no match of this month is skipped or repeated: the
+    /// first match read but not placed, or just past what a shard without one has read. `None`
+    /// when every match of the month is placed.
+    fn resume_from(&self) -> Option<String> {
+        self.shards
+            .iter()
+            .filter_map(|shard| match shard.buffer.front() {
+                Some((sk, _)) => Some(sk.clone()),
+                None if shard.exhausted => None,
+                None => Some(shard.read_to.as_deref().map_or_else(|| self.from.clone(), just_after)),
+            })
+            .min()
+    }
+}
 
 impl Store {
     /// One page of upcoming events matching `filter`, in (`starts_at`, `id`) order, with their
@@ -147,123 +265,101 @@ impl Store {
         let upper_sk = filter.to.map(|to| format!("{to}{AFTER_ANY_ID}"));
         let last_month = filter.to.map_or(LAST_MONTH.to_owned(), |to| to.month());
         let mut stats = ReadStats::default();
-        let mut results: Vec<(EventRecord, StartKey)> = Vec::new();
+        let mut matches: Vec<Item> = Vec::new();
         if upper_sk.as_ref().is_some_and(|upper| *upper < lower_sk) {
             // The range ends before it starts (its end has passed): nothing to read.
-            return Ok((finish(results, None), stats));
+            return Ok((finish(matches, None)?, stats));
         }
 
-        // Where to resume: a month, and maybe a key inside it.
+        // Where to resume: a month (or just past one), and maybe a sort key inside it. A cursor
+        // before the lower bound (events started meanwhile) is just the bound.
         let mut first_month = lower.month();
-        let mut resume: Option<StartKey> = None;
+        let mut resume_from: Option<String> = None;
         if let Some(start) = &page.start {
-            let month = start.get(BUCKET).unwrap_or_default().to_owned();
-            if month > first_month {
-                first_month = month;
-                resume = Some(start.clone());
-            } else if month == first_month {
-                resume = Some(start.clone());
+            let month = start.get(BUCKET).unwrap_or_default();
+            if month >= first_month.as_str() {
+                first_month = month.to_owned();
+                resume_from = start.get(FROM).map(str::to_owned);
             }
         }
-        // A resume key before the lower bound (events started meanwhile) is just the bound.
-        let resume_sk = resume.as_ref().and_then(|r| r.get(plan.sk_attribute).map(str::to_owned));
-        if resume_sk.as_deref().is_some_and(|sk| sk < lower_sk.as_str()) {
-            resume = None;
-        }
-        let mut resume = resume.filter(|r| r.get(keys::PK).is_some());
 
         let mut directory_from = plan.directory_entry(&first_month);
         let directory_to = plan.directory_entry(&last_month);
-        let bounds = Bounds { lower: &lower_sk, upper: upper_sk.as_deref() };
-        let bucket_query = |month: &str, start: Option<Item>, batch: usize| {
-            upcoming_bucket_query(self.client(), &self.table, filter, month, bounds, start, batch)
-        };
-        // Unless this process read the directory a moment ago, the first month's bucket is read
-        // alongside it: most pages come from it, and waiting for the directory first would add a
-        // round trip's latency to every page. The answer is used only if the directory does list
-        // that month first.
-        let mut early: Option<(String, QueryOutput)> = None;
-        // Not worth a read when no month is in range; and DynamoDB rejects a start key outside
-        // the key condition.
-        let early_is_valid =
-            directory_from <= directory_to && !(resume.is_some() && resume_sk_beyond(&upper_sk, &resume_sk));
+        let mut rounds = 0usize;
         loop {
-            if stats.round_trips >= budget.round_trips {
-                let next = results.last().map(|(_, key)| key.clone()).or_else(|| {
-                    Some(
-                        StartKey::default()
-                            .with(BUCKET, directory_from.rsplit('#').next().unwrap_or(LAST_MONTH)),
-                    )
-                });
-                return Ok((finish(results, next), stats));
+            if rounds > 0 && !budget.allows_more(&stats) {
+                let past = directory_from.rsplit('#').next().unwrap_or(LAST_MONTH);
+                return Ok((finish(matches, Some(StartKey::default().with(BUCKET, past)))?, stats));
             }
-            let Listing { mut months, more: more_months } = match self
-                .cached_directory(&directory_from, &directory_to)
-            {
-                Ok(listing) => listing,
-                Err(generation) if stats.round_trips == 0 && early_is_valid => {
-                    let start = resume.as_ref().map(StartKey::item_key);
-                    let batch = batch_size(filter, limit + 1, budget.items);
-                    let first = bucket_query(&first_month, start, batch).send();
-                    let (directory, first) =
-                        tokio::join!(self.read_directory(&directory_from, &directory_to, generation), first);
-                    let first = first.map_err(classify)?;
-                    stats.round_trips += 1;
-                    stats.add(&first);
-                    early = Some((first_month.clone(), first));
-                    directory?
-                }
-                Err(generation) => {
-                    stats.round_trips += 1;
-                    self.read_directory(&directory_from, &directory_to, generation).await?
-                }
-            };
-            if resume.is_some() && months.first() != Some(&first_month) {
+            let Listing { mut months, more: more_months } =
+                match self.cached_directory(&directory_from, &directory_to) {
+                    Ok(listing) => listing,
+                    Err(generation) => {
+                        stats.round_trips += 1;
+                        self.read_directory(&directory_from, &directory_to, generation).await?
+                    }
+                };
+            if resume_from.is_some() && months.first() != Some(&first_month) {
                 // The cursor was taken in `first_month`, so that month holds events even when
                 // this listing does not show it (read by another process a moment before the
                 // month's first event): resume there, not in whatever month is listed first.
                 months.insert(0, first_month.clone());
             }
             for month in &months {
-                let mut start: Option<HashMap<String, AttributeValue>> = resume.take().map(|r| r.item_key());
-                if start.is_some() && resume_sk_beyond(&upper_sk, &resume_sk) {
+                let from = match resume_from.take() {
+                    Some(from) if *month == first_month => from.max(lower_sk.clone()),
+                    _ => lower_sk.clone(),
+                };
+                if upper_sk.as_ref().is_some_and(|upper| from > *upper) {
                     continue;
                 }
+                let bounds = Bounds { lower: &from, upper: upper_sk.as_deref() };
+                let mut merge =
+                    MonthMerge::new(month_partitions(filter, month), from.clone(), plan.sk_attribute);
                 loop {
-                    let out = match early.take() {
-                        // Already read alongside the directory, and already counted.
-                        Some((early_month, out)) if early_month == *month => out,
-                        _ => {
-                            if !budget.allows_more(&stats) {
-                                let next = resume_point(&results, limit, month, start.as_ref());
-                                return Ok((finish(results, next), stats));
+                    match merge.step() {
+                        Step::Match(sk, item) => {
+                            if matches.len() == limit {
+                                // One match more than the page holds: there is a next page.
+                                let next = StartKey::default().with(BUCKET, month).with(FROM, sk);
+                                return Ok((finish(matches, Some(next))?, stats));
                             }
-                            let wanted = limit + 1 - results.len();
-                            let batch = batch_size(filter, wanted, budget.items - stats.items_read);
-                            let out =
-                                bucket_query(month, start.clone(), batch).send().await.map_err(classify)?;
-                            stats.add(&out);
-                            out
+                            matches.push(item);
                         }
-                    };
-                    for item in out.items.unwrap_or_default() {
-                        if results.len() == limit {
-                            // One match more than the page holds: there is a next page.
-                            let next = results.last().map(|(_, key)| key.clone());
-                            return Ok((finish(results, next), stats));
+                        Step::Done => break,
+                        Step::Read(shards) => {
+                            if rounds > 0 && !budget.allows_more(&stats) {
+                                let next = match merge.resume_from() {
+                                    Some(from) => StartKey::default().with(BUCKET, month).with(FROM, from),
+                                    None => StartKey::default().with(BUCKET, format!("{month}~")),
+                                };
+                                return Ok((finish(matches, Some(next))?, stats));
+                            }
+                            let wanted = limit + 1 - matches.len();
+                            let batch =
+                                batch_size(filter, wanted, budget.items.saturating_sub(stats.items_read));
+                            let reads = shards.iter().map(|&i| {
+                                let shard = &merge.shards[i];
+                                upcoming_shard_query(self.client(), &self.table, filter, &shard.pk, bounds)
+                                    .set_exclusive_start_key(shard.next.clone())
+                                    .limit(batch as i32)
+                                    .send()
+                            });
+                            let answers = futures::future::join_all(reads).await;
+                            rounds += 1;
+                            stats.round_trips += 1;
+                            for (&i, answer) in shards.iter().zip(answers) {
+                                let out = answer.map_err(classify)?;
+                                stats.add(&out);
+                                merge.absorb(i, out);
+                            }
                         }
-                        let key = plan.position(month, &item);
-                        results.push((from_item(item)?, key));
-                    }
-                    match out.last_evaluated_key {
-                        Some(key) => start = Some(key),
-                        None => break,
                     }
                 }
             }
             match (more_months, months.last()) {
                 (true, Some(last)) => directory_from = format!("{}~", plan.directory_entry(last)),
-                _ => return Ok((finish(results, None), stats)),
+                _ => return Ok((finish(matches, None)?, stats)),
             }
         }
     }
@@ -316,17 +412,15 @@ pub struct Bounds<'a> {
     pub upper: Option<&'a str>,
 }
 
-/// The Query of one month's bucket that a page of upcoming events sends: events in `bounds`
-/// that pass the substring filters, reading at most `batch` index items. Public so that a
-/// benchmark can time exactly this request on its own.
-pub fn upcoming_bucket_query(
+/// The Query of one shard partition (`pk`) of a month that a page of upcoming events sends:
+/// events in `bounds` that pass the substring filters. The caller sets where it continues and how
+/// many items it reads. Public so that a benchmark can time exactly this request on its own.
+pub fn upcoming_shard_query(
     client: &aws_sdk_dynamodb::Client,
     table: &str,
     filter: &UpcomingFilter,
-    month: &str,
+    pk: &str,
     bounds: Bounds<'_>,
-    start: Option<Item>,
-    batch: usize,
 ) -> QueryFluentBuilder {
     let plan = IndexPlan::for_filter(filter);
     let mut query = client
@@ -335,10 +429,8 @@ pub fn upcoming_bucket_query(
         .index_name(plan.index)
         .expression_attribute_names("#pk", plan.pk_attribute)
         .expression_attribute_names("#sk", plan.sk_attribute)
-        .expression_attribute_values(":bucket", s(plan.bucket(month)))
+        .expression_attribute_values(":bucket", s(pk))
         .expression_attribute_values(":lower", s(bounds.lower))
-        .limit(batch as i32)
-        .set_exclusive_start_key(start)
         .return_consumed_capacity(ReturnConsumedCapacity::Total);
     query = match bounds.upper {
         Some(upper) => query
@@ -358,33 +450,19 @@ pub fn upcoming_bucket_query(
     query.filter_expression(conditions.join(" AND "))
 }
 
-/// How many index items to ask for when `wanted` more matches are needed: just those without
-/// substring filters, more with them (most items will not match), never beyond what the budget
-/// has `left`. Public for the same reason as [`upcoming_bucket_query`].
+/// How many index items to ask each shard for when `wanted` more matches are needed: its share
+/// of them (plus one, as shards are not evenly filled), or of a hundred with substring filters
+/// (most items will not match), never beyond its share of what the budget has `left`. Public for
+/// the same reason as [`upcoming_shard_query`].
 pub fn batch_size(filter: &UpcomingFilter, wanted: usize, left: usize) -> usize {
-    let batch = if filter.title.is_some() || filter.location.is_some() { wanted.max(100) } else { wanted };
-    batch.min(left).max(1)
+    let shards = usize::from(keys::TIME_SHARDS);
+    let filtered = filter.title.is_some() || filter.location.is_some();
+    let batch = if filtered { wanted.max(100).div_ceil(shards) } else { wanted.div_ceil(shards) + 1 };
+    batch.min(left.div_ceil(shards)).max(1)
 }
 
-/// Where the next page starts when the read budget runs out while reading `month` from
-/// `start`: after the last result of a full page, else where reading stopped.
-fn resume_point(
-    results: &[(EventRecord, StartKey)],
-    limit: usize,
-    month: &str,
-    start: Option<&Item>,
-) -> Option<StartKey> {
-    if results.len() == limit {
-        return results.last().map(|(_, key)| key.clone());
-    }
-    let stopped_at = start.and_then(StartKey::from_item_key).unwrap_or_default();
-    Some(stopped_at.with(BUCKET, month))
-}
-
-fn resume_sk_beyond(upper_sk: &Option<String>, resume_sk: &Option<String>) -> bool {
-    matches!((upper_sk, resume_sk), (Some(upper), Some(sk)) if sk > upper)
-}
-
-fn finish(results: Vec<(EventRecord, StartKey)>, next: Option<StartKey>) -> Page<EventRecord> {
-    Page { results: results.into_iter().map(|(event, _)| event).collect(), next }
+/// The page of events from the matches placed on it.
+fn finish(matches: Vec<Item>, next: Option<StartKey>) -> Result<Page<EventRecord>, StoreError> {
+    let results = matches.into_iter().map(from_item).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page { results, next })
 }
