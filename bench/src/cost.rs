@@ -203,6 +203,7 @@ pub async fn bench(ctx: &Context<'_>, report: &mut Report) -> Result<()> {
             event_starts_at: Instant::now().plus_seconds(30 * 86_400),
             user: people[SAMPLES + i].id,
             username: &people[SAMPLES + i].username,
+            shard: 0,
         };
         let writes = floor::registration_item(&who, Instant::now()).map(|item| {
             vec![

@@ -49,6 +49,8 @@ pub struct Registrant<'a> {
     pub event_starts_at: Instant,
     pub user: Id,
     pub username: &'a str,
+    /// The seat shard the seat is taken on.
+    pub shard: u8,
 }
 
 /// The registration item the store writes for a seat, with its index keys (the user's list in
@@ -61,6 +63,7 @@ pub fn registration_item(who: &Registrant<'_>, now: Instant) -> Result<shared::s
         username: who.username.to_owned(),
         status: RegistrationStatus::Confirmed,
         seq: seq.clone(),
+        shard: who.shard,
         created_at: now,
         event_starts_at: who.event_starts_at,
     };
@@ -82,13 +85,13 @@ pub fn registration(table: &str, who: &Registrant<'_>, now: Instant) -> Result<V
     let open =
         "attribute_exists(pk) AND attribute_not_exists(deleting) AND starts_at = :start AND starts_at > :now";
     let writes = vec![
-        Write::update(keys::event_counters(who.event), "SET confirmed_count = confirmed_count + :one")
-            .condition(format!("{open} AND confirmed_count < #capacity AND waitlist_count = :zero"))
+        Write::update(keys::seat_shard(who.event, who.shard), "SET confirmed_count = confirmed_count + :one")
+            .condition(format!("{open} AND confirmed_count < #capacity AND latched = :no"))
             .name("#capacity", "capacity")
             .value(":start", s(who.event_starts_at.to_string()))
             .value(":now", s(now.to_string()))
             .value(":one", n(1))
-            .value(":zero", n(0))
+            .value(":no", AttributeValue::Bool(false))
             .return_old_on_failure(),
         Write::put(item).condition("attribute_not_exists(pk)").return_old_on_failure(),
         Write::check(keys::user(who.user), "attribute_exists(pk) AND username = :name")

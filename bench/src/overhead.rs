@@ -190,12 +190,14 @@ pub async fn bench(ctx: &Context<'_>, samples: usize, report: &mut Report) -> Re
     let url = served.url(&format!("/events/{}/registrations", event.id));
     let prepared: Vec<_> = floor_users
         .iter()
-        .map(|u| {
+        .enumerate()
+        .map(|(i, u)| {
             let who = floor::Registrant {
                 event: event.id,
                 event_starts_at: event.starts_at,
                 user: u.id,
                 username: &u.username,
+                shard: (i % usize::from(event.seat_shards)) as u8,
             };
             floor::registration(table, &who, Instant::now())
         })

@@ -242,12 +242,14 @@ pub async fn bench(
         let bare = fixtures::bare_client(&endpoint);
         let transactions: Vec<_> = users
             .iter()
-            .map(|u| {
+            .enumerate()
+            .map(|(i, u)| {
                 let who = floor::Registrant {
                     event: floor_event.id,
                     event_starts_at: floor_event.starts_at,
                     user: u.id,
                     username: &u.username,
+                    shard: (i % usize::from(floor_event.seat_shards)) as u8,
                 };
                 floor::registration(&table, &who, Instant::now())
             })

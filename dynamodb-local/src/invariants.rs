@@ -11,9 +11,15 @@ use shared::store::Store;
 /// What the table holds for one event.
 #[derive(Debug, Default)]
 pub struct Stored {
+    /// Summed over the seat shards.
     pub capacity: u64,
     pub confirmed_count: u64,
     pub waitlist_count: u64,
+    /// Shards holding more confirmed seats than their capacity.
+    pub overbooked_shards: usize,
+    /// Seat shards, and how many of them are latched.
+    pub shards: usize,
+    pub latched_shards: usize,
     /// user id → status
     pub registrations: BTreeMap<String, String>,
     /// Registrations found for a user who already had one (each is a violation).
@@ -49,10 +55,15 @@ impl Stored {
         let mut stored = Stored::default();
         for item in &items {
             match text(item, "type").as_str() {
-                "event_counters" => {
-                    stored.capacity = number(item, "capacity");
-                    stored.confirmed_count = number(item, "confirmed_count");
-                    stored.waitlist_count = number(item, "waitlist_count");
+                "seat_shard" => {
+                    let (capacity, confirmed) = (number(item, "capacity"), number(item, "confirmed_count"));
+                    stored.capacity += capacity;
+                    stored.confirmed_count += confirmed;
+                    stored.waitlist_count += number(item, "waitlist_count");
+                    stored.overbooked_shards += usize::from(confirmed > capacity);
+                    stored.shards += 1;
+                    stored.latched_shards +=
+                        usize::from(item.get("latched").and_then(|v| v.as_bool().ok()) == Some(&true));
                 }
                 "registration" => {
                     let previous = stored.registrations.insert(text(item, "user_id"), text(item, "status"));
@@ -90,6 +101,17 @@ impl Stored {
             (
                 format!("waitlist_count {} = waitlisted registrations stored {waiting}", self.waitlist_count),
                 self.waitlist_count == waiting,
+            ),
+            (
+                format!("no seat shard holds more than its capacity ({} do)", self.overbooked_shards),
+                self.overbooked_shards == 0,
+            ),
+            (
+                format!(
+                    "the waitlist is used only with every shard latched ({} of {} latched)",
+                    self.latched_shards, self.shards
+                ),
+                waiting == 0 || self.latched_shards == self.shards,
             ),
             (format!("no user registered twice ({} duplicates)", self.duplicates), self.duplicates == 0),
             (

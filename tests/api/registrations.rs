@@ -369,3 +369,53 @@ async fn interleaved_cancels_registrations_and_capacity_changes_keep_the_invaria
         .collect();
     assert_eq!(waitlisted, stored.queue);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_of_several_seat_shards_latches_promotes_and_opens_again() {
+    let app = spawn_patient_app().await;
+    let organizer = app.user("org").await;
+    let people = app.crowd("p", 140).await;
+    // 70 seats: three shards of 24, 23 and 23.
+    let event = id(&app.event(&organizer, json!({"capacity": 70})).await);
+    let replies =
+        join_all(people.iter().take(100).map(|p| app.post(registrations(&event), Some(&p.token), json!({}))))
+            .await;
+    assert!(
+        replies.iter().all(|r| r.status == 201),
+        "{:?}",
+        replies.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    let stored = app.assert_invariants(&event).await;
+    assert_eq!((stored.shards, stored.latched_shards), (3, 3));
+    assert_eq!((stored.confirmed_count, stored.waitlist_count), (70, 30));
+
+    // Confirmed and waitlisted people leave at once while others arrive: every freed seat goes to
+    // the head of the queue, and newcomers wait behind.
+    let leaving = people.iter().take(100).step_by(3).map(|p| app.delete(mine(&event), Some(&p.token)));
+    let arriving =
+        people.iter().skip(100).take(20).map(|p| app.post(registrations(&event), Some(&p.token), json!({})));
+    let (left, arrived) = tokio::join!(join_all(leaving), join_all(arriving));
+    assert!(left.iter().all(|r| r.status == 204) && arrived.iter().all(|r| r.status == 201));
+    let stored = app.assert_invariants(&event).await;
+    assert_eq!(stored.confirmed_count, 70);
+
+    // More seats than people waiting: everyone waiting is promoted, the shards open again, and
+    // the next newcomer takes a seat.
+    let path = format!("/events/{event}");
+    let resized = app.patch(&path, Some(&organizer.token), json!({"capacity": 140})).await;
+    assert_eq!(resized.ok(200)["waitlist_count"], 0);
+    let stored = app.assert_invariants(&event).await;
+    assert_eq!((stored.waitlist_count, stored.latched_shards), (0, 0));
+    let late = app.post(registrations(&event), Some(&people[139].token), json!({})).await;
+    assert_eq!(late.ok(201)["status"], "confirmed");
+    let stored = app.assert_invariants(&event).await;
+    assert_eq!(stored.capacity, 140);
+
+    // Below the seats confirmed is refused; down to them is allowed, split over the shards.
+    let confirmed = stored.confirmed_count;
+    app.patch(&path, Some(&organizer.token), json!({"capacity": confirmed - 1})).await.problem(409);
+    app.patch(&path, Some(&organizer.token), json!({"capacity": confirmed})).await.ok(200);
+    let full = app.post(registrations(&event), Some(&people[138].token), json!({})).await;
+    assert_eq!(full.ok(201)["status"], "waitlisted");
+    app.assert_invariants(&event).await;
+}

@@ -312,7 +312,23 @@ impl TestApp {
         ];
         let at = [(":at", S(starts_at.into()))];
         self.update_event(event_id, "SET starts_at = :at, gsi2sk = :sk, gsi2pk = :bucket", values).await;
-        self.update_event_item(event_id, shared::store::keys::COUNTERS_SK, "SET starts_at = :at", at).await;
+        let shards = self
+            .state
+            .store
+            .client()
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :seats)")
+            .expression_attribute_values(":pk", S(keys::event_pk(id)))
+            .expression_attribute_values(":seats", S(keys::SEATS_PREFIX.into()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("reading the seat shards");
+        for shard in shards.items.unwrap_or_default() {
+            let sk = shard.get("sk").and_then(|v| v.as_s().ok()).expect("a sort key").clone();
+            self.update_event_item(event_id, &sk, "SET starts_at = :at", at.clone()).await;
+        }
     }
 
     /// Changes a stored event directly, past every rule of the API: for states that only time or

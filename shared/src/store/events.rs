@@ -6,9 +6,10 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use super::Store;
 use super::batch;
 use super::error::{StoreError, classify};
-use super::items::{EventCounters, EventRecord, IndexKeys, NotificationKind, Stored};
+use super::items::{EventRecord, IndexKeys, NotificationKind, SeatShard, Stored};
 use super::keys;
 use super::query;
+use super::seats;
 use super::tx::{Item, Write, from_item, key_item, n, s, to_item};
 use crate::domain::{EventDraft, Id, Instant};
 
@@ -51,24 +52,20 @@ pub(crate) fn event_item(event: &EventRecord) -> Result<Item, StoreError> {
     })
 }
 
-/// The counters item of an event (no index keys: see [`EventCounters`]).
-pub(crate) fn counters_item(event: Id, counters: &EventCounters) -> Result<Item, StoreError> {
-    let key = keys::event_counters(event);
-    to_item(&Stored {
-        pk: &key.pk,
-        sk: &key.sk,
-        kind: "event_counters",
-        index: &IndexKeys::default(),
-        record: counters,
-    })
+/// The puts that create an event: the event and its seat shards, none of which may exist yet.
+pub(crate) fn new_event_writes(event: &EventRecord) -> Result<Vec<Write>, StoreError> {
+    let mut writes = vec![Write::put(event_item(event)?).condition("attribute_not_exists(pk)")];
+    for shard in event.fresh_shards() {
+        writes.push(Write::put(seats::shard_item(event.id, &shard)?).condition("attribute_not_exists(pk)"));
+    }
+    Ok(writes)
 }
 
-/// The puts that create an event: the event and its counters, neither of which may exist yet.
-pub(crate) fn new_event_writes(event: &EventRecord) -> Result<[Write; 2], StoreError> {
-    Ok([
-        Write::put(event_item(event)?).condition("attribute_not_exists(pk)"),
-        Write::put(counters_item(event.id, &event.fresh_counters())?).condition("attribute_not_exists(pk)"),
-    ])
+/// Every key an event's items have: the event and its seat shards.
+pub(crate) fn event_keys(event: &EventRecord) -> Vec<keys::Key> {
+    let mut all = vec![keys::event(event.id)];
+    all.extend((0..event.seat_shards).map(|shard| keys::seat_shard(event.id, shard)));
+    all
 }
 
 /// The directory entries that let the time index find the month of an event, for all events and
@@ -107,6 +104,7 @@ pub fn new_event(
         location: String::new(),
         category: None,
         capacity: 0,
+        seat_shards: 1,
         confirmed_count: 0,
         waitlist_count: 0,
         waitlist_enabled: true,
@@ -123,7 +121,9 @@ pub fn new_event(
         deleting: false,
         deletion_began_ms: None,
     };
-    edited(&blank, draft, now)
+    let mut event = edited(&blank, draft, now);
+    event.seat_shards = seats::shards_for(event.capacity);
+    event
 }
 
 /// Applies a validated draft to a stored event: the record as it will be after the edit.
@@ -184,9 +184,9 @@ impl Store {
         Ok(self.transact_with_directory(writes, entries).await?.is_ok())
     }
 
-    /// An event by id with its counters: one consistent Query of the two items, which costs what
-    /// a GetItem of the event alone would (a Query's units count the bytes read together). An
-    /// event being deleted is already gone.
+    /// An event by id with its counters: one consistent Query of the event and its seat shards,
+    /// which costs what a GetItem of the event alone would while they fit in 4 KB together (a
+    /// Query's units count the bytes read together). An event being deleted is already gone.
     pub async fn find_event(&self, id: Id) -> Result<Option<EventRecord>, StoreError> {
         let items = self
             .partition(None, keys::event_pk(id), Some(keys::EVENT_ITEMS_PREFIX))
@@ -196,36 +196,37 @@ impl Store {
             .map_err(classify)?
             .items
             .unwrap_or_default();
-        let (mut event, mut counters) = (None, None);
+        let (mut event, mut shards) = (None, Vec::new());
         for item in items {
-            match item.get(keys::SK).and_then(|v| v.as_s().ok()).map(String::as_str) {
-                Some(keys::COUNTERS_SK) => counters = Some(from_item::<EventCounters>(item)?),
-                _ => event = Some(from_item::<EventRecord>(item)?),
+            let sk = item.get(keys::SK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            if sk.starts_with(keys::SEATS_PREFIX) {
+                shards.push(from_item::<SeatShard>(item)?);
+            } else {
+                event = Some(from_item::<EventRecord>(item)?);
             }
         }
-        Ok(match (event, counters) {
-            (Some(event), Some(counters)) if !event.deleting => Some(event.with_counters(&counters)),
+        Ok(match event {
+            Some(event) if !event.deleting && !shards.is_empty() => Some(event.with_counters(&shards)),
             _ => None,
         })
     }
 
-    /// An event's counters alone, read consistently.
-    pub(crate) async fn find_counters(&self, id: Id) -> Result<Option<EventCounters>, StoreError> {
-        self.get_record(keys::event_counters(id)).await
-    }
-
-    /// `events` with their counters, read in BatchGetItem calls (eventually consistent: a list
-    /// shows counts as they were a moment ago; a single event is read consistently).
+    /// `events` with their counters, their seat shards read in BatchGetItem calls (eventually
+    /// consistent: a list shows counts as they were a moment ago; a single event is read
+    /// consistently).
     pub async fn with_counters(&self, events: Vec<EventRecord>) -> Result<Vec<EventRecord>, StoreError> {
-        let keys: Vec<keys::Key> = events.iter().map(|e| keys::event_counters(e.id)).collect();
-        let mut counters = std::collections::HashMap::new();
+        let keys: Vec<keys::Key> = events
+            .iter()
+            .flat_map(|e| (0..e.seat_shards).map(move |shard| keys::seat_shard(e.id, shard)))
+            .collect();
+        let mut shards: std::collections::HashMap<String, Vec<SeatShard>> = Default::default();
         for item in self.batch_get(&keys, None, batch::Consistency::Eventual).await? {
             let pk = item.get(keys::PK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-            counters.insert(pk, from_item::<EventCounters>(item)?);
+            shards.entry(pk).or_default().push(from_item::<SeatShard>(item)?);
         }
         Ok(events
             .into_iter()
-            .map(|event| match counters.get(&keys::event_pk(event.id)) {
+            .map(|event| match shards.get(&keys::event_pk(event.id)) {
                 Some(found) => event.with_counters(found),
                 None => event,
             })
@@ -234,9 +235,10 @@ impl Store {
 
     /// Saves an edit computed by [`edited`] from `current`. Only the writable fields and index
     /// keys are set: the counters, which registrations change concurrently, are never written
-    /// here. `version` makes a concurrent edit a refusal. When the edit changes a fact the
-    /// counters item keeps a copy of (capacity, waitlist, start), the same transaction updates the
-    /// copy, on condition that the new capacity is not below the seats already confirmed.
+    /// here. `version` makes a concurrent edit a refusal. When the edit changes a fact the seat
+    /// shards keep a copy of (capacity, waitlist, start), the same transaction updates every
+    /// shard: the new capacity is split over them above the seats each has confirmed, on
+    /// condition none has confirmed more meanwhile.
     pub async fn save_event_edit(
         &self,
         current: &EventRecord,
@@ -280,20 +282,27 @@ impl Store {
         ];
         let copied = |e: &EventRecord| (e.capacity, e.waitlist_enabled, e.starts_at);
         if copied(current) != copied(next) {
-            writes.push(
-                Write::set_fields(
-                    keys::event_counters(next.id),
-                    vec![
-                        ("capacity", n(next.capacity)),
-                        ("waitlist_enabled", AttributeValue::Bool(next.waitlist_enabled)),
-                        ("starts_at", s(next.starts_at.to_string())),
-                    ],
-                    vec![],
-                )
-                .condition("attribute_exists(pk) AND attribute_not_exists(deleting) AND confirmed_count <= :capacity")
-                .value(":capacity", n(next.capacity))
-                .return_old_on_failure(),
-            );
+            let seats = self.find_seats(next.id).await?;
+            let Some(capacities) = seats::redistribute(&seats.shards, next.capacity) else {
+                let confirmed = seats.shards.iter().map(|s| s.confirmed_count).sum();
+                return Ok(Err(EditRefused::BelowConfirmed { confirmed }));
+            };
+            for (shard, capacity) in seats.shards.iter().zip(capacities) {
+                writes.push(
+                    Write::set_fields(
+                        keys::seat_shard(next.id, shard.shard),
+                        vec![
+                            ("capacity", n(capacity)),
+                            ("waitlist_enabled", AttributeValue::Bool(next.waitlist_enabled)),
+                            ("starts_at", s(next.starts_at.to_string())),
+                        ],
+                        vec![],
+                    )
+                    .condition("attribute_exists(pk) AND attribute_not_exists(deleting) AND confirmed_count <= :capacity")
+                    .value(":capacity", n(capacity))
+                    .return_old_on_failure(),
+                );
+            }
         }
         let entries = self.directory_entries(&[next]);
         let cancelled = match self.transact_with_directory(writes, entries).await? {
@@ -307,15 +316,13 @@ impl Store {
             let old: EventRecord = from_item(old)?;
             return Ok(Err(if old.deleting { EditRefused::Gone } else { EditRefused::Changed }));
         }
-        let Some(old) = cancelled.old_item(1).cloned() else {
-            return Ok(Err(EditRefused::Gone));
-        };
-        let old: EventCounters = from_item(old)?;
-        Ok(Err(if old.deleting {
-            EditRefused::Gone
-        } else {
-            EditRefused::BelowConfirmed { confirmed: old.confirmed_count }
-        }))
+        // A shard refused: the event is going, or a registration took a seat the split gave
+        // away; read again and split anew.
+        let gone = (1..cancelled.reasons.len())
+            .filter_map(|i| cancelled.old_item(i))
+            .map(|old| from_item::<SeatShard>(old.clone()).map(|shard| shard.deleting))
+            .collect::<Result<Vec<bool>, _>>()?;
+        Ok(Err(if gone.contains(&true) { EditRefused::Gone } else { EditRefused::Changed }))
     }
 
     /// What follows a saved edit: seats added by a larger capacity go to the waitlist, and a moved
@@ -361,15 +368,17 @@ impl Store {
     /// Deletes an event and everything stored under it (registrations, feedback, reminder
     /// markers). The event is first marked as being deleted, which hides it and stops new
     /// registrations; the items under it then go in batches; the event item goes last, so a
-    /// deletion cut short is finished by repeating it. The counters are marked first, which
+    /// deletion cut short is finished by repeating it. The seat shards are marked first, which
     /// closes registrations, and deleted just before the event. Returns the event as it was.
     pub async fn delete_event(&self, id: Id) -> Result<Option<EventRecord>, StoreError> {
-        let closed = Write::update(keys::event_counters(id), "SET deleting = :yes")
-            .condition("attribute_exists(pk)")
-            .value(":yes", AttributeValue::Bool(true));
-        // Absent counters mean an earlier attempt got as far as deleting them: the event's own
+        // Absent shards mean an earlier attempt got as far as deleting them: the event's own
         // mark below decides whether anything is left to delete.
-        self.write(closed).await?.ok();
+        for shard in self.find_seats(id).await?.shards {
+            let closed = Write::update(keys::seat_shard(id, shard.shard), "SET deleting = :yes")
+                .condition("attribute_exists(pk)")
+                .value(":yes", AttributeValue::Bool(true));
+            self.write(closed).await?.ok();
+        }
         let marked = self
             .write(
                 Write::update(
@@ -390,9 +399,10 @@ impl Store {
         let message = format!("\"{}\", planned for {}, was cancelled.", event.title, event.starts_at);
         let began = event.deletion_began_ms.unwrap_or_else(unix_millis_now);
         self.notify_once(&registrants, NotificationKind::EventDeleted, id, &message, began).await?;
-        self.purge_partition(&keys::event_pk(id), &[keys::COUNTERS_SK, keys::event(id).sk.as_str()]).await?;
-        self.write(Write::delete(keys::event_counters(id))).await?.ok();
-        self.write(Write::delete(keys::event(id))).await?.ok();
+        self.purge_partition(&keys::event_pk(id), keys::EVENT_ITEMS_PREFIX).await?;
+        for key in event_keys(&event).into_iter().rev() {
+            self.write(Write::delete(key)).await?.ok();
+        }
         Ok(Some(event))
     }
 
@@ -403,7 +413,9 @@ impl Store {
         let mut buckets = std::collections::BTreeMap::new();
         for event in events {
             items.push(event_item(event)?);
-            items.push(counters_item(event.id, &event.fresh_counters())?);
+            for shard in event.fresh_shards() {
+                items.push(seats::shard_item(event.id, &shard)?);
+            }
             for write in bucket_keys(event) {
                 buckets.insert((write.pk.clone(), write.sk.clone()), write);
             }
@@ -421,9 +433,9 @@ impl Store {
         items.into_iter().map(from_item).collect()
     }
 
-    /// Deletes every item of a partition except those with a sort key in `keep`, 25 per batch and
-    /// a few batches at a time, retrying what DynamoDB hands back unprocessed.
-    pub(crate) async fn purge_partition(&self, pk: &str, keep: &[&str]) -> Result<(), StoreError> {
+    /// Deletes every item of a partition except those whose sort key begins with `keep`, 25 per
+    /// batch and a few batches at a time, retrying what DynamoDB hands back unprocessed.
+    pub(crate) async fn purge_partition(&self, pk: &str, keep: &str) -> Result<(), StoreError> {
         let mut start = None;
         loop {
             let page = self
@@ -440,7 +452,7 @@ impl Store {
                 .unwrap_or_default()
                 .into_iter()
                 .filter(|item| {
-                    item.get("sk").and_then(|v| v.as_s().ok()).is_none_or(|sk| !keep.contains(&sk.as_str()))
+                    item.get("sk").and_then(|v| v.as_s().ok()).is_none_or(|sk| !sk.starts_with(keep))
                 })
                 .map(batch::delete)
                 .collect::<Result<Vec<_>, _>>()?;

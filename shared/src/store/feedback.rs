@@ -3,7 +3,7 @@
 
 use super::Store;
 use super::error::StoreError;
-use super::items::{EventCounters, FeedbackRecord, IndexKeys, Stored};
+use super::items::{FeedbackRecord, IndexKeys, SeatShard, Stored};
 use super::keys;
 use super::query;
 use super::tx::{Item, Write, from_item, n, s, to_item};
@@ -39,8 +39,9 @@ impl Store {
         now: Instant,
     ) -> Result<Result<(), FeedbackRefused>, StoreError> {
         let writes = vec![
+            // Ratings are kept on the first seat shard.
             Write::update(
-                keys::event_counters(record.event_id),
+                keys::seat_shard(record.event_id, 0),
                 "SET rating_sum = if_not_exists(rating_sum, :zero) + :rating, rating_count = if_not_exists(rating_count, :zero) + :one",
             )
             .condition("attribute_exists(pk) AND attribute_not_exists(deleting) AND starts_at <= :now")
@@ -60,7 +61,7 @@ impl Store {
         };
         let event_gone = cancelled.condition_failed(0)
             && match cancelled.old_item(0) {
-                Some(old) => from_item::<EventCounters>(old.clone())?.deleting,
+                Some(old) => from_item::<SeatShard>(old.clone())?.deleting,
                 None => true,
             };
         Ok(Err(if event_gone {
@@ -90,7 +91,7 @@ impl Store {
             let writes = vec![
                 Write::delete(key.clone()).condition("attribute_exists(pk)"),
                 Write::update(
-                    keys::event_counters(record.event_id),
+                    keys::seat_shard(record.event_id, 0),
                     "SET rating_sum = rating_sum - :rating, rating_count = rating_count - :one",
                 )
                 .condition("attribute_exists(pk) AND rating_count >= :one")

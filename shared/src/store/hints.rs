@@ -1,34 +1,19 @@
-//! What this process last saw of an event that people are registering for: its start and whether
-//! it was full. With it a registration is one transaction, one round trip, instead of a read and a
-//! write. A hint is never trusted: the transaction's conditions include the hinted start, and a
-//! stale hint only costs a retry with the event as DynamoDB returns it.
+//! What this process last saw of the seats of an event that people are registering for. With it
+//! a registration is one transaction, one round trip, instead of a read and a write. A hint is
+//! never trusted: the transaction's conditions include the hinted start and the shard's state,
+//! and a stale hint only costs a retry with the shard as DynamoDB returns it.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant as Clock};
 
-use super::items::EventCounters;
-use crate::domain::{Id, Instant};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct EventHint {
-    pub starts_at: Instant,
-    /// No seat free, or people already waiting: a newcomer joins the waitlist.
-    pub full: bool,
-}
-
-impl EventHint {
-    pub fn of(counters: &EventCounters) -> Self {
-        EventHint {
-            starts_at: counters.starts_at,
-            full: counters.confirmed_count >= counters.capacity || counters.waitlist_count > 0,
-        }
-    }
-}
+use super::items::SeatShard;
+use super::seats::Seats;
+use crate::domain::Id;
 
 /// A small, bounded, time-limited map of hints.
 pub struct EventHints {
-    entries: Mutex<HashMap<Id, (EventHint, Clock)>>,
+    entries: Mutex<HashMap<Id, (Seats, Clock)>>,
 }
 
 const MAX_ENTRIES: usize = 4096;
@@ -41,13 +26,12 @@ impl Default for EventHints {
 }
 
 impl EventHints {
-    pub fn get(&self, event: Id) -> Option<EventHint> {
+    pub fn get(&self, event: Id) -> Option<Seats> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries.get(&event).filter(|(_, at)| at.elapsed() < LIFETIME).map(|(hint, _)| *hint)
+        entries.get(&event).filter(|(_, at)| at.elapsed() < LIFETIME).map(|(seats, _)| seats.clone())
     }
 
-    pub fn remember(&self, event: Id, counters: &EventCounters) -> EventHint {
-        let hint = EventHint::of(counters);
+    pub fn remember(&self, event: Id, seats: &Seats) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= MAX_ENTRIES {
             entries.retain(|_, (_, at)| at.elapsed() < LIFETIME);
@@ -55,8 +39,15 @@ impl EventHints {
                 entries.clear();
             }
         }
-        entries.insert(event, (hint, Clock::now()));
-        hint
+        entries.insert(event, (seats.clone(), Clock::now()));
+    }
+
+    /// Takes in a fresher reading of one shard (a refused transaction's view of it).
+    pub fn update(&self, event: Id, fresh: SeatShard) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((seats, _)) = entries.get_mut(&event) {
+            seats.update(fresh);
+        }
     }
 
     pub fn forget(&self, event: Id) {

@@ -30,7 +30,7 @@ pub struct UserRecord {
 
 /// An event, as stored under `EVENT#<id>` / `EVENT` and copied into the organizer, time, category
 /// and series indexes. Its live counters are read with it but stored apart, on the event's
-/// [`EventCounters`] item: a registration or a rating then rewrites one small item that no index
+/// [`SeatShard`] items: a registration or a rating then rewrites one small item that no index
 /// holds, instead of the event and each of its index copies.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EventRecord {
@@ -46,10 +46,13 @@ pub struct EventRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
     pub capacity: u32,
-    /// From [`EventCounters`]; never written with the event.
+    /// How many [`SeatShard`] items hold the seats: fixed when the event is created.
+    #[serde(default = "one_shard")]
+    pub seat_shards: u8,
+    /// From the [`SeatShard`] items; never written with the event.
     #[serde(default, skip_serializing)]
     pub confirmed_count: u32,
-    /// From [`EventCounters`]; never written with the event.
+    /// From the [`SeatShard`] items; never written with the event.
     #[serde(default, skip_serializing)]
     pub waitlist_count: u32,
     pub waitlist_enabled: bool,
@@ -62,10 +65,10 @@ pub struct EventRecord {
     /// Bumped by every edit of the writable fields (not by registrations): edits are
     /// read-modify-write and use it for optimistic concurrency.
     pub version: u64,
-    /// From [`EventCounters`]; never written with the event.
+    /// From the first [`SeatShard`]; never written with the event.
     #[serde(default, skip_serializing)]
     pub rating_sum: u64,
-    /// From [`EventCounters`]; never written with the event.
+    /// From the first [`SeatShard`]; never written with the event.
     #[serde(default, skip_serializing)]
     pub rating_count: u64,
     /// Lower-cased title and location that the substring filters compare against.
@@ -87,48 +90,77 @@ impl EventRecord {
         self.capacity.saturating_sub(self.confirmed_count)
     }
 
-    /// The event with the counters read from its counters item.
-    pub fn with_counters(mut self, counters: &EventCounters) -> Self {
-        self.confirmed_count = counters.confirmed_count;
-        self.waitlist_count = counters.waitlist_count;
-        self.rating_sum = counters.rating_sum;
-        self.rating_count = counters.rating_count;
+    /// The event with the counters summed over its seat shards.
+    pub fn with_counters<'a>(mut self, shards: impl IntoIterator<Item = &'a SeatShard>) -> Self {
+        (self.confirmed_count, self.waitlist_count) = (0, 0);
+        for shard in shards {
+            self.confirmed_count += shard.confirmed_count;
+            self.waitlist_count += shard.waitlist_count;
+            self.rating_sum += shard.rating_sum;
+            self.rating_count += shard.rating_count;
+        }
         self
     }
 
-    /// The counters item of a new event: nothing counted yet.
-    pub fn fresh_counters(&self) -> EventCounters {
-        EventCounters {
-            capacity: self.capacity,
-            waitlist_enabled: self.waitlist_enabled,
-            starts_at: self.starts_at,
-            confirmed_count: 0,
-            waitlist_count: 0,
-            rating_sum: 0,
-            rating_count: 0,
-            deleting: false,
-        }
+    /// The seat shards of a new event: its capacity split evenly, nothing counted yet.
+    pub fn fresh_shards(&self) -> Vec<SeatShard> {
+        crate::store::seats::split(self.capacity, self.seat_shards)
+            .into_iter()
+            .enumerate()
+            .map(|(shard, capacity)| SeatShard {
+                shard: shard as u8,
+                capacity,
+                waitlist_enabled: self.waitlist_enabled,
+                starts_at: self.starts_at,
+                confirmed_count: 0,
+                waitlist_count: 0,
+                latched: false,
+                rating_sum: 0,
+                rating_count: 0,
+                deleting: false,
+            })
+            .collect()
     }
 }
 
-/// An event's live counters, under `EVENT#<id>` / `EVENT#COUNTERS`, with no index keys: what every
-/// registration, cancellation, promotion and rating changes. It carries copies of the facts the
-/// conditions on those counters need (capacity, whether a waitlist is kept, the start, a deletion
-/// under way), so each such change is checked by DynamoDB on this one item. An edit that changes a
-/// copied fact writes both items in one transaction.
+fn one_shard() -> u8 {
+    1
+}
+
+/// One shard of an event's seats and counters, under `EVENT#<id>` / `EVENT#SEATS#<nn>`, with no
+/// index keys: what every registration, cancellation, promotion and rating changes. An event's
+/// capacity is split over its shards, so concurrent registrations take seats on different items
+/// instead of all waiting for one (DynamoDB cancels transactions that touch an item another
+/// transaction holds). Each shard carries copies of the facts the conditions on its counters need
+/// (whether a waitlist is kept, the start, a deletion under way), so each change is checked by
+/// DynamoDB on the one shard it touches; an edit that changes a copied fact writes every shard in
+/// one transaction. See [`crate::store::seats`] for how the shards keep the capacity invariant.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct EventCounters {
+pub struct SeatShard {
+    pub shard: u8,
     pub capacity: u32,
     pub waitlist_enabled: bool,
     pub starts_at: Instant,
     pub confirmed_count: u32,
+    /// People waiting who joined the queue through this shard.
     pub waitlist_count: u32,
+    /// Set on every shard at once while all seats are taken and the waitlist is in use: only
+    /// then may people join the queue, and no newcomer takes a seat on a latched shard.
+    #[serde(default)]
+    pub latched: bool,
+    /// Ratings are kept on the first shard only.
     #[serde(default)]
     pub rating_sum: u64,
     #[serde(default)]
     pub rating_count: u64,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deleting: bool,
+}
+
+impl SeatShard {
+    pub fn seats_left(&self) -> u32 {
+        self.capacity.saturating_sub(self.confirmed_count)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -147,6 +179,9 @@ pub struct RegistrationRecord {
     pub status: RegistrationStatus,
     /// Arrival order on the waitlist (a ULID); also names the waitlist entry.
     pub seq: String,
+    /// The seat shard holding the seat (confirmed) or counting the wait (waitlisted).
+    #[serde(default)]
+    pub shard: u8,
     pub created_at: Instant,
     /// Copied from the event so the user's list can be ordered by it.
     pub event_starts_at: Instant,
@@ -157,6 +192,9 @@ pub struct RegistrationRecord {
 pub struct WaitlistEntry {
     pub user_id: Id,
     pub seq: String,
+    /// The seat shard counting this wait.
+    #[serde(default)]
+    pub shard: u8,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -8,7 +8,7 @@
 //! | refresh token | `USER#<id>` | `REFRESH#<token id>` | | | | |
 //! | notification | `USER#<id>` | `NOTIF#<id>` | | | | |
 //! | event | `EVENT#<id>` | `EVENT` | `USER#<organizer>` / `EVENT#<start>#<id>` | `TIME#<yyyy-mm>#<shard>` / `<start>#<id>` | `TIME#<category>#<yyyy-mm>#<shard>` / `<start>#<id>` | `SERIES#<id>` / `<start>#<id>` |
-//! | event counters | `EVENT#<id>` | `EVENT#COUNTERS` | | | | |
+//! | seat shard | `EVENT#<id>` | `EVENT#SEATS#<nn>` | | | | |
 //! | registration | `EVENT#<id>` | `REG#<user>` | `USER#<user>` / `REG#<start>#<event>` | `REGS#<event>` / `C#<seq>` or `W#<seq>` | | |
 //! | waitlist entry | `EVENT#<id>` | `WAIT#<seq>` | | | | |
 //! | feedback | `EVENT#<id>` | `FEEDBACK#<user>` | `USER#<user>` / `FEEDBACK#<event>` | `FEEDBACK#<event>` / `<id>` | | |
@@ -65,14 +65,14 @@ pub fn event(id: Id) -> Key {
     key(event_pk(id), "EVENT")
 }
 
-/// The event's counters: in its partition, so that one Query reads the event with them.
-pub fn event_counters(id: Id) -> Key {
-    key(event_pk(id), COUNTERS_SK)
+/// One of an event's seat shards: in its partition, so that one Query reads the event with them.
+pub fn seat_shard(event: Id, shard: u8) -> Key {
+    key(event_pk(event), format!("{SEATS_PREFIX}{shard:02}"))
 }
 
-pub const COUNTERS_SK: &str = "EVENT#COUNTERS";
+pub const SEATS_PREFIX: &str = "EVENT#SEATS#";
 
-/// The sort keys of the event item and its counters item start with this, and no other's does.
+/// The sort keys of the event item and its seat shards start with this, and no other's does.
 pub const EVENT_ITEMS_PREFIX: &str = "EVENT";
 
 pub fn registration(event: Id, user: Id) -> Key {

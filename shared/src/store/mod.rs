@@ -18,6 +18,7 @@ mod query;
 pub mod registrations;
 pub mod reminders;
 pub mod role;
+pub mod seats;
 pub mod series;
 pub mod sessions;
 pub mod table;

@@ -1,11 +1,11 @@
 //! Registrations, the waitlist, and the capacity invariant.
 //!
-//! Every change of a registration changes the event's counters in the same transaction, under
-//! conditions DynamoDB checks: a seat is taken only while `confirmed_count < capacity` and nobody
-//! waits; a newcomer waits only while the event is full or others already wait; a seat is given
-//! back only when nobody waits (otherwise the head of the queue is promoted in the same
-//! transaction). So `confirmed_count` never exceeds `capacity`, the counters always equal the
-//! stored registrations, and nobody waits while a seat is free, whatever runs concurrently.
+//! Every change of a registration changes one of the event's seat shards in the same transaction,
+//! under conditions DynamoDB checks (see [`super::seats`] for the rules): a seat is taken only on
+//! a shard with one free that is not latched; a newcomer waits only on a latched shard; a seat is
+//! given back only when nobody waits (otherwise the head of the queue is promoted in the same
+//! transaction). So no shard's `confirmed_count` exceeds its capacity, the counters always equal
+//! the stored registrations, and nobody waits while a seat is free, whatever runs concurrently.
 
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -13,14 +13,14 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use super::Store;
 use super::deadline;
 use super::error::{StoreError, classify};
-use super::hints::EventHint;
 use super::items::{
-    EventCounters, EventRecord, IndexKeys, NotificationKind, RegistrationRecord, RegistrationStatus, Stored,
+    EventRecord, IndexKeys, NotificationKind, RegistrationRecord, RegistrationStatus, SeatShard, Stored,
     WaitlistEntry,
 };
 use super::keys::{self, Key};
 use super::notifications::{notification, notification_write};
 use super::query;
+use super::seats::{self, Seats};
 use super::tx::{Item, Write, from_item, n, s, to_item};
 use crate::domain::{Id, Instant};
 use crate::http::pagination::{Page, PageRequest};
@@ -57,8 +57,8 @@ pub struct Cancelled {
 }
 
 /// Promotions per transaction: three writes each (registration, queue entry, notification), plus
-/// the event, within DynamoDB's 100.
-const PROMOTIONS_PER_TRANSACTION: usize = 30;
+/// up to one update per seat shard, within DynamoDB's 100.
+const PROMOTIONS_PER_TRANSACTION: usize = 25;
 
 fn status_value(status: RegistrationStatus) -> AttributeValue {
     s(match status {
@@ -95,9 +95,16 @@ pub fn promotion_message(title: &str) -> String {
     format!("A seat opened up: you are now confirmed for \"{title}\".")
 }
 
-/// Turns a waitlisted registration into a confirmed one, if it is still the same waitlisted one,
-/// and tells its user in the same transaction.
-fn promotion(event: Id, entry: &WaitlistEntry, title: &str, now: Instant) -> Result<Vec<Write>, StoreError> {
+/// Turns a waitlisted registration into a confirmed one holding a seat on `seat_shard`, if it is
+/// still the same waitlisted one, and tells its user in the same transaction. The shards' counters
+/// are the caller's to change.
+fn promotion(
+    event: Id,
+    entry: &WaitlistEntry,
+    seat_shard: u8,
+    title: &str,
+    now: Instant,
+) -> Result<Vec<Write>, StoreError> {
     let notice = notification(NotificationKind::Promoted, event, promotion_message(title), now);
     Ok(vec![
         Write::set_fields(
@@ -105,6 +112,7 @@ fn promotion(event: Id, entry: &WaitlistEntry, title: &str, now: Instant) -> Res
             vec![
                 ("status", status_value(RegistrationStatus::Confirmed)),
                 ("gsi2sk", s(keys::confirmed_order(&Id::new().to_string()))),
+                ("shard", n(seat_shard)),
             ],
             vec![],
         )
@@ -117,22 +125,75 @@ fn promotion(event: Id, entry: &WaitlistEntry, title: &str, now: Instant) -> Res
     ])
 }
 
+/// Changes one shard's counters by `seats` and `waiting`, on condition it is exactly as read.
+fn shard_change(event: Id, shard: &SeatShard, seats: i64, waiting: i64) -> Write {
+    Write::update(
+        keys::seat_shard(event, shard.shard),
+        "SET confirmed_count = confirmed_count + :seats, waitlist_count = waitlist_count + :waiting",
+    )
+    .condition("confirmed_count = :confirmed AND waitlist_count = :was_waiting AND #capacity = :capacity AND attribute_not_exists(deleting)")
+    .name("#capacity", "capacity")
+    .value(":seats", n(seats))
+    .value(":waiting", n(waiting))
+    .value(":confirmed", n(shard.confirmed_count))
+    .value(":was_waiting", n(shard.waitlist_count))
+    .value(":capacity", n(shard.capacity))
+}
+
+/// What a registration does, from the seats as known.
+#[derive(Debug, PartialEq, Eq)]
+enum Plan {
+    /// Take a seat on this shard.
+    Seat(u8),
+    /// Every seat is taken: latch the shards, then join.
+    Latch,
+    /// Join the waitlist through this shard.
+    Join(u8),
+    /// Seats were added while people wait: promote them before anyone new comes in.
+    FinishPromotions,
+    Full,
+}
+
+fn plan(seats: &Seats, home: usize) -> Plan {
+    if let Some(shard) = seats.open_shard(home) {
+        return Plan::Seat(shard);
+    }
+    if !seats.latched() {
+        return if seats.waitlist_enabled() { Plan::Latch } else { Plan::Full };
+    }
+    if seats.free() > 0 {
+        Plan::FinishPromotions
+    } else if seats.waitlist_enabled() {
+        Plan::Join(seats.shards[home % seats.shards.len()].shard)
+    } else {
+        Plan::Full
+    }
+}
+
 impl Store {
-    /// The hint for an event, reading its counters when there is none.
-    async fn event_hint(&self, event_id: Id) -> Result<Option<EventHint>, StoreError> {
-        if let Some(hint) = self.hints.get(event_id) {
-            return Ok(Some(hint));
+    /// The seats of an event as this process last saw them, reading them when it has not; and
+    /// whether they were just read. Empty when the event is gone or going.
+    async fn seats_hint(&self, event_id: Id) -> Result<(Seats, bool), StoreError> {
+        if let Some(seats) = self.hints.get(event_id) {
+            return Ok((seats, false));
         }
-        Ok(self
-            .find_counters(event_id)
-            .await?
-            .filter(|counters| !counters.deleting)
-            .map(|counters| self.hints.remember(event_id, &counters)))
+        Ok((self.fresh_seats(event_id).await?, true))
+    }
+
+    /// The seats of an event, read now and remembered.
+    async fn fresh_seats(&self, event_id: Id) -> Result<Seats, StoreError> {
+        let seats = self.find_seats(event_id).await?;
+        if seats.shards.is_empty() || seats.deleting() {
+            self.hints.forget(event_id);
+            return Ok(Seats::default());
+        }
+        self.hints.remember(event_id, &seats);
+        Ok(seats)
     }
 
     /// Registers a user: one transaction that takes a seat, or joins the waitlist, or finds the
-    /// existing registration. See the module documentation for the conditions. When the event
-    /// changed since its hint was taken, tries again with what the refusal showed, after a
+    /// existing registration. See the module documentation for the conditions. When the seats
+    /// changed since they were last seen, tries again with what the refusal showed, after a
     /// backoff (retrying at once would race the same writers again), until the request's deadline.
     pub async fn register(
         &self,
@@ -148,11 +209,44 @@ impl Store {
             if attempt > 1 {
                 deadline::pause(attempt - 1, "a registration racing concurrent changes").await?;
             }
-            let Some(hint) = self.event_hint(event_id).await? else {
+            let (mut seats, fresh) = self.seats_hint(event_id).await?;
+            if seats.shards.is_empty() {
                 return Ok(Err(RegisterRefused::NoEvent));
+            }
+            let home = seats::home_shard(user_id, seats.shards.len());
+            let mut next = plan(&seats, home);
+            if !fresh && matches!(next, Plan::Latch | Plan::Full | Plan::FinishPromotions) {
+                // Decided on what this process saw a while ago: look again before acting on it.
+                seats = self.fresh_seats(event_id).await?;
+                if seats.shards.is_empty() {
+                    return Ok(Err(RegisterRefused::NoEvent));
+                }
+                next = plan(&seats, home);
+            }
+            let Some(starts_at) = seats.starts_at() else { return Ok(Err(RegisterRefused::NoEvent)) };
+            if starts_at <= now {
+                return Ok(Err(RegisterRefused::Started));
+            }
+            let (status, shard) = match next {
+                Plan::Seat(shard) => (RegistrationStatus::Confirmed, shard),
+                Plan::Join(shard) => (RegistrationStatus::Waitlisted, shard),
+                Plan::Full => return Ok(Err(RegisterRefused::Full)),
+                Plan::FinishPromotions => {
+                    self.promote_waitlisted(event_id).await?;
+                    continue;
+                }
+                Plan::Latch => {
+                    if self.latch(event_id, &seats).await? {
+                        for shard in &mut seats.shards {
+                            shard.latched = true;
+                        }
+                        self.hints.remember(event_id, &seats);
+                    } else {
+                        self.hints.forget(event_id);
+                    }
+                    continue;
+                }
             };
-            let status =
-                if hint.full { RegistrationStatus::Waitlisted } else { RegistrationStatus::Confirmed };
             let seq = Id::new().to_string();
             let record = RegistrationRecord {
                 event_id,
@@ -160,36 +254,34 @@ impl Store {
                 username: username.clone(),
                 status,
                 seq: seq.clone(),
+                shard,
                 created_at: now,
-                event_starts_at: hint.starts_at,
+                event_starts_at: starts_at,
             };
             let open = "attribute_exists(pk) AND attribute_not_exists(deleting) AND starts_at = :start AND starts_at > :now";
-            let (event_write, order) = match status {
+            let shard_key = keys::seat_shard(event_id, shard);
+            let (shard_write, order) = match status {
                 RegistrationStatus::Confirmed => (
-                    Write::update(keys::event_counters(event_id), "SET confirmed_count = confirmed_count + :one")
-                        .condition(format!("{open} AND confirmed_count < #capacity AND waitlist_count = :zero")),
+                    Write::update(shard_key, "SET confirmed_count = confirmed_count + :one")
+                        .condition(format!("{open} AND confirmed_count < #capacity AND latched = :no"))
+                        .name("#capacity", "capacity")
+                        .value(":no", AttributeValue::Bool(false)),
                     keys::confirmed_order(&seq),
                 ),
                 RegistrationStatus::Waitlisted => (
-                    Write::update(keys::event_counters(event_id), "SET waitlist_count = waitlist_count + :one").condition(
-                        format!("{open} AND waitlist_enabled = :yes AND (confirmed_count >= #capacity OR waitlist_count > :zero)"),
-                    ),
+                    Write::update(shard_key, "SET waitlist_count = waitlist_count + :one")
+                        .condition(format!("{open} AND latched = :yes AND waitlist_enabled = :yes"))
+                        .value(":yes", AttributeValue::Bool(true)),
                     keys::waitlisted_order(&seq),
                 ),
             };
-            let event_write = event_write
-                .name("#capacity", "capacity")
-                .value(":start", s(hint.starts_at.to_string()))
+            let shard_write = shard_write
+                .value(":start", s(starts_at.to_string()))
                 .value(":now", s(now.to_string()))
                 .value(":one", n(1))
-                .value(":zero", n(0))
                 .return_old_on_failure();
-            let event_write = match status {
-                RegistrationStatus::Waitlisted => event_write.value(":yes", AttributeValue::Bool(true)),
-                RegistrationStatus::Confirmed => event_write,
-            };
             let mut writes = vec![
-                event_write,
+                shard_write,
                 Write::put(registration_item(&record, order)?)
                     .condition("attribute_not_exists(pk)")
                     .return_old_on_failure(),
@@ -197,12 +289,21 @@ impl Store {
                     .value(":name", s(&username)),
             ];
             if status == RegistrationStatus::Waitlisted {
-                let entry = WaitlistEntry { user_id, seq: seq.clone() };
+                let entry = WaitlistEntry { user_id, seq: seq.clone(), shard };
                 writes
                     .push(Write::put(waitlist_item(event_id, &entry)?).condition("attribute_not_exists(pk)"));
             }
             let cancelled = match self.transact(writes).await? {
-                Ok(()) => return Ok(Ok(Registered::Created(record))),
+                Ok(()) => {
+                    if let Some(known) = seats.shards.iter_mut().find(|s| s.shard == shard) {
+                        match status {
+                            RegistrationStatus::Confirmed => known.confirmed_count += 1,
+                            RegistrationStatus::Waitlisted => known.waitlist_count += 1,
+                        }
+                        self.hints.update(event_id, known.clone());
+                    }
+                    return Ok(Ok(Registered::Created(record)));
+                }
                 Err(cancelled) => cancelled,
             };
             if cancelled.condition_failed(1) {
@@ -225,30 +326,27 @@ impl Store {
             if !cancelled.condition_failed(0) {
                 return Err(StoreError::Internal(format!("registration cancelled: {:?}", cancelled.reasons)));
             }
-            let event: EventCounters = match cancelled.old_item(0) {
-                Some(item) => from_item(item.clone())?,
-                None => match self.find_counters(event_id).await? {
-                    Some(event) => event,
-                    None => {
-                        self.hints.forget(event_id);
-                        return Ok(Err(RegisterRefused::NoEvent));
-                    }
-                },
+            let Some(old) = cancelled.old_item(0) else {
+                // The shard is gone: so is the event, or it is being created.
+                self.hints.forget(event_id);
+                if self.find_seats(event_id).await?.shards.is_empty() {
+                    return Ok(Err(RegisterRefused::NoEvent));
+                }
+                continue;
             };
-            self.hints.remember(event_id, &event);
-            if event.deleting {
+            let old: SeatShard = from_item(old.clone())?;
+            if old.deleting {
                 self.hints.forget(event_id);
                 return Ok(Err(RegisterRefused::NoEvent));
             }
-            if event.starts_at <= now {
+            if old.starts_at <= now {
                 return Ok(Err(RegisterRefused::Started));
             }
-            let seat_free = event.confirmed_count < event.capacity;
-            if seat_free && event.waitlist_count > 0 {
-                // A promotion was cut short: finish it before anyone new takes a seat.
-                self.promote_waitlisted(event_id).await?;
-            } else if !seat_free && !event.waitlist_enabled {
-                return Ok(Err(RegisterRefused::Full));
+            if old.starts_at != starts_at {
+                // The start moved: every shard has the new one.
+                self.hints.forget(event_id);
+            } else {
+                self.hints.update(event_id, old);
             }
         }
     }
@@ -334,49 +432,88 @@ impl Store {
                 .name("#status", "status")
                 .value(":status", status_value(registration.status))
                 .value(":seq", s(&registration.seq));
-            let event_key = keys::event_counters(event_id);
+            let live = "attribute_exists(pk) AND attribute_not_exists(deleting)";
             let (writes, promoted) = match registration.status {
                 RegistrationStatus::Waitlisted => (
                     vec![
                         remove,
                         Write::delete(keys::waitlist_entry(event_id, &registration.seq)),
-                        Write::update(event_key, "SET waitlist_count = waitlist_count - :one")
-                            .condition("attribute_exists(pk) AND attribute_not_exists(deleting)")
-                            .value(":one", n(1)),
+                        Write::update(
+                            keys::seat_shard(event_id, registration.shard),
+                            "SET waitlist_count = waitlist_count - :one",
+                        )
+                        .condition(live)
+                        .value(":one", n(1)),
                     ],
                     None,
                 ),
-                RegistrationStatus::Confirmed => match self.waitlist_head(event_id, 1).await?.pop() {
-                    Some(next) => {
-                        let title = self.find_event(event_id).await?.map(|e| e.title).unwrap_or_default();
-                        let mut writes = vec![remove];
-                        writes.extend(promotion(event_id, &next, &title, Instant::now())?);
-                        writes.push(
-                            Write::update(event_key, "SET waitlist_count = waitlist_count - :one")
-                                .condition("attribute_exists(pk) AND attribute_not_exists(deleting)")
+                RegistrationStatus::Confirmed => {
+                    let seats = self.find_seats(event_id).await?;
+                    let head = match seats.waiting() {
+                        0 => None,
+                        _ => self.waitlist_head(event_id, 1).await?.pop(),
+                    };
+                    match head {
+                        Some(next) => {
+                            // The seat passes to the head of the queue and stays taken.
+                            let title = self.find_event(event_id).await?.map(|e| e.title).unwrap_or_default();
+                            let mut writes = vec![remove];
+                            writes.extend(promotion(
+                                event_id,
+                                &next,
+                                registration.shard,
+                                &title,
+                                Instant::now(),
+                            )?);
+                            writes.push(
+                                Write::update(
+                                    keys::seat_shard(event_id, next.shard),
+                                    "SET waitlist_count = waitlist_count - :one",
+                                )
+                                .condition(format!("{live} AND waitlist_count >= :one"))
                                 .value(":one", n(1)),
-                        );
-                        (writes, Some(next.user_id))
-                    }
-                    None => (
-                        vec![
-                            remove,
-                            Write::update(event_key, "SET confirmed_count = confirmed_count - :one")
-                                .condition("attribute_exists(pk) AND attribute_not_exists(deleting) AND waitlist_count = :zero")
+                            );
+                            (writes, Some(next.user_id))
+                        }
+                        None if seats.latched() => {
+                            // The seat is given back and every shard unlatched, on condition
+                            // nobody waits anywhere.
+                            let mut writes = vec![
+                                remove,
+                                Write::update(
+                                    keys::seat_shard(event_id, registration.shard),
+                                    "SET confirmed_count = confirmed_count - :one, latched = :no",
+                                )
+                                .condition(format!("{live} AND waitlist_count = :zero"))
                                 .value(":one", n(1))
-                                .value(":zero", n(0)),
-                        ],
-                        None,
-                    ),
-                },
+                                .value(":zero", n(0))
+                                .value(":no", AttributeValue::Bool(false)),
+                            ];
+                            writes.extend(seats::unlatch_writes(event_id, &seats, Some(registration.shard)));
+                            (writes, None)
+                        }
+                        None => (
+                            // Not latched, so nobody can be waiting.
+                            vec![
+                                remove,
+                                Write::update(
+                                    keys::seat_shard(event_id, registration.shard),
+                                    "SET confirmed_count = confirmed_count - :one",
+                                )
+                                .condition(format!("{live} AND latched = :no"))
+                                .value(":one", n(1))
+                                .value(":no", AttributeValue::Bool(false)),
+                            ],
+                            None,
+                        ),
+                    }
+                }
             };
-            let event_index = writes.len() - 1;
+            self.hints.forget(event_id);
             match self.transact(writes).await? {
                 Ok(()) => return Ok(Some(Cancelled { registration, promoted })),
-                Err(cancelled)
-                    if cancelled.condition_failed(event_index) && !cancelled.condition_failed(0) =>
-                {
-                    // The event is gone or going, or someone joined the waitlist meanwhile.
+                Err(cancelled) if !cancelled.condition_failed(0) => {
+                    // The event is gone or going, or the seats changed meanwhile.
                     if self.find_event(event_id).await?.is_none() {
                         self.write(Write::delete(keys::registration(event_id, user_id))).await?.ok();
                         self.write(Write::delete(keys::waitlist_entry(event_id, &registration.seq)))
@@ -391,7 +528,8 @@ impl Store {
     }
 
     /// Gives free seats to the head of the waitlist, as many as fit, in transactions of up to
-    /// thirty. Each transaction is conditioned on the exact counters it read, so concurrent
+    /// twenty-five; once nobody waits, unlatches the shards so that the seats left open to
+    /// newcomers. Each transaction is conditioned on the exact counters it read, so concurrent
     /// registrations and cancellations can only make it retry, with backoff, until the request's
     /// deadline is near. Then it stops quietly, as the seats it gave are given and its caller's
     /// own change is made: a seat left free is given by the next registration, which finishes a
@@ -399,10 +537,20 @@ impl Store {
     pub async fn promote_waitlisted(&self, event_id: Id) -> Result<Vec<Id>, StoreError> {
         let mut promoted = Vec::new();
         let mut failures = 0;
+        let title = self.find_event(event_id).await?.map(|e| e.title).unwrap_or_default();
         loop {
-            let Some(event) = self.find_event(event_id).await? else { break };
-            let free = event.capacity.saturating_sub(event.confirmed_count) as usize;
-            let take = free.min(event.waitlist_count as usize).min(PROMOTIONS_PER_TRANSACTION);
+            let seats = self.find_seats(event_id).await?;
+            if seats.shards.is_empty() || seats.deleting() {
+                break;
+            }
+            let (free, waiting) = (seats.free() as usize, seats.waiting() as usize);
+            if waiting == 0 {
+                if seats.latched() && free > 0 {
+                    self.unlatch(event_id, &seats).await?;
+                }
+                break;
+            }
+            let take = free.min(waiting).min(PROMOTIONS_PER_TRANSACTION);
             if take == 0 {
                 break;
             }
@@ -410,24 +558,30 @@ impl Store {
             if head.is_empty() {
                 break;
             }
-            let k = head.len();
             let now = Instant::now();
-            let mut writes = Vec::with_capacity(head.len() * 3 + 1);
+            let mut open: Vec<(u8, u32)> = seats
+                .shards
+                .iter()
+                .filter(|s| s.seats_left() > 0)
+                .map(|s| (s.shard, s.seats_left()))
+                .collect();
+            let mut changes: std::collections::BTreeMap<u8, (i64, i64)> = Default::default();
+            let mut writes = Vec::with_capacity(head.len() * 3 + seats.shards.len());
             for entry in &head {
-                writes.extend(promotion(event_id, entry, &event.title, now)?);
+                let Some(seat) = open.iter_mut().find(|(_, left)| *left > 0) else { break };
+                seat.1 -= 1;
+                writes.extend(promotion(event_id, entry, seat.0, &title, now)?);
+                changes.entry(seat.0).or_default().0 += 1;
+                changes.entry(entry.shard).or_default().1 -= 1;
             }
-            writes.push(
-                Write::update(
-                    keys::event_counters(event_id),
-                    "SET confirmed_count = confirmed_count + :k, waitlist_count = waitlist_count - :k",
-                )
-                .condition("confirmed_count = :confirmed AND waitlist_count = :waiting AND #capacity = :capacity AND attribute_not_exists(deleting)")
-                .name("#capacity", "capacity")
-                .value(":k", n(k))
-                .value(":confirmed", n(event.confirmed_count))
-                .value(":waiting", n(event.waitlist_count))
-                .value(":capacity", n(event.capacity)),
-            );
+            for (shard, (seats_taken, waiting_change)) in &changes {
+                let Some(known) = seats.shards.iter().find(|s| s.shard == *shard) else {
+                    return Err(StoreError::Internal(format!(
+                        "a waitlist entry names shard {shard}, which is missing"
+                    )));
+                };
+                writes.push(shard_change(event_id, known, *seats_taken, *waiting_change));
+            }
             match self.transact(writes).await? {
                 Ok(()) => promoted.extend(head.iter().map(|e| e.user_id)),
                 Err(_) => {

@@ -12,9 +12,12 @@ use crate::domain::Id;
 use crate::http::pagination::{Page, PageRequest};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 
-/// Occurrences written per transaction: two items each (event and counters), with the organizer
-/// check and up to two month-directory entries per occurrence, within DynamoDB's 100.
-const OCCURRENCES_PER_TRANSACTION: usize = 24;
+/// How many occurrences one transaction writes: each is its event and seat shards, with up to two
+/// month-directory entries, and the transaction checks the organizer too, within DynamoDB's 100.
+fn occurrences_per_transaction(occurrences: &[EventRecord]) -> usize {
+    let shards = occurrences.first().map_or(1, |event| usize::from(event.seat_shards));
+    (99 / (shards + 3)).max(1)
+}
 
 impl Store {
     /// Writes every occurrence of a new series. Each batch is one transaction that also checks the
@@ -22,7 +25,7 @@ impl Store {
     /// sees the whole series or none of it. `false` when the organizer is gone.
     pub async fn create_series(&self, occurrences: &[EventRecord]) -> Result<bool, StoreError> {
         let mut written: Vec<&EventRecord> = Vec::new();
-        for batch in occurrences.chunks(OCCURRENCES_PER_TRANSACTION) {
+        for batch in occurrences.chunks(occurrences_per_transaction(occurrences)) {
             let Some(first) = batch.first() else { continue };
             let mut writes = vec![Write::check(keys::user(first.organizer_id), "attribute_exists(pk)")];
             for event in batch {
@@ -48,7 +51,7 @@ impl Store {
     async fn remove_events(&self, events: &[&EventRecord]) -> Result<(), StoreError> {
         let deletes = events
             .iter()
-            .flat_map(|event| [keys::event(event.id), keys::event_counters(event.id)])
+            .flat_map(|event| super::events::event_keys(event))
             .map(|key| batch::delete(super::tx::key_item(&key)))
             .collect::<Result<Vec<_>, _>>()?;
         self.write_batches(deletes, 4).await

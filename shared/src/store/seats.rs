@@ -1,0 +1,202 @@
+//! An event's seats, split over shards (see [`SeatShard`]), and the rules that keep the capacity
+//! invariant when each registration touches only one of them.
+//!
+//! - A seat is taken on one shard, on condition that shard has one free and is not latched.
+//! - Once every shard is full, one transaction latches them all, on condition each is full. Only a
+//!   latched shard lets people join the waitlist; each joins through one shard (by user), so
+//!   joins spread over the shards too.
+//! - A seat given back while people wait goes to the head of the queue in the same transaction
+//!   (its shard stays full). With nobody waiting, the seat is given back on condition no shard
+//!   counts anyone waiting, and that same transaction unlatches every shard.
+//! - A larger capacity while latched adds seats the waitlist is promoted into; once nobody waits,
+//!   the shards are unlatched and the remaining seats open to newcomers.
+//!
+//! So nobody joins the queue while a seat is free for newcomers, no seat is taken past a shard's
+//! capacity, and the counters equal the stored registrations, whatever runs concurrently.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::Store;
+use super::error::{StoreError, classify};
+use super::items::{IndexKeys, SeatShard, Stored};
+use super::keys;
+use super::tx::{Item, Write, from_item, to_item};
+use crate::domain::Id;
+
+/// Seats per shard an event is created with, up to [`MAX_SHARDS`]: a shard takes a transaction at
+/// a time, so an event people rush for needs several; a small one needs only one (one item to
+/// read, and every change checked on it).
+pub const SEATS_PER_SHARD: u32 = 32;
+pub const MAX_SHARDS: u8 = 16;
+
+/// How many shards an event of `capacity` seats is created with.
+pub fn shards_for(capacity: u32) -> u8 {
+    capacity.div_ceil(SEATS_PER_SHARD).clamp(1, u32::from(MAX_SHARDS)) as u8
+}
+
+/// `capacity` split over `shards` as evenly as it goes (the first shards take the remainder).
+pub fn split(capacity: u32, shards: u8) -> Vec<u32> {
+    let n = u32::from(shards.max(1));
+    (0..n).map(|i| capacity / n + u32::from(i < capacity % n)).collect()
+}
+
+/// Each shard's capacity for a new total: its confirmed seats plus an even share of the free
+/// ones. `None` when the seats already confirmed exceed the new total.
+pub fn redistribute(shards: &[SeatShard], capacity: u32) -> Option<Vec<u32>> {
+    let confirmed: u32 = shards.iter().map(|s| s.confirmed_count).sum();
+    let free = capacity.checked_sub(confirmed)?;
+    let shares = split(free, shards.len() as u8);
+    Some(shards.iter().zip(shares).map(|(shard, share)| shard.confirmed_count + share).collect())
+}
+
+/// The seat shards of one event as last read.
+#[derive(Clone, Debug, Default)]
+pub struct Seats {
+    pub shards: Vec<SeatShard>,
+}
+
+impl Seats {
+    pub fn latched(&self) -> bool {
+        self.shards.iter().any(|s| s.latched)
+    }
+
+    pub fn deleting(&self) -> bool {
+        self.shards.iter().any(|s| s.deleting)
+    }
+
+    pub fn waiting(&self) -> u32 {
+        self.shards.iter().map(|s| s.waitlist_count).sum()
+    }
+
+    pub fn free(&self) -> u32 {
+        self.shards.iter().map(SeatShard::seats_left).sum()
+    }
+
+    pub fn waitlist_enabled(&self) -> bool {
+        self.shards.first().is_some_and(|s| s.waitlist_enabled)
+    }
+
+    pub fn starts_at(&self) -> Option<crate::domain::Instant> {
+        self.shards.first().map(|s| s.starts_at)
+    }
+
+    /// A shard a newcomer may take a seat on, looking first at `preferred` (so that concurrent
+    /// newcomers start on different shards), `None` when latched or full.
+    pub fn open_shard(&self, preferred: usize) -> Option<u8> {
+        if self.latched() {
+            return None;
+        }
+        let n = self.shards.len();
+        (0..n).map(|i| &self.shards[(preferred + i) % n]).find(|s| s.seats_left() > 0).map(|s| s.shard)
+    }
+
+    /// Replaces what was known of one shard with a fresher reading of it.
+    pub fn update(&mut self, fresh: SeatShard) {
+        match self.shards.iter_mut().find(|s| s.shard == fresh.shard) {
+            Some(known) => *known = fresh,
+            None => self.shards.push(fresh),
+        }
+    }
+}
+
+/// A seat shard as an item.
+pub(crate) fn shard_item(event: Id, shard: &SeatShard) -> Result<Item, StoreError> {
+    let key = keys::seat_shard(event, shard.shard);
+    to_item(&Stored {
+        pk: &key.pk,
+        sk: &key.sk,
+        kind: "seat_shard",
+        index: &IndexKeys::default(),
+        record: shard,
+    })
+}
+
+/// The shard a user joins the waitlist through, or starts looking for a seat at.
+pub fn home_shard(user: Id, shards: usize) -> usize {
+    usize::from(user.to_bytes()[15]) % shards.max(1)
+}
+
+impl Store {
+    /// An event's seat shards, read consistently in one Query; empty when the event is gone.
+    pub(crate) async fn find_seats(&self, event: Id) -> Result<Seats, StoreError> {
+        let items = self
+            .partition(None, keys::event_pk(event), Some(keys::SEATS_PREFIX))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?
+            .items
+            .unwrap_or_default();
+        let shards = items.into_iter().map(from_item).collect::<Result<Vec<SeatShard>, _>>()?;
+        Ok(Seats { shards })
+    }
+
+    /// Latches every shard, on condition every one is full and none is being deleted: from then
+    /// on people may join the waitlist. `false` when a condition failed (a seat is free, or the
+    /// event is going); the caller reads the shards again.
+    pub(crate) async fn latch(&self, event: Id, seats: &Seats) -> Result<bool, StoreError> {
+        let writes = seats
+            .shards
+            .iter()
+            .map(|shard| {
+                Write::update(keys::seat_shard(event, shard.shard), "SET latched = :yes")
+                    .condition("attribute_exists(pk) AND attribute_not_exists(deleting) AND confirmed_count >= #capacity")
+                    .name("#capacity", "capacity")
+                    .value(":yes", AttributeValue::Bool(true))
+            })
+            .collect();
+        Ok(self.transact(writes).await?.is_ok())
+    }
+
+    /// Unlatches every shard, on condition nobody waits on any: for when seats were added while
+    /// latched and the waitlist is empty now. `false` when someone waits after all.
+    pub(crate) async fn unlatch(&self, event: Id, seats: &Seats) -> Result<bool, StoreError> {
+        Ok(self.transact(unlatch_writes(event, seats, None)).await?.is_ok())
+    }
+}
+
+/// The writes that unlatch every shard on condition nobody waits; `except` leaves one shard to
+/// the caller, which unlatches it in its own update of that shard.
+pub(crate) fn unlatch_writes(event: Id, seats: &Seats, except: Option<u8>) -> Vec<Write> {
+    seats
+        .shards
+        .iter()
+        .filter(|shard| Some(shard.shard) != except)
+        .map(|shard| {
+            Write::update(keys::seat_shard(event, shard.shard), "SET latched = :no")
+                .condition("attribute_exists(pk) AND waitlist_count = :zero")
+                .value(":no", AttributeValue::Bool(false))
+                .value(":zero", super::tx::n(0))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capacity_splits_evenly_and_redistributes_above_the_confirmed() {
+        assert_eq!(split(10, 3), [4, 3, 3]);
+        assert_eq!(split(2, 4), [1, 1, 0, 0]);
+        assert_eq!(shards_for(1), 1);
+        assert_eq!(shards_for(33), 2);
+        assert_eq!(shards_for(100_000), MAX_SHARDS);
+        let shard = |confirmed| SeatShard {
+            shard: 0,
+            capacity: 10,
+            waitlist_enabled: true,
+            starts_at: crate::domain::Instant::now(),
+            confirmed_count: confirmed,
+            waitlist_count: 0,
+            latched: false,
+            rating_sum: 0,
+            rating_count: 0,
+            deleting: false,
+        };
+        let shards = [shard(10), shard(2)];
+        assert_eq!(redistribute(&shards, 15), Some(vec![12, 3]));
+        assert_eq!(redistribute(&shards, 12), Some(vec![10, 2]));
+        assert_eq!(redistribute(&shards, 11), None);
+    }
+}
