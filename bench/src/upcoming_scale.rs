@@ -284,6 +284,8 @@ pub async fn bench(ctx: &Context<'_>, count: usize, report: &mut Report) -> Resu
             ),
         );
     }
+    // A hundred thousand events held in DynamoDB Local's memory would slow every later section.
+    setup.client().delete_table().table_name(&table).send().await?;
     Ok(())
 }
 

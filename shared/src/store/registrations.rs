@@ -203,17 +203,23 @@ impl Store {
         now: Instant,
     ) -> Result<Result<Registered, RegisterRefused>, StoreError> {
         let mut username = username.to_owned();
-        let mut attempt = 0;
+        let (mut attempt, mut conflicts) = (0, 0);
+        let mut conflicted = false;
         loop {
             attempt += 1;
-            if attempt > 1 {
-                deadline::pause(attempt - 1, "a registration racing concurrent changes").await?;
+            if conflicted {
+                // Another transaction held the shard: the next try goes to the next shard, after
+                // a backoff that grows with the conflicts met (a crowd on every shard thins out).
+                deadline::pause(conflicts, "a registration racing concurrent registrations").await?;
+            } else if attempt > 1 {
+                deadline::pause(attempt - 1 - conflicts, "a registration racing concurrent changes").await?;
             }
+            conflicted = false;
             let (mut seats, fresh) = self.seats_hint(event_id).await?;
             if seats.shards.is_empty() {
                 return Ok(Err(RegisterRefused::NoEvent));
             }
-            let home = seats::home_shard(user_id, seats.shards.len());
+            let home = seats::home_shard(user_id, seats.shards.len()) + conflicts as usize;
             let mut next = plan(&seats, home);
             if !fresh && matches!(next, Plan::Latch | Plan::Full | Plan::FinishPromotions) {
                 // Decided on what this process saw a while ago: look again before acting on it.
@@ -293,7 +299,11 @@ impl Store {
                 writes
                     .push(Write::put(waitlist_item(event_id, &entry)?).condition("attribute_not_exists(pk)"));
             }
-            let cancelled = match self.transact(writes).await? {
+            let cancelled = match self.transact_once(writes).await? {
+                Err(cancelled) if cancelled.is_conflict() => {
+                    (conflicted, conflicts) = (true, conflicts + 1);
+                    continue;
+                }
                 Ok(()) => {
                     if let Some(known) = seats.shards.iter_mut().find(|s| s.shard == shard) {
                         match status {

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::transact_write_items::builders::TransactWriteItemsFluentBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
     Update,
@@ -271,25 +272,43 @@ impl Store {
     /// (shared with any loop this runs in, so nested retries do not multiply); if it keeps
     /// happening until then, the storage is too contended to answer now (503).
     pub async fn transact(&self, writes: Vec<Write>) -> Result<Result<(), Cancelled>, StoreError> {
-        let items =
-            writes.into_iter().map(|w| w.into_transact(&self.table)).collect::<Result<Vec<_>, _>>()?;
-        let request = self.client().transact_write_items().set_transact_items(Some(items));
+        let request = self.transaction(writes)?;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let cancelled = match deadline::bounded("a transaction", request.clone().send()).await? {
-                Ok(_) => return Ok(Ok(())),
-                Err(e) => match e.as_service_error() {
-                    Some(TransactWriteItemsError::TransactionCanceledException(c)) => {
-                        Cancelled { reasons: c.cancellation_reasons().to_vec() }
-                    }
-                    _ => return Err(classify(e)),
-                },
-            };
-            if !cancelled.is_conflict() {
-                return Ok(Err(cancelled));
+            match Self::send_transaction(request.clone()).await? {
+                Err(cancelled) if cancelled.is_conflict() => {
+                    deadline::pause(attempt, "a transaction conflicting with concurrent writes").await?
+                }
+                outcome => return Ok(outcome),
             }
-            deadline::pause(attempt, "a transaction conflicting with concurrent writes").await?;
+        }
+    }
+
+    /// Sends `writes` as one transaction, once: a conflict with a concurrent transaction comes
+    /// back as a cancellation (see [`Cancelled::is_conflict`]) for the caller to act on, when it
+    /// has a better next move than sending the same again (another shard, say).
+    pub async fn transact_once(&self, writes: Vec<Write>) -> Result<Result<(), Cancelled>, StoreError> {
+        Self::send_transaction(self.transaction(writes)?).await
+    }
+
+    fn transaction(&self, writes: Vec<Write>) -> Result<TransactWriteItemsFluentBuilder, StoreError> {
+        let items =
+            writes.into_iter().map(|w| w.into_transact(&self.table)).collect::<Result<Vec<_>, _>>()?;
+        Ok(self.client().transact_write_items().set_transact_items(Some(items)))
+    }
+
+    async fn send_transaction(
+        request: TransactWriteItemsFluentBuilder,
+    ) -> Result<Result<(), Cancelled>, StoreError> {
+        match deadline::bounded("a transaction", request.send()).await? {
+            Ok(_) => Ok(Ok(())),
+            Err(e) => match e.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(c)) => {
+                    Ok(Err(Cancelled { reasons: c.cancellation_reasons().to_vec() }))
+                }
+                _ => Err(classify(e)),
+            },
         }
     }
 }
