@@ -188,16 +188,8 @@ impl Store {
     /// which costs what a GetItem of the event alone would while they fit in 4 KB together (a
     /// Query's units count the bytes read together). An event being deleted is already gone.
     pub async fn find_event(&self, id: Id) -> Result<Option<EventRecord>, StoreError> {
-        let items = self
-            .partition(None, keys::event_pk(id), Some(keys::EVENT_ITEMS_PREFIX))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?
-            .items
-            .unwrap_or_default();
         let (mut event, mut shards) = (None, Vec::new());
-        for item in items {
+        for item in self.event_items(id, keys::EVENT_ITEMS_PREFIX).await? {
             let sk = item.get(keys::SK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
             if sk.starts_with(keys::SEATS_PREFIX) {
                 shards.push(from_item::<SeatShard>(item)?);
@@ -209,6 +201,18 @@ impl Store {
             Some(event) if !event.deleting && !shards.is_empty() => Some(event.with_counters(&shards)),
             _ => None,
         })
+    }
+
+    /// The items of an event's partition whose sort keys begin with `prefix`, read consistently in
+    /// one Query (an event's own items fit in one page).
+    pub(crate) async fn event_items(&self, event: Id, prefix: &str) -> Result<Vec<Item>, StoreError> {
+        let out = self
+            .partition(None, keys::event_pk(event), Some(prefix))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(out.items.unwrap_or_default())
     }
 
     /// `events` with their counters, read eventually consistently (a list shows counts as they

@@ -17,7 +17,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::Store;
-use super::error::{StoreError, classify};
+use super::error::StoreError;
 use super::items::{IndexKeys, SeatShard, Stored};
 use super::keys;
 use super::tx::{Item, Write, from_item, to_item};
@@ -119,14 +119,7 @@ pub fn home_shard(user: Id, shards: usize) -> usize {
 impl Store {
     /// An event's seat shards, read consistently in one Query; empty when the event is gone.
     pub(crate) async fn find_seats(&self, event: Id) -> Result<Seats, StoreError> {
-        let items = self
-            .partition(None, keys::event_pk(event), Some(keys::SEATS_PREFIX))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?
-            .items
-            .unwrap_or_default();
+        let items = self.event_items(event, keys::SEATS_PREFIX).await?;
         let shards = items.into_iter().map(from_item).collect::<Result<Vec<SeatShard>, _>>()?;
         Ok(Seats { shards })
     }
