@@ -55,7 +55,7 @@ pub(crate) fn event_item(event: &EventRecord) -> Result<Item, StoreError> {
 /// The puts that create an event: the event and its seat shards, none of which may exist yet.
 pub(crate) fn new_event_writes(event: &EventRecord) -> Result<Vec<Write>, StoreError> {
     let mut writes = vec![Write::put(event_item(event)?).condition("attribute_not_exists(pk)")];
-    for shard in event.fresh_shards() {
+    for shard in seats::fresh_shards(event) {
         writes.push(Write::put(seats::shard_item(event.id, &shard)?).condition("attribute_not_exists(pk)"));
     }
     Ok(writes)
@@ -427,7 +427,7 @@ impl Store {
         let mut buckets = std::collections::BTreeMap::new();
         for event in events {
             items.push(event_item(event)?);
-            for shard in event.fresh_shards() {
+            for shard in seats::fresh_shards(event) {
                 items.push(seats::shard_item(event.id, &shard)?);
             }
             for write in bucket_keys(event) {

@@ -92,7 +92,7 @@ impl EventRecord {
 
     /// The event with the counters summed over its seat shards.
     pub fn with_counters<'a>(mut self, shards: impl IntoIterator<Item = &'a SeatShard>) -> Self {
-        (self.confirmed_count, self.waitlist_count) = (0, 0);
+        (self.confirmed_count, self.waitlist_count, self.rating_sum, self.rating_count) = (0, 0, 0, 0);
         for shard in shards {
             self.confirmed_count += shard.confirmed_count;
             self.waitlist_count += shard.waitlist_count;
@@ -100,26 +100,6 @@ impl EventRecord {
             self.rating_count += shard.rating_count;
         }
         self
-    }
-
-    /// The seat shards of a new event: its capacity split evenly, nothing counted yet.
-    pub fn fresh_shards(&self) -> Vec<SeatShard> {
-        crate::store::seats::split(self.capacity, self.seat_shards)
-            .into_iter()
-            .enumerate()
-            .map(|(shard, capacity)| SeatShard {
-                shard: shard as u8,
-                capacity,
-                waitlist_enabled: self.waitlist_enabled,
-                starts_at: self.starts_at,
-                confirmed_count: 0,
-                waitlist_count: 0,
-                latched: false,
-                rating_sum: 0,
-                rating_count: 0,
-                deleting: false,
-            })
-            .collect()
     }
 }
 

@@ -18,7 +18,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::Store;
 use super::error::StoreError;
-use super::items::{IndexKeys, SeatShard, Stored};
+use super::items::{EventRecord, IndexKeys, SeatShard, Stored};
 use super::keys;
 use super::tx::{Item, Write, from_item, to_item};
 use crate::domain::Id;
@@ -47,6 +47,26 @@ pub fn redistribute(shards: &[SeatShard], capacity: u32) -> Option<Vec<u32>> {
     let free = capacity.checked_sub(confirmed)?;
     let shares = split(free, shards.len() as u8);
     Some(shards.iter().zip(shares).map(|(shard, share)| shard.confirmed_count + share).collect())
+}
+
+/// The seat shards of a new event: its capacity split evenly, nothing counted yet.
+pub fn fresh_shards(event: &EventRecord) -> Vec<SeatShard> {
+    split(event.capacity, event.seat_shards)
+        .into_iter()
+        .enumerate()
+        .map(|(shard, capacity)| SeatShard {
+            shard: shard as u8,
+            capacity,
+            waitlist_enabled: event.waitlist_enabled,
+            starts_at: event.starts_at,
+            confirmed_count: 0,
+            waitlist_count: 0,
+            latched: false,
+            rating_sum: 0,
+            rating_count: 0,
+            deleting: false,
+        })
+        .collect()
 }
 
 /// The seat shards of one event as last read.
