@@ -5,13 +5,13 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, TransactWriteItem};
 use shared::domain::upcoming::UpcomingFilter;
 use shared::domain::{Id, Instant};
-use shared::store::items::{IndexKeys, RegistrationRecord, RegistrationStatus, Stored};
+use shared::store::items::{EventRecord, IndexKeys, RegistrationRecord, RegistrationStatus, Stored};
 use shared::store::keys;
 use shared::store::tx::Item;
 use shared::store::tx::{Write, n, s, to_item};
 use shared::store::upcoming::{Bounds, ReadBudget, batch_size, month_partitions, upcoming_shard_query};
 
-use crate::fixtures::Result;
+use crate::fixtures::{Result, User};
 
 fn event_key(event: Id) -> std::collections::HashMap<String, AttributeValue> {
     let key = keys::event(event);
@@ -98,6 +98,30 @@ pub fn registration(table: &str, who: &Registrant<'_>, now: Instant) -> Result<V
             .value(":name", s(who.username)),
     ];
     Ok(writes.into_iter().map(|w| w.into_transact(table)).collect::<std::result::Result<_, _>>()?)
+}
+
+/// One seat transaction for each of `users` on `event`, their seats taken on its shards in turn
+/// (so no shard runs out before the event does).
+pub fn seat_registrations(
+    table: &str,
+    event: &EventRecord,
+    users: &[User],
+) -> Result<Vec<Vec<TransactWriteItem>>> {
+    let shards = usize::from(event.seat_shards.max(1));
+    users
+        .iter()
+        .enumerate()
+        .map(|(i, user)| {
+            let who = Registrant {
+                event: event.id,
+                event_starts_at: event.starts_at,
+                user: user.id,
+                username: &user.username,
+                shard: (i % shards) as u8,
+            };
+            registration(table, &who, Instant::now())
+        })
+        .collect()
 }
 
 /// Sends a registration transaction; with `capacity`, returns the units DynamoDB reports.

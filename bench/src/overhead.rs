@@ -188,20 +188,7 @@ pub async fn bench(ctx: &Context<'_>, samples: usize, report: &mut Report) -> Re
 
     // POST /events/{id}/registrations: a new user each time, a seat each time.
     let url = served.url(&format!("/events/{}/registrations", event.id));
-    let prepared: Vec<_> = floor_users
-        .iter()
-        .enumerate()
-        .map(|(i, u)| {
-            let who = floor::Registrant {
-                event: event.id,
-                event_starts_at: event.starts_at,
-                user: u.id,
-                username: &u.username,
-                shard: (i % usize::from(event.seat_shards)) as u8,
-            };
-            floor::registration(table, &who, Instant::now())
-        })
-        .collect::<Result<_>>()?;
+    let prepared = floor::seat_registrations(table, &event, &floor_users)?;
     let mut prepared = prepared.into_iter();
     let capacity_sample = prepared.next().expect("one spare registration");
     measure(

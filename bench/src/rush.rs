@@ -240,20 +240,7 @@ pub async fn bench(
             return Err("creating the floor event failed".into());
         }
         let bare = fixtures::bare_client(&endpoint);
-        let transactions: Vec<_> = users
-            .iter()
-            .enumerate()
-            .map(|(i, u)| {
-                let who = floor::Registrant {
-                    event: floor_event.id,
-                    event_starts_at: floor_event.starts_at,
-                    user: u.id,
-                    username: &u.username,
-                    shard: (i % usize::from(floor_event.seat_shards)) as u8,
-                };
-                floor::registration(&table, &who, Instant::now())
-            })
-            .collect::<Result<_>>()?;
+        let transactions = floor::seat_registrations(&table, &floor_event, &users)?;
         let started = Clock::now();
         let client = &bare;
         let floor_outcomes: Vec<Option<(bool, Duration)>> = futures::stream::iter(transactions)

@@ -188,19 +188,30 @@ impl Store {
     /// which costs what a GetItem of the event alone would while they fit in 4 KB together (a
     /// Query's units count the bytes read together). An event being deleted is already gone.
     pub async fn find_event(&self, id: Id) -> Result<Option<EventRecord>, StoreError> {
-        let (mut event, mut shards) = (None, Vec::new());
+        Ok(match self.event_with_seats(id).await? {
+            Some((event, seats)) if !event.deleting && !seats.shards.is_empty() => {
+                Some(event.with_counters(&seats.shards))
+            }
+            _ => None,
+        })
+    }
+
+    /// An event as stored (being deleted or not) with its seat shards, from that one Query;
+    /// `None` when the event item is gone.
+    pub(crate) async fn event_with_seats(
+        &self,
+        id: Id,
+    ) -> Result<Option<(EventRecord, seats::Seats)>, StoreError> {
+        let (mut event, mut seats) = (None, seats::Seats::default());
         for item in self.event_items(id, keys::EVENT_ITEMS_PREFIX).await? {
             let sk = item.get(keys::SK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
             if sk.starts_with(keys::SEATS_PREFIX) {
-                shards.push(from_item::<SeatShard>(item)?);
+                seats.shards.push(from_item::<SeatShard>(item)?);
             } else {
                 event = Some(from_item::<EventRecord>(item)?);
             }
         }
-        Ok(match event {
-            Some(event) if !event.deleting && !shards.is_empty() => Some(event.with_counters(&shards)),
-            _ => None,
-        })
+        Ok(event.map(|event| (event, seats)))
     }
 
     /// The items of an event's partition whose sort keys begin with `prefix`, read consistently in

@@ -458,7 +458,12 @@ impl Store {
                     None,
                 ),
                 RegistrationStatus::Confirmed => {
-                    let seats = self.find_seats(event_id).await?;
+                    // Gone, the event has no shards: the shard update below fails, and the
+                    // registration is cleaned up after it.
+                    let (title, seats) = match self.event_with_seats(event_id).await? {
+                        Some((event, seats)) => (event.title, seats),
+                        None => (String::new(), Seats::default()),
+                    };
                     let head = match seats.waiting() {
                         0 => None,
                         _ => self.waitlist_head(event_id, 1).await?.pop(),
@@ -466,7 +471,6 @@ impl Store {
                     match head {
                         Some(next) => {
                             // The seat passes to the head of the queue and stays taken.
-                            let title = self.find_event(event_id).await?.map(|e| e.title).unwrap_or_default();
                             let mut writes = vec![remove];
                             writes.extend(promotion(
                                 event_id,
@@ -547,12 +551,12 @@ impl Store {
     pub async fn promote_waitlisted(&self, event_id: Id) -> Result<Vec<Id>, StoreError> {
         let mut promoted = Vec::new();
         let mut failures = 0;
-        let title = self.find_event(event_id).await?.map(|e| e.title).unwrap_or_default();
         loop {
-            let seats = self.find_seats(event_id).await?;
+            let Some((event, seats)) = self.event_with_seats(event_id).await? else { break };
             if seats.shards.is_empty() || seats.deleting() {
                 break;
             }
+            let title = event.title;
             let (free, waiting) = (seats.free() as usize, seats.waiting() as usize);
             if waiting == 0 {
                 if seats.latched() && free > 0 {
