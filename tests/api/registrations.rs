@@ -419,3 +419,22 @@ async fn an_event_of_several_seat_shards_latches_promotes_and_opens_again() {
     assert_eq!(full.ok(201)["status"], "waitlisted");
     app.assert_invariants(&event).await;
 }
+
+#[tokio::test]
+async fn a_start_moved_by_another_process_is_read_before_refusing_as_started() {
+    let app = spawn_app_with_index_lag().await;
+    let organizer = app.user("org").await;
+    let (early, late) = (app.user("early").await, app.user("late").await);
+    let event = id(&app.event(&organizer, json!({})).await);
+    // This process reads the event while it seems to have started...
+    app.move_start(&event, "2020-01-01T00:00:00Z").await;
+    app.post(registrations(&event), Some(&early.token), json!({})).await.problem(409);
+    // ...then another process moves it back into the future: the seats this process remembers
+    // are stale, and a registration reads them again rather than refuse.
+    app.move_start(&event, &api_tests::days_from_now(3)).await;
+    assert_eq!(
+        app.post(registrations(&event), Some(&late.token), json!({})).await.ok(201)["status"],
+        "confirmed"
+    );
+    app.assert_invariants(&event).await;
+}

@@ -221,7 +221,10 @@ impl Store {
             }
             let home = seats::home_shard(user_id, seats.shards.len()) + conflicts as usize;
             let mut next = plan(&seats, home);
-            if !fresh && matches!(next, Plan::Latch | Plan::Full | Plan::FinishPromotions) {
+            let started = |seats: &Seats| seats.starts_at().is_none_or(|start| start <= now);
+            if !fresh
+                && (started(&seats) || matches!(next, Plan::Latch | Plan::Full | Plan::FinishPromotions))
+            {
                 // Decided on what this process saw a while ago: look again before acting on it.
                 seats = self.fresh_seats(event_id).await?;
                 if seats.shards.is_empty() {
