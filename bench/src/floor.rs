@@ -71,7 +71,7 @@ pub fn registration_item(who: &Registrant<'_>, now: Instant) -> Result<shared::s
     let index = IndexKeys {
         gsi1pk: Some(keys::user_pk(who.user)),
         gsi1sk: Some(keys::user_registration_sk(who.event_starts_at, who.event)),
-        gsi2pk: Some(keys::event_registrations_pk(who.event)),
+        gsi2pk: Some(key.pk.clone()),
         gsi2sk: Some(keys::confirmed_order(&seq)),
         ..IndexKeys::default()
     };

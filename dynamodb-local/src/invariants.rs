@@ -6,7 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use shared::store::Store;
+use shared::domain::Id;
+use shared::store::{Store, keys, seats};
 
 /// What the table holds for one event.
 #[derive(Debug, Default)]
@@ -37,22 +38,33 @@ fn number(item: &HashMap<String, AttributeValue>, name: &str) -> u64 {
 }
 
 impl Stored {
-    /// Reads the event's whole partition in `store`'s table, consistently, so that writes the API
-    /// has just acknowledged are all seen.
+    /// Reads every partition of the event in `store`'s table (its own, its other seat shards',
+    /// its registration groups'), consistently, so that writes the API has just acknowledged are
+    /// all seen.
     pub async fn read(store: &Store, event_id: &str) -> Result<Stored, aws_sdk_dynamodb::Error> {
-        let items: Vec<HashMap<String, AttributeValue>> = store
-            .client()
-            .query()
-            .table_name(store.table_name())
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", AttributeValue::S(format!("EVENT#{event_id}")))
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await?;
+        let id = Id::parse(event_id).unwrap_or_default();
+        let mut partitions = vec![keys::event_pk(id)];
+        partitions.extend((1..seats::MAX_SHARDS).map(|shard| keys::seat_shard_pk(id, shard)));
+        partitions.extend(keys::registration_partitions(id));
+        let mut items: Vec<HashMap<String, AttributeValue>> = Vec::new();
+        for pk in partitions {
+            let found: Vec<HashMap<String, AttributeValue>> = store
+                .client()
+                .query()
+                .table_name(store.table_name())
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(pk))
+                .consistent_read(true)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await?;
+            items.extend(found);
+        }
         let mut stored = Stored::default();
+        // (seq, user): the groups' queues merged in arrival order below.
+        let mut queue = Vec::new();
         for item in &items {
             match text(item, "type").as_str() {
                 "seat_shard" => {
@@ -69,10 +81,12 @@ impl Stored {
                     let previous = stored.registrations.insert(text(item, "user_id"), text(item, "status"));
                     stored.duplicates += usize::from(previous.is_some());
                 }
-                "waitlist_entry" => stored.queue.push(text(item, "user_id")),
+                "waitlist_entry" => queue.push((text(item, "seq"), text(item, "user_id"))),
                 _ => {}
             }
         }
+        queue.sort();
+        stored.queue = queue.into_iter().map(|(_, user)| user).collect();
         Ok(stored)
     }
 

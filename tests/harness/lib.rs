@@ -312,22 +312,9 @@ impl TestApp {
         ];
         let at = [(":at", S(starts_at.into()))];
         self.update_event(event_id, "SET starts_at = :at, gsi2sk = :sk, gsi2pk = :bucket", values).await;
-        let shards = self
-            .state
-            .store
-            .client()
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :seats)")
-            .expression_attribute_values(":pk", S(keys::event_pk(id)))
-            .expression_attribute_values(":seats", S(keys::SEATS_PREFIX.into()))
-            .consistent_read(true)
-            .send()
-            .await
-            .expect("reading the seat shards");
-        for shard in shards.items.unwrap_or_default() {
-            let sk = shard.get("sk").and_then(|v| v.as_s().ok()).expect("a sort key").clone();
-            self.update_event_item(event_id, &sk, "SET starts_at = :at", at.clone()).await;
+        let event = self.state.store.find_event(id).await.expect("reading the event").expect("the event");
+        for shard in 0..event.seat_shards {
+            self.update_item(keys::seat_shard(id, shard), "SET starts_at = :at", at.clone()).await;
         }
     }
 
@@ -339,14 +326,14 @@ impl TestApp {
         expression: &str,
         values: [(&str, aws_sdk_dynamodb::types::AttributeValue); N],
     ) {
-        self.update_event_item(event_id, "EVENT", expression, values).await;
+        let id = shared::domain::Id::parse(event_id).expect("an event id");
+        self.update_item(shared::store::keys::event(id), expression, values).await;
     }
 
-    /// Changes the item with sort key `sk` in an event's partition directly.
-    async fn update_event_item<const N: usize>(
+    /// Changes one stored item directly.
+    async fn update_item<const N: usize>(
         &self,
-        event_id: &str,
-        sk: &str,
+        key: shared::store::keys::Key,
         expression: &str,
         values: [(&str, aws_sdk_dynamodb::types::AttributeValue); N],
     ) {
@@ -357,13 +344,13 @@ impl TestApp {
             .client()
             .update_item()
             .table_name(&self.table)
-            .key("pk", AttributeValue::S(format!("EVENT#{event_id}")))
-            .key("sk", AttributeValue::S(sk.into()))
+            .key("pk", AttributeValue::S(key.pk))
+            .key("sk", AttributeValue::S(key.sk))
             .update_expression(expression);
         for (name, value) in values {
             update = update.expression_attribute_values(name, value);
         }
-        update.send().await.expect("updating a stored event");
+        update.send().await.expect("updating a stored item");
     }
 
     /// The caller's notifications, newest first (first page of 100).

@@ -11,6 +11,7 @@ use std::time::Duration;
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 use shared::domain::Instant;
+use shared::store::reminders::AttendeesFrom;
 use shared::store::{INDEX_SETTLE_SECONDS, Store, StoreError};
 
 /// How far ahead events are looked at.
@@ -40,9 +41,11 @@ pub struct Summary {
 /// rather than failing it, and the store's retry loops stop at their safety cap.
 pub async fn run(store: &Store, now: Instant, budget: Duration) -> Result<Summary, StoreError> {
     let started = std::time::Instant::now();
-    let mut summary = send_reminders(store, now, budget, started).await?;
+    // Boxed: the two walks hold the futures of most of the store, whose types nest past the
+    // compiler's limit in one future.
+    let mut summary = Box::pin(send_reminders(store, now, budget, started)).await?;
     if !summary.cut_short {
-        finish_cleanups(store, now, budget, started, &mut summary).await?;
+        Box::pin(finish_cleanups(store, now, budget, started, &mut summary)).await?;
     }
     Ok(summary)
 }
@@ -97,13 +100,13 @@ async fn send_reminders(
     summary.events = events.len();
     for event in &events {
         let reminded = store.reminded(event.id).await?;
-        let mut start = None;
+        let mut from = AttendeesFrom::default();
         loop {
             if started.elapsed() >= budget {
                 summary.cut_short = true;
                 return Ok(summary);
             }
-            let page = store.confirmed_attendees(event.id, start).await?;
+            let page = store.confirmed_attendees(event.id, from).await?;
             let due: Vec<_> = page.users.into_iter().filter(|u| !reminded.contains(u)).collect();
             let sent: Vec<Result<bool, StoreError>> = stream::iter(due)
                 .map(|user| store.remind(event, user, now))
@@ -118,7 +121,7 @@ async fn send_reminders(
                 }
             }
             match page.next {
-                Some(next) => start = Some(next),
+                Some(next) => from = next,
                 None => break,
             }
         }

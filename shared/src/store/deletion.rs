@@ -143,6 +143,6 @@ impl Store {
             .try_collect::<Vec<_>>()
             .await?;
         // The profile is gone already; sparing its key guards against ever purging a live one.
-        self.purge_partition(&keys::user_pk(user), keys::user(user).sk.as_str()).await
+        self.purge_partition(&keys::user_pk(user), Some(keys::user(user).sk.as_str())).await
     }
 }

@@ -8,7 +8,6 @@ use super::batch;
 use super::error::{StoreError, classify};
 use super::items::{EventRecord, IndexKeys, NotificationKind, SeatShard, Stored};
 use super::keys;
-use super::query;
 use super::seats;
 use super::tx::{Item, Write, from_item, key_item, n, s, to_item};
 use crate::domain::{EventDraft, Id, Instant};
@@ -184,9 +183,10 @@ impl Store {
         Ok(self.transact_with_directory(writes, entries).await?.is_ok())
     }
 
-    /// An event by id with its counters: one consistent Query of the event and its seat shards,
-    /// which costs what a GetItem of the event alone would while they fit in 4 KB together (a
-    /// Query's units count the bytes read together). An event being deleted is already gone.
+    /// An event by id with its counters, read consistently: for an event of one seat shard, one
+    /// Query of its partition, which costs what a GetItem of the event alone would while the two
+    /// fit in 4 KB (a Query's units count the bytes read together); an event of more shards reads
+    /// the others with one BatchGetItem. An event being deleted is already gone.
     pub async fn find_event(&self, id: Id) -> Result<Option<EventRecord>, StoreError> {
         Ok(match self.event_with_seats(id).await? {
             Some((event, seats)) if !event.deleting && !seats.shards.is_empty() => {
@@ -196,14 +196,21 @@ impl Store {
         })
     }
 
-    /// An event as stored (being deleted or not) with its seat shards, from that one Query;
-    /// `None` when the event item is gone.
+    /// An event as stored (being deleted or not) with its seat shards, read consistently: one
+    /// Query of its partition (the event and its first shard), then, for an event of more shards,
+    /// one BatchGetItem of the others; `None` when the event item is gone.
     pub(crate) async fn event_with_seats(
         &self,
         id: Id,
     ) -> Result<Option<(EventRecord, seats::Seats)>, StoreError> {
+        let out = self
+            .partition(None, keys::event_pk(id), Some(keys::EVENT_ITEMS_PREFIX))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
         let (mut event, mut seats) = (None, seats::Seats::default());
-        for item in self.event_items(id, keys::EVENT_ITEMS_PREFIX).await? {
+        for item in out.items.unwrap_or_default() {
             let sk = item.get(keys::SK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
             if sk.starts_with(keys::SEATS_PREFIX) {
                 seats.shards.push(from_item::<SeatShard>(item)?);
@@ -211,47 +218,41 @@ impl Store {
                 event = Some(from_item::<EventRecord>(item)?);
             }
         }
-        Ok(event.map(|event| (event, seats)))
-    }
-
-    /// The items of an event's partition whose sort keys begin with `prefix`, read consistently in
-    /// one Query (an event's own items fit in one page).
-    pub(crate) async fn event_items(&self, event: Id, prefix: &str) -> Result<Vec<Item>, StoreError> {
-        let out = self
-            .partition(None, keys::event_pk(event), Some(prefix))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(out.items.unwrap_or_default())
+        let Some(event) = event else { return Ok(None) };
+        let others: Vec<keys::Key> =
+            (1..event.seat_shards).map(|shard| keys::seat_shard(id, shard)).collect();
+        let others = self.batch_get(&others, None, batch::Consistency::Strong).await?;
+        for item in others {
+            seats.shards.push(from_item::<SeatShard>(item)?);
+        }
+        seats.shards.sort_by_key(|shard| shard.shard);
+        Ok(Some((event, seats)))
     }
 
     /// `events` with their counters, read eventually consistently (a list shows counts as they
-    /// were a moment ago; a single event is read consistently): the one shard of small events in
-    /// BatchGetItem calls, the shards of each larger event with one Query of its partition, in
-    /// parallel (a BatchGetItem would pay half a unit for each shard; a Query pays for their bytes
-    /// together).
+    /// were a moment ago; a single event is read consistently): every shard of every event in
+    /// BatchGetItem calls, at half a unit each.
     pub async fn with_counters(&self, events: Vec<EventRecord>) -> Result<Vec<EventRecord>, StoreError> {
-        let single: Vec<keys::Key> =
-            events.iter().filter(|e| e.seat_shards <= 1).map(|e| keys::seat_shard(e.id, 0)).collect();
-        let sharded = events.iter().filter(|e| e.seat_shards > 1).map(|event| {
-            query::all(self.partition(None, keys::event_pk(event.id), Some(keys::SEATS_PREFIX)))
-        });
-        let (single, sharded) = futures::join!(
-            self.batch_get(&single, None, batch::Consistency::Eventual),
-            futures::future::join_all(sharded)
-        );
-        let mut shards: std::collections::HashMap<String, Vec<SeatShard>> = Default::default();
-        for item in single?
-            .into_iter()
-            .chain(sharded.into_iter().collect::<Result<Vec<_>, _>>()?.into_iter().flatten())
-        {
+        // Each shard's partition key names one shard of one event.
+        let owners: std::collections::HashMap<String, Id> = events
+            .iter()
+            .flat_map(|event| {
+                (0..event.seat_shards.max(1)).map(|shard| (keys::seat_shard_pk(event.id, shard), event.id))
+            })
+            .collect();
+        let keys: Vec<keys::Key> = events
+            .iter()
+            .flat_map(|event| (0..event.seat_shards.max(1)).map(|shard| keys::seat_shard(event.id, shard)))
+            .collect();
+        let mut shards: std::collections::HashMap<Id, Vec<SeatShard>> = Default::default();
+        for item in self.batch_get(&keys, None, batch::Consistency::Eventual).await? {
             let pk = item.get(keys::PK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-            shards.entry(pk).or_default().push(from_item::<SeatShard>(item)?);
+            let Some(&event) = owners.get(&pk) else { continue };
+            shards.entry(event).or_default().push(from_item::<SeatShard>(item)?);
         }
         Ok(events
             .into_iter()
-            .map(|event| match shards.get(&keys::event_pk(event.id)) {
+            .map(|event| match shards.get(&event.id) {
                 Some(found) => event.with_counters(found),
                 None => event,
             })
@@ -378,21 +379,16 @@ impl Store {
 
     /// The users registered for an event, confirmed or waiting.
     pub async fn registrants(&self, event: Id) -> Result<Vec<Id>, StoreError> {
-        let items = query::all(
-            self.partition(None, keys::event_pk(event), Some(keys::REGISTRATION_PREFIX))
-                .projection_expression("user_id")
-                .consistent_read(true),
-        )
-        .await?;
+        let items = self.all_registration_items(event, "user_id").await?;
         Ok(items
             .iter()
             .filter_map(|item| item.get("user_id").and_then(|v| v.as_s().ok()).and_then(|raw| Id::parse(raw)))
             .collect())
     }
 
-    /// Deletes an event and everything stored under it (registrations, feedback, reminder
-    /// markers). The event is first marked as being deleted, which hides it and stops new
-    /// registrations; the items under it then go in batches; the event item goes last, so a
+    /// Deletes an event and everything stored under it (registrations, waitlist entries and
+    /// reminder markers in their groups, feedback). The event is first marked as being deleted,
+    /// which hides it and stops new registrations; the items under it then go in batches; the event item goes last, so a
     /// deletion cut short is finished by repeating it. The seat shards are marked first, which
     /// closes registrations, and deleted just before the event. Returns the event as it was.
     pub async fn delete_event(&self, id: Id) -> Result<Option<EventRecord>, StoreError> {
@@ -424,7 +420,10 @@ impl Store {
         let message = format!("\"{}\", planned for {}, was cancelled.", event.title, event.starts_at);
         let began = event.deletion_began_ms.unwrap_or_else(unix_millis_now);
         self.notify_once(&registrants, NotificationKind::EventDeleted, id, &message, began).await?;
-        self.purge_partition(&keys::event_pk(id), keys::EVENT_ITEMS_PREFIX).await?;
+        for group in keys::registration_partitions(id) {
+            self.purge_partition(&group, None).await?;
+        }
+        self.purge_partition(&keys::event_pk(id), Some(keys::EVENT_ITEMS_PREFIX)).await?;
         for key in event_keys(&event).into_iter().rev() {
             self.write(Write::delete(key)).await?.ok();
         }
@@ -460,7 +459,7 @@ impl Store {
 
     /// Deletes every item of a partition except those whose sort key begins with `keep`, 25 per
     /// batch and a few batches at a time, retrying what DynamoDB hands back unprocessed.
-    pub(crate) async fn purge_partition(&self, pk: &str, keep: &str) -> Result<(), StoreError> {
+    pub(crate) async fn purge_partition(&self, pk: &str, keep: Option<&str>) -> Result<(), StoreError> {
         let mut start = None;
         loop {
             let page = self
@@ -477,7 +476,9 @@ impl Store {
                 .unwrap_or_default()
                 .into_iter()
                 .filter(|item| {
-                    item.get("sk").and_then(|v| v.as_s().ok()).is_none_or(|sk| !sk.starts_with(keep))
+                    item.get("sk")
+                        .and_then(|v| v.as_s().ok())
+                        .is_none_or(|sk| keep.is_none_or(|keep| !sk.starts_with(keep)))
                 })
                 .map(batch::delete)
                 .collect::<Result<Vec<_>, _>>()?;

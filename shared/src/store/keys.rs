@@ -8,11 +8,12 @@
 //! | refresh token | `USER#<id>` | `REFRESH#<token id>` | | | | |
 //! | notification | `USER#<id>` | `NOTIF#<id>` | | | | |
 //! | event | `EVENT#<id>` | `EVENT` | `USER#<organizer>` / `EVENT#<start>#<id>` | `TIME#<yyyy-mm>#<shard>` / `<start>#<id>` | `TIME#<category>#<yyyy-mm>#<shard>` / `<start>#<id>` | `SERIES#<id>` / `<start>#<id>` |
-//! | seat shard | `EVENT#<id>` | `EVENT#SEATS#<nn>` | | | | |
-//! | registration | `EVENT#<id>` | `REG#<user>` | `USER#<user>` / `REG#<start>#<event>` | `REGS#<event>` / `C#<seq>` or `W#<seq>` | | |
-//! | waitlist entry | `EVENT#<id>` | `WAIT#<seq>` | | | | |
+//! | seat shard 0 | `EVENT#<id>` | `EVENT#SEATS#00` | | | | |
+//! | seat shard 1.. | `SEATS#<id>#<nn>` | `EVENT#SEATS#<nn>` | | | | |
+//! | registration | `REGS#<event>#<group>` | `REG#<user>` | `USER#<user>` / `REG#<start>#<event>` | `REGS#<event>#<group>` / `C#<seq>` or `W#<seq>` | | |
+//! | waitlist entry | `REGS#<event>#<group>` | `WAIT#<seq>` | | | | |
 //! | feedback | `EVENT#<id>` | `FEEDBACK#<user>` | `USER#<user>` / `FEEDBACK#<event>` | `FEEDBACK#<event>` / `<id>` | | |
-//! | reminder marker | `EVENT#<id>` | `REMINDED#<user>` | | | | |
+//! | reminder marker | `REGS#<event>#<group>` | `REMINDED#<user>` | | | | |
 //! | time bucket | `BUCKETS` | `ALL#<yyyy-mm>` / `CAT#<category>#<yyyy-mm>` | | | | |
 
 use crate::domain::{Id, Instant};
@@ -65,26 +66,61 @@ pub fn event(id: Id) -> Key {
     key(event_pk(id), "EVENT")
 }
 
-/// One of an event's seat shards: in its partition, so that one Query reads the event with them.
+/// The partition of one of an event's seat shards. The first lives with the event, so that one
+/// Query reads an event of one shard (up to 32 seats, most events) with its counters; the others
+/// each have their own, so that a rush on one event spreads its writes over as many partitions as
+/// it has shards (a partition takes at most 1,000 write units a second).
+pub fn seat_shard_pk(event: Id, shard: u8) -> String {
+    match shard {
+        0 => event_pk(event),
+        _ => format!("SEATS#{event}#{shard:02}"),
+    }
+}
+
+/// One of an event's seat shards.
 pub fn seat_shard(event: Id, shard: u8) -> Key {
-    key(event_pk(event), format!("{SEATS_PREFIX}{shard:02}"))
+    key(seat_shard_pk(event, shard), format!("{SEATS_PREFIX}{shard:02}"))
 }
 
 pub const SEATS_PREFIX: &str = "EVENT#SEATS#";
 
-/// The sort keys of the event item and its seat shards start with this, and no other's does.
+/// The sort keys of the event item and its first seat shard start with this, and no other item of
+/// the event's partition does.
 pub const EVENT_ITEMS_PREFIX: &str = "EVENT";
 
+/// Partitions an event's registrations, waitlist entries and reminder markers are spread over, by
+/// user: every registration writes its record (and a waitlisted one its queue entry) in its
+/// group, so a rush on one event writes about an eighth of its registrations' units to each
+/// group's partition, in the table and in gsi2. Lists of an event's registrations and its queue's
+/// head read the eight at once and merge them.
+pub const REGISTRATION_GROUPS: u8 = 8;
+
+/// The group of `user`'s registrations, in every event.
+pub fn registration_group(user: Id) -> u8 {
+    shard_of(user, REGISTRATION_GROUPS)
+}
+
+/// The partition of one group of an event's registrations, in the table and in gsi2 (where it is
+/// ordered confirmed first, then waitlisted, each in order).
+pub fn registrations_pk(event: Id, group: u8) -> String {
+    format!("REGS#{event}#{group}")
+}
+
+/// Every registration group partition of an event.
+pub fn registration_partitions(event: Id) -> Vec<String> {
+    (0..REGISTRATION_GROUPS).map(|group| registrations_pk(event, group)).collect()
+}
+
 pub fn registration(event: Id, user: Id) -> Key {
-    key(event_pk(event), format!("REG#{user}"))
+    key(registrations_pk(event, registration_group(user)), format!("{REGISTRATION_PREFIX}{user}"))
 }
 
 pub const REGISTRATION_PREFIX: &str = "REG#";
 
-/// An entry of an event's waitlist queue, in arrival order (`seq` is a ULID). Kept in the event's
-/// partition so that the head of the queue is read consistently.
-pub fn waitlist_entry(event: Id, seq: &str) -> Key {
-    key(event_pk(event), format!("{WAITLIST_PREFIX}{seq}"))
+/// A user's entry in an event's waitlist queue, in their registration group, in arrival order
+/// within it (`seq` is a ULID); the queue's head is the first of the groups' heads.
+pub fn waitlist_entry(event: Id, user: Id, seq: &str) -> Key {
+    key(registrations_pk(event, registration_group(user)), format!("{WAITLIST_PREFIX}{seq}"))
 }
 
 pub const WAITLIST_PREFIX: &str = "WAIT#";
@@ -94,12 +130,7 @@ pub fn user_registration_sk(starts_at: Instant, event: Id) -> String {
     format!("REG#{starts_at}#{event}")
 }
 
-/// gsi2 partition of an event's registrations: confirmed (`C#`) before waitlisted (`W#`), each
-/// in order.
-pub fn event_registrations_pk(event: Id) -> String {
-    format!("REGS#{event}")
-}
-
+/// gsi2 sort key of a confirmed registration in its group: before every waitlisted one.
 pub fn confirmed_order(seq: &str) -> String {
     format!("C#{seq}")
 }
@@ -132,8 +163,10 @@ pub fn event_feedback_pk(event: Id) -> String {
 /// Marks that a user was reminded of an event: written once, in the same transaction as the
 /// reminder, so no schedule overlap can remind twice.
 pub fn reminder_marker(event: Id, user: Id) -> Key {
-    key(event_pk(event), format!("REMINDED#{user}"))
+    key(registrations_pk(event, registration_group(user)), format!("{REMINDED_PREFIX}{user}"))
 }
+
+pub const REMINDED_PREFIX: &str = "REMINDED#";
 
 /// Partitions the admin user list is spread over. One partition would take every sign-up on the
 /// platform, and a partition takes at most 1,000 write units a second; sixteen take sixteen times

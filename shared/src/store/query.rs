@@ -69,6 +69,68 @@ pub(crate) async fn page<T: DeserializeOwned>(
     Ok(Page { results, next })
 }
 
+/// The cursor field of a merged page: the last sort key it placed.
+const AFTER: &str = "_after";
+
+impl Store {
+    /// One page of several partitions of `index` merged in sort-key order (their sort keys never
+    /// repeat across them), continuing after the last sort key `page`'s cursor placed. Each
+    /// partition is read from there, a page and one item at most, all at once; an item is placed
+    /// only when no partition left unread past it may hold one before it.
+    pub(crate) async fn merged_page<T: DeserializeOwned>(
+        &self,
+        index: &str,
+        partitions: Vec<String>,
+        page: &PageRequest,
+    ) -> Result<Page<T>, StoreError> {
+        let limit = page.limit.get();
+        let after = page.start.as_ref().and_then(|start| start.get(AFTER)).map(str::to_owned);
+        let sk_name = format!("{index}sk");
+        let reads = partitions.into_iter().map(|pk| {
+            let mut query = self.partition(Some(index), pk, None).limit(limit as i32 + 1);
+            if let Some(after) = &after {
+                query = query
+                    .key_condition_expression(format!("{index}pk = :pk AND {sk_name} > :after"))
+                    .expression_attribute_values(":after", s(after));
+            }
+            query.send()
+        });
+        let mut merged: Vec<(String, Item)> = Vec::new();
+        // Sort keys up to which every partition has been read.
+        let mut bound: Option<String> = None;
+        for out in futures::future::join_all(reads).await {
+            let out = out.map_err(classify)?;
+            let items = out.items.unwrap_or_default();
+            let cut = items.len() > limit || out.last_evaluated_key.is_some();
+            let sort_key = |item: &Item| item.get(&sk_name).and_then(|v| v.as_s().ok()).cloned();
+            if cut && let Some(last) = items.last().and_then(sort_key) {
+                bound = Some(bound.map_or(last.clone(), |b| b.min(last)));
+            }
+            for item in items {
+                let sk = sort_key(&item)
+                    .ok_or_else(|| StoreError::Internal("a listed item lacks its sort key".into()))?;
+                merged.push((sk, item));
+            }
+        }
+        merged.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut more = false;
+        if let Some(bound) = &bound {
+            more = true;
+            merged.retain(|(sk, _)| sk <= bound);
+        }
+        if merged.len() > limit {
+            merged.truncate(limit);
+            more = true;
+        }
+        let next = match merged.last() {
+            Some((sk, _)) if more => Some(StartKey::default().with(AFTER, sk.clone())),
+            _ => None,
+        };
+        let results = merged.into_iter().map(|(_, item)| from_item(item)).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page { results, next })
+    }
+}
+
 /// Every item `query` matches, following DynamoDB's pages to the end.
 pub(crate) async fn all(query: QueryFluentBuilder) -> Result<Vec<Item>, StoreError> {
     query.into_paginator().items().send().try_collect().await.map_err(classify)

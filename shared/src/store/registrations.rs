@@ -72,7 +72,7 @@ fn registration_item(r: &RegistrationRecord, order: String) -> Result<Item, Stor
     let index = IndexKeys {
         gsi1pk: Some(keys::user_pk(r.user_id)),
         gsi1sk: Some(keys::user_registration_sk(r.event_starts_at, r.event_id)),
-        gsi2pk: Some(keys::event_registrations_pk(r.event_id)),
+        gsi2pk: Some(key.pk.clone()),
         gsi2sk: Some(order),
         ..IndexKeys::default()
     };
@@ -80,7 +80,7 @@ fn registration_item(r: &RegistrationRecord, order: String) -> Result<Item, Stor
 }
 
 fn waitlist_item(event: Id, entry: &WaitlistEntry) -> Result<Item, StoreError> {
-    let key = keys::waitlist_entry(event, &entry.seq);
+    let key = keys::waitlist_entry(event, entry.user_id, &entry.seq);
     to_item(&Stored {
         pk: &key.pk,
         sk: &key.sk,
@@ -120,7 +120,8 @@ fn promotion(
         .name("#status", "status")
         .value(":waiting", status_value(RegistrationStatus::Waitlisted))
         .value(":seq", s(&entry.seq)),
-        Write::delete(keys::waitlist_entry(event, &entry.seq)).condition("attribute_exists(pk)"),
+        Write::delete(keys::waitlist_entry(event, entry.user_id, &entry.seq))
+            .condition("attribute_exists(pk)"),
         notification_write(entry.user_id, &notice)?,
     ])
 }
@@ -373,19 +374,28 @@ impl Store {
         self.get_record(keys::registration(event, user)).await
     }
 
-    /// The first `limit` entries of an event's waitlist, read consistently.
+    /// The first `limit` entries of an event's waitlist, read consistently: the first `limit` of
+    /// each registration group, all at once, merged in arrival order.
     async fn waitlist_head(&self, event: Id, limit: usize) -> Result<Vec<WaitlistEntry>, StoreError> {
-        let out = self
-            .partition(None, keys::event_pk(event), Some(keys::WAITLIST_PREFIX))
-            .consistent_read(true)
-            .limit(limit as i32)
-            .send()
-            .await
-            .map_err(classify)?;
-        out.items.unwrap_or_default().into_iter().map(from_item).collect()
+        let reads = keys::registration_partitions(event).into_iter().map(|pk| {
+            self.partition(None, pk, Some(keys::WAITLIST_PREFIX))
+                .consistent_read(true)
+                .limit(limit as i32)
+                .send()
+        });
+        let mut head = Vec::new();
+        for out in futures::future::join_all(reads).await {
+            for item in out.map_err(classify)?.items.unwrap_or_default() {
+                head.push(from_item::<WaitlistEntry>(item)?);
+            }
+        }
+        head.sort_by(|a, b| a.seq.cmp(&b.seq));
+        head.truncate(limit);
+        Ok(head)
     }
 
-    /// 1-based place of a waitlisted registration in its queue, read consistently.
+    /// 1-based place of a waitlisted registration in its queue, read consistently: the entries
+    /// that arrived before it, counted in each registration group at once.
     pub async fn waitlist_position(
         &self,
         registration: &RegistrationRecord,
@@ -393,32 +403,37 @@ impl Store {
         if registration.status != RegistrationStatus::Waitlisted {
             return Ok(None);
         }
-        let mut count = 0u32;
-        let mut start = None;
-        loop {
-            let out = self
-                .client()
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND sk BETWEEN :first AND :mine")
-                .expression_attribute_values(":pk", s(keys::event_pk(registration.event_id)))
-                .expression_attribute_values(":first", s(keys::WAITLIST_PREFIX))
-                .expression_attribute_values(
-                    ":mine",
-                    s(keys::waitlist_entry(registration.event_id, &registration.seq).sk),
-                )
-                .select(Select::Count)
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(classify)?;
-            count += out.count.max(0) as u32;
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(Some(count.max(1)));
+        let mine = keys::waitlist_entry(registration.event_id, registration.user_id, &registration.seq).sk;
+        let counts = keys::registration_partitions(registration.event_id).into_iter().map(|pk| {
+            let mine = mine.clone();
+            async move {
+                let mut count = 0u32;
+                let mut start = None;
+                loop {
+                    let out = self
+                        .client()
+                        .query()
+                        .table_name(&self.table)
+                        .key_condition_expression("pk = :pk AND sk BETWEEN :first AND :mine")
+                        .expression_attribute_values(":pk", s(&pk))
+                        .expression_attribute_values(":first", s(keys::WAITLIST_PREFIX))
+                        .expression_attribute_values(":mine", s(&mine))
+                        .select(Select::Count)
+                        .consistent_read(true)
+                        .set_exclusive_start_key(start)
+                        .send()
+                        .await
+                        .map_err(classify)?;
+                    count += out.count.max(0) as u32;
+                    start = out.last_evaluated_key;
+                    if start.is_none() {
+                        return Ok::<u32, StoreError>(count);
+                    }
+                }
             }
-        }
+        });
+        let ahead: u32 = futures::future::try_join_all(counts).await?.into_iter().sum();
+        Ok(Some(ahead.max(1)))
     }
 
     /// Cancels a user's registration. A confirmed seat goes to the head of the waitlist in the
@@ -450,7 +465,7 @@ impl Store {
                 RegistrationStatus::Waitlisted => (
                     vec![
                         remove,
-                        Write::delete(keys::waitlist_entry(event_id, &registration.seq)),
+                        Write::delete(keys::waitlist_entry(event_id, user_id, &registration.seq)),
                         Write::update(
                             keys::seat_shard(event_id, registration.shard),
                             "SET waitlist_count = waitlist_count - :one",
@@ -533,7 +548,7 @@ impl Store {
                     // The event is gone or going, or the seats changed meanwhile.
                     if self.find_event(event_id).await?.is_none() {
                         self.write(Write::delete(keys::registration(event_id, user_id))).await?.ok();
-                        self.write(Write::delete(keys::waitlist_entry(event_id, &registration.seq)))
+                        self.write(Write::delete(keys::waitlist_entry(event_id, user_id, &registration.seq)))
                             .await?
                             .ok();
                         return Ok(Some(Cancelled { registration, promoted: None }));
@@ -623,8 +638,7 @@ impl Store {
         let before: u32 =
             page.start.as_ref().and_then(|s| s.get("_waiting")).and_then(|v| v.parse().ok()).unwrap_or(0);
         let listed: Page<RegistrationRecord> =
-            query::page(self.partition(Some(keys::GSI2), keys::event_registrations_pk(event), None), page)
-                .await?;
+            self.merged_page(keys::GSI2, keys::registration_partitions(event), page).await?;
         let mut waiting = before;
         let mut results = Vec::new();
         for registration in listed.results {
@@ -639,6 +653,23 @@ impl Store {
         }
         let next = listed.next.map(|start| start.with("_waiting", waiting.to_string()));
         Ok(Page { results, next })
+    }
+
+    /// Every registration item of an event, read consistently from each group, with the
+    /// attributes of `projection`.
+    pub(crate) async fn all_registration_items(
+        &self,
+        event: Id,
+        projection: &str,
+    ) -> Result<Vec<Item>, StoreError> {
+        let reads = keys::registration_partitions(event).into_iter().map(|pk| {
+            query::all(
+                self.partition(None, pk, Some(keys::REGISTRATION_PREFIX))
+                    .projection_expression(projection)
+                    .consistent_read(true),
+            )
+        });
+        Ok(futures::future::try_join_all(reads).await?.into_iter().flatten().collect())
     }
 
     /// A user's registrations, soonest event first.
@@ -669,12 +700,7 @@ impl Store {
     /// After an event's start moved, re-files its registrations under the new start so users'
     /// lists stay ordered by it.
     pub async fn refile_registrations(&self, event: &EventRecord) -> Result<(), StoreError> {
-        let items = query::all(
-            self.partition(None, keys::event_pk(event.id), Some(keys::REGISTRATION_PREFIX))
-                .projection_expression("pk, sk, user_id")
-                .consistent_read(true),
-        )
-        .await?;
+        let items = self.all_registration_items(event.id, "pk, sk, user_id").await?;
         self.hints.forget(event.id);
         stream::iter(items)
             .map(|item| async move {

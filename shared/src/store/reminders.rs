@@ -14,7 +14,22 @@ use crate::domain::{Id, Instant};
 /// A page of an event's confirmed attendees.
 pub struct Attendees {
     pub users: Vec<Id>,
-    pub next: Option<std::collections::HashMap<String, AttributeValue>>,
+    /// Where the next page starts; `None` after the last.
+    pub next: Option<AttendeesFrom>,
+}
+
+/// Where a walk through an event's confirmed attendees is: the registration groups not read to
+/// the end yet, each with where it continues.
+#[derive(Clone, Debug)]
+pub struct AttendeesFrom {
+    groups: Vec<(u8, Option<std::collections::HashMap<String, AttributeValue>>)>,
+}
+
+impl Default for AttendeesFrom {
+    /// The start: every group, from its beginning.
+    fn default() -> Self {
+        AttendeesFrom { groups: (0..keys::REGISTRATION_GROUPS).map(|group| (group, None)).collect() }
+    }
 }
 
 fn user_ids(items: Vec<Item>) -> Vec<Id> {
@@ -25,8 +40,8 @@ fn user_ids(items: Vec<Item>) -> Vec<Id> {
 }
 
 impl Store {
-    /// Events starting in (`from`, `to`], from the time index (one Query per shard of each month
-    /// touched).
+    /// Events starting in (`from`, `to`], from the time index: one Query per shard of each month
+    /// touched, all at once.
     pub async fn events_starting_between(
         &self,
         from: Instant,
@@ -36,62 +51,71 @@ impl Store {
         if to.month() != from.month() {
             months.push(to.month());
         }
-        let mut events = Vec::new();
-        for month in months {
-            for shard in 0..keys::TIME_SHARDS {
-                let items: Vec<Item> = self
-                    .client()
+        let partitions: Vec<String> = months
+            .iter()
+            .flat_map(|month| (0..keys::TIME_SHARDS).map(|shard| keys::time_bucket(month, shard)))
+            .collect();
+        let reads = partitions.into_iter().map(|bucket| {
+            query::all(
+                self.client()
                     .query()
                     .table_name(&self.table)
                     .index_name(keys::GSI2)
                     .key_condition_expression("gsi2pk = :bucket AND gsi2sk BETWEEN :from AND :to")
                     .filter_expression("attribute_not_exists(deleting)")
-                    .expression_attribute_values(":bucket", s(keys::time_bucket(&month, shard)))
+                    .expression_attribute_values(":bucket", s(bucket))
                     .expression_attribute_values(":from", s(format!("{}#", from.plus_seconds(1))))
-                    .expression_attribute_values(":to", s(format!("{to}#~")))
-                    .into_paginator()
-                    .items()
-                    .send()
-                    .try_collect()
-                    .await
-                    .map_err(classify)?;
-                for item in items {
-                    events.push(from_item(item)?);
-                }
+                    .expression_attribute_values(":to", s(format!("{to}#~"))),
+            )
+        });
+        let mut events = Vec::new();
+        for items in futures::future::join_all(reads).await {
+            for item in items? {
+                events.push(from_item(item)?);
             }
         }
         Ok(events)
     }
 
-    /// One page of an event's confirmed attendees, read consistently.
-    pub async fn confirmed_attendees(
-        &self,
-        event: Id,
-        start: Option<std::collections::HashMap<String, AttributeValue>>,
-    ) -> Result<Attendees, StoreError> {
-        let out = self
-            .partition(None, keys::event_pk(event), Some(keys::REGISTRATION_PREFIX))
-            .filter_expression("#status = :confirmed")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":confirmed", s("confirmed"))
-            .projection_expression("user_id")
-            .consistent_read(true)
-            .limit(500)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(Attendees { users: user_ids(out.items.unwrap_or_default()), next: out.last_evaluated_key })
+    /// One page of an event's confirmed attendees, read consistently: a page of each registration
+    /// group not read to the end, all at once.
+    pub async fn confirmed_attendees(&self, event: Id, from: AttendeesFrom) -> Result<Attendees, StoreError> {
+        let reads = from.groups.into_iter().map(|(group, start)| async move {
+            let out = self
+                .partition(None, keys::registrations_pk(event, group), Some(keys::REGISTRATION_PREFIX))
+                .filter_expression("#status = :confirmed")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":confirmed", s("confirmed"))
+                .projection_expression("user_id")
+                .consistent_read(true)
+                .limit(500)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(classify)?;
+            Ok::<_, StoreError>((group, out))
+        });
+        let (mut users, mut unread) = (Vec::new(), Vec::new());
+        for (group, out) in futures::future::try_join_all(reads).await? {
+            users.extend(user_ids(out.items.unwrap_or_default()));
+            if let Some(start) = out.last_evaluated_key {
+                unread.push((group, Some(start)));
+            }
+        }
+        let next = (!unread.is_empty()).then_some(AttendeesFrom { groups: unread });
+        Ok(Attendees { users, next })
     }
 
     /// Everyone already reminded of an event.
     pub async fn reminded(&self, event: Id) -> Result<std::collections::HashSet<Id>, StoreError> {
-        let items = query::all(
-            self.partition(None, keys::event_pk(event), Some("REMINDED#"))
-                .projection_expression("user_id")
-                .consistent_read(true),
-        )
-        .await?;
+        let reads = keys::registration_partitions(event).into_iter().map(|pk| {
+            query::all(
+                self.partition(None, pk, Some(keys::REMINDED_PREFIX))
+                    .projection_expression("user_id")
+                    .consistent_read(true),
+            )
+        });
+        let items = futures::future::try_join_all(reads).await?.into_iter().flatten().collect();
         Ok(user_ids(items).into_iter().collect())
     }
 

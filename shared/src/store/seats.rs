@@ -20,7 +20,7 @@ use super::Store;
 use super::error::StoreError;
 use super::items::{EventRecord, IndexKeys, SeatShard, Stored};
 use super::keys;
-use super::tx::{Item, Write, from_item, to_item};
+use super::tx::{Item, Write, to_item};
 use crate::domain::Id;
 
 /// Seats per shard an event is created with, up to [`MAX_SHARDS`]: a shard takes a transaction at
@@ -137,11 +137,10 @@ pub fn home_shard(user: Id, shards: usize) -> usize {
 }
 
 impl Store {
-    /// An event's seat shards, read consistently in one Query; empty when the event is gone.
+    /// An event's seat shards, read consistently with the event (see
+    /// [`Store::event_with_seats`]); empty when the event is gone.
     pub(crate) async fn find_seats(&self, event: Id) -> Result<Seats, StoreError> {
-        let items = self.event_items(event, keys::SEATS_PREFIX).await?;
-        let shards = items.into_iter().map(from_item).collect::<Result<Vec<SeatShard>, _>>()?;
-        Ok(Seats { shards })
+        Ok(self.event_with_seats(event).await?.map(|(_, seats)| seats).unwrap_or_default())
     }
 
     /// Latches every shard, on condition every one is full and none is being deleted: from then
