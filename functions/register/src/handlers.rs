@@ -32,7 +32,8 @@ pub async fn register(
     let outcome = state.store.register(event, caller.user_id, &caller.claims.name, Instant::now()).await?;
     match outcome {
         Ok(Registered::Created(registration)) => {
-            let view = placed(&state, registration).await?;
+            let waitlist_position = state.store.place_on_joining(&registration).await?;
+            let view: RegistrationView = Placed { registration, waitlist_position }.into();
             Ok(respond::created(format!("/events/{event}/registrations/me"), &view))
         }
         Ok(Registered::Existing(registration)) => {

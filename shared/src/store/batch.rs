@@ -100,7 +100,7 @@ impl Store {
     async fn batch_write(&self, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
         until_processed(requests, "writes", |pending| async move {
             let call = self.client().batch_write_item().request_items(&self.table, pending).send();
-            let out = deadline::bounded("a batch write", call).await?.map_err(classify)?;
+            let out = deadline::started("a batch write", call).await?.map_err(classify)?;
             Ok((
                 Vec::new(),
                 out.unprocessed_items.and_then(|mut m| m.remove(&self.table)).unwrap_or_default(),

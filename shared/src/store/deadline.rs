@@ -4,8 +4,10 @@
 //! multiply (a registration retrying a transaction that itself retries conflicts), and under a
 //! rush of registrations on AWS, where transactions on the same item conflict, that turns into
 //! slow answers and 503s. The deadline sits in a task-local, so a loop nested in another sees the
-//! same one, and a write, transaction or batch started late is cut at the deadline instead of
-//! running its full timeout (a read still has the SDK's own timeout, `DYNAMODB_TIMEOUT_MS`).
+//! same one. A batch read started late is cut at the deadline instead of running its full
+//! timeout. A write is never started once the deadline has passed, but one already sent is
+//! awaited to its outcome, bounded by the SDK's own timeout (`DYNAMODB_TIMEOUT_MS`): a write cut
+//! in flight may still be applied, and a 503 must mean that nothing changed.
 //!
 //! Work outside a request (the scheduled function, the operator command) has no deadline
 //! unless it sets one with [`within`]; its loops then stop after [`SAFETY_ATTEMPTS`].
@@ -64,6 +66,16 @@ pub async fn bounded<F: Future>(what: &str, call: F) -> Result<F::Output, StoreE
         return Err(passed(what));
     }
     tokio::time::timeout(left, call).await.map_err(|_elapsed| passed(what))
+}
+
+/// Runs one write, if the deadline has not passed: a write is not started after it (503), and a
+/// write already sent is awaited, however late, since its outcome is what the request must
+/// report. The SDK's operation timeout bounds the wait.
+pub async fn started<F: Future>(what: &str, write: F) -> Result<F::Output, StoreError> {
+    match remaining() {
+        Some(left) if left.is_zero() => Err(passed(what)),
+        _ => Ok(write.await),
+    }
 }
 
 /// After attempt `attempt` (1 for the first) of `what` failed in a way worth retrying: sleeps a
@@ -156,6 +168,17 @@ mod tests {
     async fn without_a_deadline_pause_stops_at_the_safety_cap() {
         assert!(pause(1, "a test").await.is_ok());
         assert!(matches!(pause(SAFETY_ATTEMPTS, "a test").await, Err(StoreError::Unavailable(_))));
+    }
+
+    #[tokio::test]
+    async fn a_write_is_not_started_after_the_deadline_but_one_sent_is_awaited() {
+        let late = within(Duration::ZERO, started("a test", async { 7 })).await;
+        assert!(matches!(late, Err(StoreError::Unavailable(_))));
+        let started_at = Instant::now();
+        let in_flight = tokio::time::sleep(Duration::from_millis(150));
+        let outcome = within(Duration::from_millis(50), started("a test", in_flight)).await;
+        assert!(outcome.is_ok(), "the write sent before the deadline reported its outcome");
+        assert!(started_at.elapsed() >= Duration::from_millis(150));
     }
 
     #[tokio::test]

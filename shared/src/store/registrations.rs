@@ -11,6 +11,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::Store;
+use super::batch::Consistency;
 use super::deadline;
 use super::error::{StoreError, classify};
 use super::items::{
@@ -204,23 +205,31 @@ impl Store {
         now: Instant,
     ) -> Result<Result<Registered, RegisterRefused>, StoreError> {
         let mut username = username.to_owned();
-        let (mut attempt, mut conflicts) = (0, 0);
-        let mut conflicted = false;
+        // Conflicts met, and refusals of what this process knew of the seats (a refused plan, or
+        // a latch that did not take): each grows the backoff before the next try. A first
+        // refusal is retried at once, as it brought the shard as it is now.
+        let (mut conflicts, mut refusals) = (0, 0);
+        let (mut conflicted, mut refused) = (false, false);
         loop {
-            attempt += 1;
             if conflicted {
-                // Another transaction held the shard: the next try goes to the next shard, after
-                // a backoff that grows with the conflicts met (a crowd on every shard thins out).
+                // Another transaction held the shard: the next try goes to a shard picked at
+                // random (the others that met the same conflict must not all move to the same
+                // next one), after a backoff that grows with the conflicts met (a crowd on every
+                // shard thins out).
                 deadline::pause(conflicts, "a registration racing concurrent registrations").await?;
-            } else if attempt > 1 {
-                deadline::pause(attempt - 1 - conflicts, "a registration racing concurrent changes").await?;
+            } else if refused {
+                deadline::pause(refusals, "a registration racing concurrent changes").await?;
             }
+            refused = false;
             conflicted = false;
             let (mut seats, fresh) = self.seats_hint(event_id).await?;
             if seats.shards.is_empty() {
                 return Ok(Err(RegisterRefused::NoEvent));
             }
-            let home = seats::home_shard(user_id, seats.shards.len()) + conflicts as usize;
+            let home = match conflicts {
+                0 => seats::home_shard(user_id, seats.shards.len()),
+                _ => rand::Rng::gen_range(&mut rand::thread_rng(), 0..seats.shards.len()),
+            };
             let mut next = plan(&seats, home);
             let started = |seats: &Seats| seats.starts_at().is_none_or(|start| start <= now);
             if !fresh
@@ -243,6 +252,8 @@ impl Store {
                 Plan::Full => return Ok(Err(RegisterRefused::Full)),
                 Plan::FinishPromotions => {
                     self.promote_waitlisted(event_id).await?;
+                    refusals += 1;
+                    refused = true;
                     continue;
                 }
                 Plan::Latch => {
@@ -253,6 +264,8 @@ impl Store {
                         self.hints.remember(event_id, &seats);
                     } else {
                         self.hints.forget(event_id);
+                        refusals += 1;
+                        refused = true;
                     }
                     continue;
                 }
@@ -325,7 +338,12 @@ impl Store {
                     Some(item) => from_item(item.clone())?,
                     None => match self.get_record(keys::registration(event_id, user_id)).await? {
                         Some(existing) => existing,
-                        None => continue,
+                        None => {
+                            // Cancelled meanwhile: try again.
+                            refusals += 1;
+                            refused = true;
+                            continue;
+                        }
                     },
                 };
                 return Ok(Ok(Registered::Existing(existing)));
@@ -346,8 +364,12 @@ impl Store {
                 if self.find_seats(event_id).await?.shards.is_empty() {
                     return Ok(Err(RegisterRefused::NoEvent));
                 }
+                refusals += 1;
+                refused = true;
                 continue;
             };
+            refusals += 1;
+            refused = refusals > 1;
             let old: SeatShard = from_item(old.clone())?;
             if old.deleting {
                 self.hints.forget(event_id);
@@ -392,6 +414,34 @@ impl Store {
         head.sort_by(|a, b| a.seq.cmp(&b.seq));
         head.truncate(limit);
         Ok(head)
+    }
+
+    /// The place of a registration that has just joined the waitlist: how many wait right after
+    /// it joined, from the seat shards' counters read consistently in one round trip (`None` when
+    /// confirmed). That is its exact place unless others joined in the milliseconds since, who
+    /// are then counted too. Counting the entries ahead ([`Store::waitlist_position`]) reads
+    /// every one of them, so in a rush of thousands each join would cost more than the last.
+    pub async fn place_on_joining(
+        &self,
+        registration: &RegistrationRecord,
+    ) -> Result<Option<u32>, StoreError> {
+        if registration.status != RegistrationStatus::Waitlisted {
+            return Ok(None);
+        }
+        let event = registration.event_id;
+        let seats = match self.hints.get(event) {
+            Some(known) => {
+                let keys: Vec<Key> =
+                    known.shards.iter().map(|shard| keys::seat_shard(event, shard.shard)).collect();
+                let mut seats = Seats::default();
+                for item in self.batch_get(&keys, None, Consistency::Strong).await? {
+                    seats.shards.push(from_item(item)?);
+                }
+                seats
+            }
+            None => self.find_seats(event).await?,
+        };
+        Ok(Some(seats.waiting().max(1)))
     }
 
     /// 1-based place of a waitlisted registration in its queue, read consistently: the entries

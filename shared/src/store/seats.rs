@@ -145,7 +145,8 @@ impl Store {
 
     /// Latches every shard, on condition every one is full and none is being deleted: from then
     /// on people may join the waitlist. `false` when a condition failed (a seat is free, or the
-    /// event is going); the caller reads the shards again.
+    /// event is going) or a concurrent transaction held a shard; the caller reads the shards
+    /// again.
     pub(crate) async fn latch(&self, event: Id, seats: &Seats) -> Result<bool, StoreError> {
         let writes = seats
             .shards
@@ -157,7 +158,9 @@ impl Store {
                     .value(":yes", AttributeValue::Bool(true))
             })
             .collect();
-        Ok(self.transact(writes).await?.is_ok())
+        // Sent once: a conflict means another registration is latching these shards or taking
+        // a last seat, and the caller reads the shards again rather than insisting.
+        Ok(self.transact_once(writes).await?.is_ok())
     }
 
     /// Unlatches every shard, on condition nobody waits on any: for when seats were added while

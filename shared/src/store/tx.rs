@@ -228,7 +228,7 @@ impl Store {
                 let mut attempt = 0;
                 loop {
                     attempt += 1;
-                    match deadline::bounded("a write", request.clone().send()).await? {
+                    match deadline::started("a write", request.clone().send()).await? {
                         Ok(out) => return Ok(Ok(out.attributes)),
                         Err(e) => match e.as_service_error() {
                             Some($error::ConditionalCheckFailedException(c)) => {
@@ -301,7 +301,7 @@ impl Store {
     async fn send_transaction(
         request: TransactWriteItemsFluentBuilder,
     ) -> Result<Result<(), Cancelled>, StoreError> {
-        match deadline::bounded("a transaction", request.send()).await? {
+        match deadline::started("a transaction", request.send()).await? {
             Ok(_) => Ok(Ok(())),
             Err(e) => match e.as_service_error() {
                 Some(TransactWriteItemsError::TransactionCanceledException(c)) => {
