@@ -52,6 +52,16 @@ pub async fn within<F: Future>(budget: Duration, work: F) -> F::Output {
     DEADLINE.scope(deadline, work).await
 }
 
+/// What reading back after a committed change may take, past the request's deadline.
+const AFTER_COMMIT_BUDGET: Duration = Duration::from_millis(2000);
+
+/// Runs `work`, which reads what to answer about a change already committed, with a short
+/// budget of its own: the request's deadline may have passed while the change was in flight,
+/// and answering 503 then would report as failed a change that was made.
+pub async fn after_commit<F: Future>(work: F) -> F::Output {
+    DEADLINE.scope(Instant::now() + AFTER_COMMIT_BUDGET, work).await
+}
+
 /// Time left before the deadline (zero once it has passed); `None` when none is set.
 pub fn remaining() -> Option<Duration> {
     DEADLINE.try_with(|deadline| deadline.saturating_duration_since(Instant::now())).ok()
@@ -179,6 +189,12 @@ mod tests {
         let outcome = within(Duration::from_millis(50), started("a test", in_flight)).await;
         assert!(outcome.is_ok(), "the write sent before the deadline reported its outcome");
         assert!(started_at.elapsed() >= Duration::from_millis(150));
+    }
+
+    #[tokio::test]
+    async fn reading_back_after_a_commit_has_a_budget_of_its_own() {
+        let left = within(Duration::ZERO, after_commit(async { remaining() })).await;
+        assert!(left.is_some_and(|left| left > Duration::from_millis(1000)), "{left:?}");
     }
 
     #[tokio::test]

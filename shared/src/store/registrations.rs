@@ -378,12 +378,9 @@ impl Store {
             if old.starts_at <= now {
                 return Ok(Err(RegisterRefused::Started));
             }
-            if old.starts_at != starts_at {
-                // The start moved: every shard has the new one.
-                self.hints.forget(event_id);
-            } else {
-                self.hints.update(event_id, old);
-            }
+            // The seats were not as this process knew them: the next try reads them all again
+            // rather than learning them one refused shard at a time.
+            self.hints.forget(event_id);
         }
     }
 
@@ -428,7 +425,11 @@ impl Store {
         if registration.status != RegistrationStatus::Waitlisted {
             return Ok(None);
         }
-        let event = registration.event_id;
+        deadline::after_commit(self.waiting_now(registration.event_id)).await.map(Some)
+    }
+
+    /// How many wait for an event now, at least one, from its seat shards read consistently.
+    async fn waiting_now(&self, event: Id) -> Result<u32, StoreError> {
         let seats = match self.hints.get(event) {
             Some(known) => {
                 let keys: Vec<Key> =
@@ -441,7 +442,7 @@ impl Store {
             }
             None => self.find_seats(event).await?,
         };
-        Ok(Some(seats.waiting().max(1)))
+        Ok(seats.waiting().max(1))
     }
 
     /// 1-based place of a waitlisted registration in its queue, read consistently: the entries
