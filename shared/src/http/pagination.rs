@@ -1,4 +1,5 @@
 //! The one pagination shape: `?limit=&cursor=` in, `{"results": [...], "next_cursor": ...}` out.
+//! The page types are the store's ([`crate::store::page`]); reading and writing them is done here.
 
 use axum::Json;
 use axum::response::{IntoResponse, Response};
@@ -8,14 +9,8 @@ use super::problem::ApiError;
 use super::query::QueryMap;
 use crate::auth::keys::SigningKey;
 use crate::domain::Limit;
-use crate::store::cursor::{self, StartKey};
-
-/// A validated page request: the size, and where the previous page stopped.
-#[derive(Debug, Clone)]
-pub struct PageRequest {
-    pub limit: Limit,
-    pub start: Option<StartKey>,
-}
+use crate::store::cursor;
+pub use crate::store::page::{Page, PageRequest};
 
 impl PageRequest {
     /// Reads `limit` and `cursor`. `scope` names the list; a cursor made for another list, or
@@ -32,19 +27,6 @@ impl PageRequest {
             })?),
         };
         Ok(PageRequest { limit, start })
-    }
-}
-
-/// One page of results from the store, with where the next one starts.
-#[derive(Debug)]
-pub struct Page<T> {
-    pub results: Vec<T>,
-    pub next: Option<StartKey>,
-}
-
-impl<T> Page<T> {
-    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { results: self.results.into_iter().map(f).collect(), next: self.next }
     }
 }
 

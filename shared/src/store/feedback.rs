@@ -5,10 +5,10 @@ use super::Store;
 use super::error::StoreError;
 use super::items::{FeedbackRecord, IndexKeys, SeatShard, Stored};
 use super::keys;
+use super::page::{Page, PageRequest};
 use super::query;
 use super::tx::{Item, Write, from_item, n, s, to_item};
 use crate::domain::{Id, Instant};
-use crate::http::pagination::{Page, PageRequest};
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum FeedbackRefused {

@@ -14,6 +14,7 @@ pub mod hints;
 pub mod items;
 pub mod keys;
 pub mod notifications;
+pub mod page;
 mod query;
 pub mod registrations;
 pub mod reminders;

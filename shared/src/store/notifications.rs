@@ -10,10 +10,10 @@ use super::batch;
 use super::error::StoreError;
 use super::items::{IndexKeys, NotificationKind, NotificationRecord, Stored};
 use super::keys;
+use super::page::{Page, PageRequest};
 use super::query;
 use super::tx::{Item, Write, to_item};
 use crate::domain::{Id, Instant};
-use crate::http::pagination::{Page, PageRequest};
 
 /// How long a notification is kept.
 pub const RETENTION_DAYS: i64 = 90;

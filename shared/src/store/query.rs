@@ -8,8 +8,8 @@ use serde::de::DeserializeOwned;
 use super::Store;
 use super::cursor::StartKey;
 use super::error::{StoreError, classify};
+use super::page::{Page, PageRequest};
 use super::tx::{Item, from_item, s};
-use crate::http::pagination::{Page, PageRequest};
 
 impl Store {
     /// A Query of partition `pk` of the table (`index` is `None`) or of a global secondary index,

@@ -20,11 +20,11 @@ use super::items::{
 };
 use super::keys::{self, Key};
 use super::notifications::{notification, notification_write};
+use super::page::{Page, PageRequest};
 use super::query;
 use super::seats::{self, Seats};
 use super::tx::{Item, Write, from_item, n, s, to_item};
 use crate::domain::{Id, Instant};
-use crate::http::pagination::{Page, PageRequest};
 
 /// A registration with its place in the queue (`None` when confirmed).
 #[derive(Clone, Debug)]

@@ -6,10 +6,10 @@ use super::batch;
 use super::error::StoreError;
 use super::items::EventRecord;
 use super::keys;
+use super::page::{Page, PageRequest};
 use super::query;
 use super::tx::{Write, from_item};
 use crate::domain::Id;
-use crate::http::pagination::{Page, PageRequest};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 
 /// How many occurrences one transaction writes: each is its event and seat shards, with up to two

@@ -28,10 +28,10 @@ use super::directory::{Listing, Lookup};
 use super::error::{StoreError, classify};
 use super::items::EventRecord;
 use super::keys;
+use super::page::{Page, PageRequest};
 use super::tx::{Item, from_item, s};
 use crate::domain::Instant;
 use crate::domain::upcoming::UpcomingFilter;
-use crate::http::pagination::{Page, PageRequest};
 
 /// Items the index may hand us per request, read units and rounds of reads, before we answer with
 /// what we have.

@@ -8,10 +8,10 @@ use super::cursor::StartKey;
 use super::error::{StoreError, classify};
 use super::items::{IndexKeys, MarkerRecord, Stored, UserRecord};
 use super::keys::{self, Key};
+use super::page::{Page, PageRequest};
 use super::query;
 use super::tx::{Item, Write, from_item, n, s, to_item, version_is};
 use crate::domain::{Id, Instant, Role};
-use crate::http::pagination::{Page, PageRequest};
 
 /// Items given a user's new name at once.
 /// The cursor field of the user list: the last id listed.
