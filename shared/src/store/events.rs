@@ -219,12 +219,7 @@ impl Store {
             }
         }
         let Some(event) = event else { return Ok(None) };
-        let others: Vec<keys::Key> =
-            (1..event.seat_shards).map(|shard| keys::seat_shard(id, shard)).collect();
-        let others = self.batch_get(&others, None, batch::Consistency::Strong).await?;
-        for item in others {
-            seats.shards.push(from_item::<SeatShard>(item)?);
-        }
+        seats.shards.extend(self.read_shards(id, 1..event.seat_shards).await?);
         seats.shards.sort_by_key(|shard| shard.shard);
         Ok(Some((event, seats)))
     }
@@ -234,16 +229,14 @@ impl Store {
     /// BatchGetItem calls, at half a unit each.
     pub async fn with_counters(&self, events: Vec<EventRecord>) -> Result<Vec<EventRecord>, StoreError> {
         // Each shard's partition key names one shard of one event.
-        let owners: std::collections::HashMap<String, Id> = events
-            .iter()
-            .flat_map(|event| {
-                (0..event.seat_shards.max(1)).map(|shard| (keys::seat_shard_pk(event.id, shard), event.id))
-            })
-            .collect();
-        let keys: Vec<keys::Key> = events
-            .iter()
-            .flat_map(|event| (0..event.seat_shards.max(1)).map(|shard| keys::seat_shard(event.id, shard)))
-            .collect();
+        let (mut keys, mut owners) = (Vec::new(), std::collections::HashMap::new());
+        for event in &events {
+            for shard in 0..event.seat_shards.max(1) {
+                let key = keys::seat_shard(event.id, shard);
+                owners.insert(key.pk.clone(), event.id);
+                keys.push(key);
+            }
+        }
         let mut shards: std::collections::HashMap<Id, Vec<SeatShard>> = Default::default();
         for item in self.batch_get(&keys, None, batch::Consistency::Eventual).await? {
             let pk = item.get(keys::PK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
@@ -379,7 +372,7 @@ impl Store {
 
     /// The users registered for an event, confirmed or waiting.
     pub async fn registrants(&self, event: Id) -> Result<Vec<Id>, StoreError> {
-        let items = self.all_registration_items(event, "user_id").await?;
+        let items = self.group_items(event, keys::REGISTRATION_PREFIX, "user_id").await?;
         Ok(items
             .iter()
             .filter_map(|item| item.get("user_id").and_then(|v| v.as_s().ok()).and_then(|raw| Id::parse(raw)))
@@ -388,8 +381,8 @@ impl Store {
 
     /// Deletes an event and everything stored under it (registrations, waitlist entries and
     /// reminder markers in their groups, feedback). The event is first marked as being deleted,
-    /// which hides it and stops new registrations; the items under it then go in batches; the event item goes last, so a
-    /// deletion cut short is finished by repeating it. The seat shards are marked first, which
+    /// which hides it and stops new registrations; the items under it then go in batches; the
+    /// event item goes last, so a deletion cut short is finished by repeating it. The seat shards are marked first, which
     /// closes registrations, and deleted just before the event. Returns the event as it was.
     pub async fn delete_event(&self, id: Id) -> Result<Option<EventRecord>, StoreError> {
         // Absent shards mean an earlier attempt got as far as deleting them: the event's own

@@ -11,7 +11,6 @@ use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::Store;
-use super::batch::Consistency;
 use super::deadline;
 use super::error::{StoreError, classify};
 use super::items::{
@@ -432,13 +431,7 @@ impl Store {
     async fn waiting_now(&self, event: Id) -> Result<u32, StoreError> {
         let seats = match self.hints.get(event) {
             Some(known) => {
-                let keys: Vec<Key> =
-                    known.shards.iter().map(|shard| keys::seat_shard(event, shard.shard)).collect();
-                let mut seats = Seats::default();
-                for item in self.batch_get(&keys, None, Consistency::Strong).await? {
-                    seats.shards.push(from_item(item)?);
-                }
-                seats
+                Seats { shards: self.read_shards(event, known.shards.iter().map(|s| s.shard)).await? }
             }
             None => self.find_seats(event).await?,
         };
@@ -706,16 +699,18 @@ impl Store {
         Ok(Page { results, next })
     }
 
-    /// Every registration item of an event, read consistently from each group, with the
+    /// Every item of an event's registration groups whose sort key begins with `prefix`
+    /// (registrations, reminder markers), read consistently from each group at once, with the
     /// attributes of `projection`.
-    pub(crate) async fn all_registration_items(
+    pub(crate) async fn group_items(
         &self,
         event: Id,
+        prefix: &str,
         projection: &str,
     ) -> Result<Vec<Item>, StoreError> {
         let reads = keys::registration_partitions(event).into_iter().map(|pk| {
             query::all(
-                self.partition(None, pk, Some(keys::REGISTRATION_PREFIX))
+                self.partition(None, pk, Some(prefix))
                     .projection_expression(projection)
                     .consistent_read(true),
             )
@@ -751,7 +746,7 @@ impl Store {
     /// After an event's start moved, re-files its registrations under the new start so users'
     /// lists stay ordered by it.
     pub async fn refile_registrations(&self, event: &EventRecord) -> Result<(), StoreError> {
-        let items = self.all_registration_items(event.id, "pk, sk, user_id").await?;
+        let items = self.group_items(event.id, keys::REGISTRATION_PREFIX, "pk, sk, user_id").await?;
         self.hints.forget(event.id);
         stream::iter(items)
             .map(|item| async move {

@@ -108,14 +108,7 @@ impl Store {
 
     /// Everyone already reminded of an event.
     pub async fn reminded(&self, event: Id) -> Result<std::collections::HashSet<Id>, StoreError> {
-        let reads = keys::registration_partitions(event).into_iter().map(|pk| {
-            query::all(
-                self.partition(None, pk, Some(keys::REMINDED_PREFIX))
-                    .projection_expression("user_id")
-                    .consistent_read(true),
-            )
-        });
-        let items = futures::future::try_join_all(reads).await?.into_iter().flatten().collect();
+        let items = self.group_items(event, keys::REMINDED_PREFIX, "user_id").await?;
         Ok(user_ids(items).into_iter().collect())
     }
 

@@ -17,10 +17,11 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::Store;
+use super::batch::Consistency;
 use super::error::StoreError;
 use super::items::{EventRecord, IndexKeys, SeatShard, Stored};
 use super::keys;
-use super::tx::{Item, Write, to_item};
+use super::tx::{Item, Write, from_item, to_item};
 use crate::domain::Id;
 
 /// Seats per shard an event is created with, up to [`MAX_SHARDS`]: a shard takes a transaction at
@@ -141,6 +142,17 @@ impl Store {
     /// [`Store::event_with_seats`]); empty when the event is gone.
     pub(crate) async fn find_seats(&self, event: Id) -> Result<Seats, StoreError> {
         Ok(self.event_with_seats(event).await?.map(|(_, seats)| seats).unwrap_or_default())
+    }
+
+    /// The seat shards of an event numbered `shards`, read consistently in one BatchGetItem; a
+    /// shard that does not exist is left out.
+    pub(crate) async fn read_shards(
+        &self,
+        event: Id,
+        shards: impl IntoIterator<Item = u8>,
+    ) -> Result<Vec<SeatShard>, StoreError> {
+        let keys: Vec<keys::Key> = shards.into_iter().map(|shard| keys::seat_shard(event, shard)).collect();
+        self.batch_get(&keys, None, Consistency::Strong).await?.into_iter().map(from_item).collect()
     }
 
     /// Latches every shard, on condition every one is full and none is being deleted: from then
