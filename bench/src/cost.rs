@@ -10,6 +10,7 @@ use dynamodb_local::fidelity::throughput::Units;
 use dynamodb_local::fidelity::{Behaviours, Fidelity};
 use serde_json::{Value, json};
 use shared::domain::{Id, Instant};
+use shared::store::conditions;
 use shared::store::keys::Key;
 use shared::store::tx::{Write, n, s};
 
@@ -208,11 +209,10 @@ pub async fn bench(ctx: &Context<'_>, report: &mut Report) -> Result<()> {
         let writes = floor::registration_item(&who, Instant::now()).map(|item| {
             vec![
                 Write::update(counter.clone(), "SET confirmed_count = confirmed_count + :one")
-                    .condition("confirmed_count < #capacity")
-                    .name("#capacity", "capacity")
+                    .when(conditions::below_capacity())
                     .value(":one", n(1)),
-                Write::put(item).condition("attribute_not_exists(pk)"),
-                Write::check(shared::store::keys::user(who.user), "attribute_exists(pk)"),
+                Write::put(item).when(conditions::absent()),
+                Write::check(shared::store::keys::user(who.user), conditions::exists()),
             ]
         });
         let (bare, table) = (&bare, &table);

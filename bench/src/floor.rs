@@ -6,10 +6,10 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, TransactWr
 use shared::domain::upcoming::UpcomingFilter;
 use shared::domain::{Id, Instant};
 use shared::store::items::{EventRecord, IndexKeys, RegistrationRecord, RegistrationStatus, Stored};
-use shared::store::keys;
 use shared::store::tx::Item;
 use shared::store::tx::{Write, n, s, to_item};
 use shared::store::upcoming::{Bounds, ReadBudget, batch_size, month_partitions, upcoming_shard_query};
+use shared::store::{conditions, keys};
 
 use crate::fixtures::{Result, User};
 
@@ -82,20 +82,13 @@ pub fn registration_item(who: &Registrant<'_>, now: Instant) -> Result<shared::s
 /// put the registration, check the user. The same items the store writes.
 pub fn registration(table: &str, who: &Registrant<'_>, now: Instant) -> Result<Vec<TransactWriteItem>> {
     let item = registration_item(who, now)?;
-    let open =
-        "attribute_exists(pk) AND attribute_not_exists(deleting) AND starts_at = :start AND starts_at > :now";
     let writes = vec![
         Write::update(keys::seat_shard(who.event, who.shard), "SET confirmed_count = confirmed_count + :one")
-            .condition(format!("{open} AND confirmed_count < #capacity AND latched = :no"))
-            .name("#capacity", "capacity")
-            .value(":start", s(who.event_starts_at.to_string()))
-            .value(":now", s(now.to_string()))
+            .when(conditions::open_for_registration(who.event_starts_at, now).and(conditions::seat_free()))
             .value(":one", n(1))
-            .value(":no", AttributeValue::Bool(false))
             .return_old_on_failure(),
-        Write::put(item).condition("attribute_not_exists(pk)").return_old_on_failure(),
-        Write::check(keys::user(who.user), "attribute_exists(pk) AND username = :name")
-            .value(":name", s(who.username)),
+        Write::put(item).when(conditions::absent()).return_old_on_failure(),
+        Write::check(keys::user(who.user), conditions::named(who.username)),
     ];
     Ok(writes.into_iter().map(|w| w.into_transact(table)).collect::<std::result::Result<_, _>>()?)
 }

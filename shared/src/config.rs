@@ -3,6 +3,10 @@
 
 use std::time::Duration;
 
+/// `REQUEST_DEADLINE_MS`'s default: how long one request may take in all, every retry included
+/// (see `store::deadline`), well under API Gateway's 30 s.
+pub const DEFAULT_REQUEST_BUDGET: Duration = Duration::from_millis(10_000);
+
 /// Every setting the functions and the local server use.
 #[derive(Clone)]
 pub struct Config {
@@ -88,7 +92,7 @@ impl Config {
             }
         };
         let request_deadline = match lookup("REQUEST_DEADLINE_MS") {
-            None => dynamodb_timeout.max(crate::store::deadline::DEFAULT_REQUEST_BUDGET),
+            None => dynamodb_timeout.max(DEFAULT_REQUEST_BUDGET),
             Some(raw) => {
                 raw.parse::<u64>().ok().filter(|n| *n >= 100).map(Duration::from_millis).ok_or_else(|| {
                     ConfigError(

@@ -1,19 +1,24 @@
 //! Everything the functions of the Event Management API share.
 //!
-//! The layers read top to bottom, the way a request travels:
-//! - [`http`]: problem+json errors, the strict JSON body reader, pagination and the router finishing
-//!   touches (fallback, 405, CORS, body limit);
-//! - [`auth`]: password hashing, access and refresh tokens, and the caller extractor;
+//! The layers read top to bottom, the way a request travels; a module imports only from the
+//! layers below its own (the `layers` test below keeps it so):
+//! - [`http`]: problem+json errors, the strict JSON body reader (with its size limit), query
+//!   parameters and pagination, the caller extractors, and the router's finishing layers
+//!   (fallback, 405, CORS, request accounting);
+//! - [`state`]: [`AppState`], built once per process from [`Config`];
+//! - [`auth`]: password hashing, access tokens and calendar-feed tokens;
+//! - [`views`] and [`calendar`]: what responses and iCalendar feeds show of stored records;
+//! - [`store`]: the only code that knows DynamoDB (keys, items, conditions, cursors);
 //! - [`domain`]: validated values and rules with no I/O;
-//! - [`store`]: the only code that knows DynamoDB (keys, items, conditions, cursors).
-//!
-//! [`AppState`] ties them together; it is built once per process from [`Config`].
+//! - [`signing`], [`telemetry`] and [`config`]: keyed signatures, logging set-up and settings,
+//!   which import nothing of the crate.
 
 pub mod auth;
 pub mod calendar;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod signing;
 pub mod state;
 pub mod store;
 pub mod telemetry;
@@ -21,3 +26,76 @@ pub mod views;
 
 pub use config::Config;
 pub use state::AppState;
+
+#[cfg(test)]
+mod layers {
+    use std::path::Path;
+
+    /// The crate's top-level modules, from the top layer down.
+    const ORDER: &[&str] =
+        &["http", "state", "auth", "views", "calendar", "store", "domain", "signing", "telemetry", "config"];
+
+    fn layer_of(module: &str) -> usize {
+        ORDER.iter().position(|m| *m == module).unwrap_or_else(|| panic!("`{module}` has no layer in ORDER"))
+    }
+
+    /// Every `crate::<module>` a source file names outside comments.
+    fn imports(source: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        for line in source.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            for (at, _) in line.match_indices("crate::") {
+                let name: String =
+                    line[at + 7..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                // The crate root re-exports these two.
+                let module = match name.as_str() {
+                    "AppState" => "state".to_owned(),
+                    "Config" => "config".to_owned(),
+                    _ => name,
+                };
+                found.push(module);
+            }
+        }
+        found
+    }
+
+    fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("reading src") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn every_import_points_down() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut sources = Vec::new();
+        files(&src, &mut sources);
+        let mut upward = Vec::new();
+        for path in sources {
+            let relative = path.strip_prefix(&src).expect("under src");
+            let module = relative.components().next().expect("a path").as_os_str().to_string_lossy();
+            let module = module.trim_end_matches(".rs");
+            if module == "lib" {
+                continue;
+            }
+            let source = std::fs::read_to_string(&path).expect("reading a source file");
+            for imported in imports(&source) {
+                if imported != module && layer_of(&imported) < layer_of(module) {
+                    upward.push(format!("{} imports crate::{imported}", relative.display()));
+                }
+            }
+        }
+        assert!(upward.is_empty(), "imports pointing up a layer:\n{}", upward.join("\n"));
+    }
+
+    #[test]
+    fn imports_are_read_outside_comments() {
+        let found =
+            imports("use crate::store::Store;\n// see crate::http\nlet x = crate::domain::Id::new();");
+        assert_eq!(found, ["store", "domain"]);
+    }
+}

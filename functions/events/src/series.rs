@@ -4,8 +4,8 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use futures::{StreamExt, TryStreamExt};
 use shared::AppState;
-use shared::auth::Caller;
 use shared::domain::{Id, Instant};
+use shared::http::Caller;
 use shared::http::{ApiError, PageRequest, QueryMap, respond};
 use shared::views::EventView;
 

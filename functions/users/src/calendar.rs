@@ -6,9 +6,9 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Serialize;
 use shared::AppState;
-use shared::auth::Caller;
 use shared::auth::feed::{feed_token, open_feed_token};
 use shared::domain::Instant;
+use shared::http::Caller;
 use shared::http::links::{BaseUrl, calendar_response};
 use shared::http::{ApiError, EmptyBody};
 

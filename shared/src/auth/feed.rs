@@ -5,8 +5,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::keys::SigningKey;
 use crate::domain::Id;
+use crate::signing::SigningKey;
 
 const TAG_BYTES: usize = 16;
 const TOKEN_BYTES: usize = 16 + 4 + TAG_BYTES;

@@ -1,13 +1,10 @@
-//! Authentication: password hashing, access and refresh tokens, and the extractors that turn an
-//! `Authorization` header into a caller.
+//! Authentication: password hashing, access tokens and calendar-feed tokens. The extractors that
+//! turn an `Authorization` header into a caller are HTTP's ([`crate::http::caller`]); refresh
+//! tokens are plain values ([`crate::domain::refresh_token`]) that the store keeps hashed.
 
-pub mod caller;
 pub mod feed;
-pub mod keys;
 pub mod password;
-pub mod refresh;
 pub mod tokens;
 
-pub use caller::{Caller, Claims};
-pub use refresh::RefreshToken;
+pub use crate::domain::refresh_token::RefreshToken;
 pub use tokens::{AccessClaims, Tokens};

@@ -6,9 +6,9 @@ use std::time::Duration;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use super::keys::SigningKey;
 use crate::config::Config;
 use crate::domain::{Id, Instant, Role};
+use crate::signing::SigningKey;
 
 const ISSUER: &str = "events-api";
 

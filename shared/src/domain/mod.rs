@@ -6,6 +6,7 @@ pub mod event;
 pub mod ids;
 pub mod page;
 pub mod recurrence;
+pub mod refresh_token;
 pub mod text;
 pub mod time;
 pub mod upcoming;

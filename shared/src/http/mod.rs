@@ -1,7 +1,9 @@
 //! HTTP plumbing shared by every router: problem+json errors, the strict JSON body reader, query
-//! parameters and pagination, and the finishing layers (fallback, 405, CORS).
+//! parameters and pagination, the caller extractors, and the finishing layers (fallback, 405,
+//! CORS).
 
 pub mod body;
+pub mod caller;
 pub mod fields;
 pub mod links;
 pub mod pagination;
@@ -11,6 +13,7 @@ pub mod respond;
 pub mod router;
 
 pub use body::{EmptyBody, JsonObject};
+pub use caller::{Caller, Claims};
 pub use fields::Fields;
 pub use pagination::{Page, PageRequest};
 pub use problem::ApiError;

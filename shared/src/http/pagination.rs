@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use super::problem::ApiError;
 use super::query::QueryMap;
-use crate::auth::keys::SigningKey;
 use crate::domain::Limit;
+use crate::signing::SigningKey;
 use crate::store::cursor;
 pub use crate::store::page::{Page, PageRequest};
 

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::auth::keys::SigningKey;
+use crate::signing::SigningKey;
 
 /// Where the next page starts: string attributes only, as every key attribute of the table is a
 /// string. Names starting with `_` are positions of our own, not key attributes.

@@ -18,6 +18,7 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
 use super::Store;
+use super::conditions;
 use super::deadline;
 use super::error::StoreError;
 use super::items::UserRecord;
@@ -60,7 +61,7 @@ impl Store {
             let pending = PendingCleanup { user_id: user.id, deleted_at: Instant::now() };
             let key = keys::cleanup(user.id);
             let writes = vec![
-                Write::delete(keys::user(user.id)).condition("attribute_exists(pk)"),
+                Write::delete(keys::user(user.id)).when(conditions::exists()),
                 marker_delete(keys::username(&user.username.to_ascii_lowercase()), user.id),
                 marker_delete(keys::email(&user.email.to_lowercase()), user.id),
                 Write::put(to_item(&super::items::Stored {

@@ -5,6 +5,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::Store;
 use super::batch;
+use super::conditions;
 use super::error::{StoreError, classify};
 use super::items::{EventRecord, IndexKeys, NotificationKind, SeatShard, Stored};
 use super::keys;
@@ -53,9 +54,9 @@ pub(crate) fn event_item(event: &EventRecord) -> Result<Item, StoreError> {
 
 /// The puts that create an event: the event and its seat shards, none of which may exist yet.
 pub(crate) fn new_event_writes(event: &EventRecord) -> Result<Vec<Write>, StoreError> {
-    let mut writes = vec![Write::put(event_item(event)?).condition("attribute_not_exists(pk)")];
+    let mut writes = vec![Write::put(event_item(event)?).when(conditions::absent())];
     for shard in seats::fresh_shards(event) {
-        writes.push(Write::put(seats::shard_item(event.id, &shard)?).condition("attribute_not_exists(pk)"));
+        writes.push(Write::put(seats::shard_item(event.id, &shard)?).when(conditions::absent()));
     }
     Ok(writes)
 }
@@ -177,7 +178,7 @@ impl Store {
 
     /// Writes a new event, checking in the same transaction that its organizer still exists.
     pub async fn create_event(&self, event: &EventRecord) -> Result<bool, StoreError> {
-        let mut writes = vec![Write::check(keys::user(event.organizer_id), "attribute_exists(pk)")];
+        let mut writes = vec![Write::check(keys::user(event.organizer_id), conditions::exists())];
         writes.extend(new_event_writes(event)?);
         let entries = self.directory_entries(&[event]);
         Ok(self.transact_with_directory(writes, entries).await?.is_ok())
@@ -295,8 +296,7 @@ impl Store {
         }
         let mut writes = vec![
             Write::set_fields(keys::event(next.id), set, remove)
-                .condition("attribute_exists(pk) AND attribute_not_exists(deleting) AND version = :expected")
-                .value(":expected", n(current.version))
+                .when(conditions::event_version(current.version))
                 .return_old_on_failure(),
         ];
         let copied = |e: &EventRecord| (e.capacity, e.waitlist_enabled, e.starts_at);
@@ -317,8 +317,7 @@ impl Store {
                         ],
                         vec![],
                     )
-                    .condition("attribute_exists(pk) AND attribute_not_exists(deleting) AND confirmed_count <= :capacity")
-                    .value(":capacity", n(capacity))
+                    .when(conditions::capacity_covers_confirmed(capacity))
                     .return_old_on_failure(),
                 );
             }
@@ -389,7 +388,7 @@ impl Store {
         // mark below decides whether anything is left to delete.
         for shard in self.find_seats(id).await?.shards {
             let closed = Write::update(keys::seat_shard(id, shard.shard), "SET deleting = :yes")
-                .condition("attribute_exists(pk)")
+                .when(conditions::exists())
                 .value(":yes", AttributeValue::Bool(true));
             self.write(closed).await?.ok();
         }
@@ -399,7 +398,7 @@ impl Store {
                     keys::event(id),
                     "SET deleting = :yes, deletion_began_ms = if_not_exists(deletion_began_ms, :now)",
                 )
-                .condition("attribute_exists(pk)")
+                .when(conditions::exists())
                 .value(":yes", AttributeValue::Bool(true))
                 .value(":now", n(unix_millis_now())),
             )

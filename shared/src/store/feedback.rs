@@ -2,12 +2,13 @@
 //! and count updated in the same transaction, so the average never needs every item read.
 
 use super::Store;
+use super::conditions;
 use super::error::StoreError;
 use super::items::{FeedbackRecord, IndexKeys, SeatShard, Stored};
 use super::keys;
 use super::page::{Page, PageRequest};
 use super::query;
-use super::tx::{Item, Write, from_item, n, s, to_item};
+use super::tx::{Item, Write, from_item, n, to_item};
 use crate::domain::{Id, Instant};
 
 #[derive(Debug, PartialEq, Eq)]
@@ -44,16 +45,13 @@ impl Store {
                 keys::seat_shard(record.event_id, 0),
                 "SET rating_sum = if_not_exists(rating_sum, :zero) + :rating, rating_count = if_not_exists(rating_count, :zero) + :one",
             )
-            .condition("attribute_exists(pk) AND attribute_not_exists(deleting) AND starts_at <= :now")
+            .when(conditions::started_by(now))
             .value(":rating", n(record.rating))
             .value(":one", n(1))
             .value(":zero", n(0))
-            .value(":now", s(now.to_string()))
             .return_old_on_failure(),
-            Write::check(keys::registration(record.event_id, record.user_id), "#status = :confirmed")
-                .name("#status", "status")
-                .value(":confirmed", s("confirmed")),
-            Write::put(feedback_item(record)?).condition("attribute_not_exists(pk)"),
+            Write::check(keys::registration(record.event_id, record.user_id), conditions::confirmed()),
+            Write::put(feedback_item(record)?).when(conditions::absent()),
         ];
         let cancelled = match self.transact(writes).await? {
             Ok(()) => return Ok(Ok(())),
@@ -89,12 +87,12 @@ impl Store {
             let record: FeedbackRecord = from_item(item)?;
             let key = keys::feedback(record.event_id, user);
             let writes = vec![
-                Write::delete(key.clone()).condition("attribute_exists(pk)"),
+                Write::delete(key.clone()).when(conditions::exists()),
                 Write::update(
                     keys::seat_shard(record.event_id, 0),
                     "SET rating_sum = rating_sum - :rating, rating_count = rating_count - :one",
                 )
-                .condition("attribute_exists(pk) AND rating_count >= :one")
+                .when(conditions::rated())
                 .value(":rating", n(record.rating))
                 .value(":one", n(1)),
             ];

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use super::Store;
+use super::conditions;
 use super::error::{StoreError, classify};
 use super::items::{EventRecord, RegistrationRecord, RegistrationStatus};
 use super::keys;
@@ -20,7 +21,7 @@ impl Store {
             keys::user(user),
             "SET calendar_version = if_not_exists(calendar_version, :zero) + :one",
         )
-        .condition("attribute_exists(pk)")
+        .when(conditions::exists())
         .value(":zero", n(0))
         .value(":one", n(1));
         Ok(match self.write(write).await? {

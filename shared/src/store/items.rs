@@ -150,6 +150,16 @@ pub enum RegistrationStatus {
     Waitlisted,
 }
 
+impl RegistrationStatus {
+    /// The status as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegistrationStatus::Confirmed => "confirmed",
+            RegistrationStatus::Waitlisted => "waitlisted",
+        }
+    }
+}
+
 /// A user's registration for an event, under `EVENT#<event>` / `REG#<user>`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RegistrationRecord {

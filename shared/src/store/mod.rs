@@ -2,6 +2,7 @@
 //! call one method per request; each method is (ideally) one round trip.
 
 mod batch;
+pub mod conditions;
 pub mod cursor;
 pub mod deadline;
 mod deletion;

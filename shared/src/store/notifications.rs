@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::Store;
 use super::batch;
+use super::conditions;
 use super::error::StoreError;
 use super::items::{IndexKeys, NotificationKind, NotificationRecord, Stored};
 use super::keys;
@@ -38,7 +39,7 @@ pub(crate) fn notification_item(user: Id, record: &NotificationRecord) -> Result
 
 /// The write that delivers a notification inside a transaction.
 pub(crate) fn notification_write(user: Id, record: &NotificationRecord) -> Result<Write, StoreError> {
-    Ok(Write::put(notification_item(user, record)?).condition("attribute_not_exists(pk)"))
+    Ok(Write::put(notification_item(user, record)?).when(conditions::absent()))
 }
 
 impl Store {
@@ -120,7 +121,7 @@ impl Store {
             vec![("read", AttributeValue::Bool(true))],
             vec![],
         )
-        .condition("attribute_exists(pk)");
+        .when(conditions::exists());
         Ok(self.write(write).await?.is_ok())
     }
 }

@@ -11,6 +11,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::Store;
+use super::conditions;
 use super::deadline;
 use super::error::{StoreError, classify};
 use super::items::{
@@ -61,10 +62,7 @@ pub struct Cancelled {
 const PROMOTIONS_PER_TRANSACTION: usize = 25;
 
 fn status_value(status: RegistrationStatus) -> AttributeValue {
-    s(match status {
-        RegistrationStatus::Confirmed => "confirmed",
-        RegistrationStatus::Waitlisted => "waitlisted",
-    })
+    s(status.as_str())
 }
 
 fn registration_item(r: &RegistrationRecord, order: String) -> Result<Item, StoreError> {
@@ -116,12 +114,8 @@ fn promotion(
             ],
             vec![],
         )
-        .condition("#status = :waiting AND seq = :seq")
-        .name("#status", "status")
-        .value(":waiting", status_value(RegistrationStatus::Waitlisted))
-        .value(":seq", s(&entry.seq)),
-        Write::delete(keys::waitlist_entry(event, entry.user_id, &entry.seq))
-            .condition("attribute_exists(pk)"),
+        .when(conditions::registration_is(RegistrationStatus::Waitlisted, &entry.seq)),
+        Write::delete(keys::waitlist_entry(event, entry.user_id, &entry.seq)).when(conditions::exists()),
         notification_write(entry.user_id, &notice)?,
     ])
 }
@@ -132,13 +126,9 @@ fn shard_change(event: Id, shard: &SeatShard, seats: i64, waiting: i64) -> Write
         keys::seat_shard(event, shard.shard),
         "SET confirmed_count = confirmed_count + :seats, waitlist_count = waitlist_count + :waiting",
     )
-    .condition("confirmed_count = :confirmed AND waitlist_count = :was_waiting AND #capacity = :capacity AND attribute_not_exists(deleting)")
-    .name("#capacity", "capacity")
+    .when(conditions::shard_as_read(shard))
     .value(":seats", n(seats))
     .value(":waiting", n(waiting))
-    .value(":confirmed", n(shard.confirmed_count))
-    .value(":was_waiting", n(shard.waitlist_count))
-    .value(":capacity", n(shard.capacity))
 }
 
 /// What a registration does, from the seats as known.
@@ -280,40 +270,31 @@ impl Store {
                 created_at: now,
                 event_starts_at: starts_at,
             };
-            let open = "attribute_exists(pk) AND attribute_not_exists(deleting) AND starts_at = :start AND starts_at > :now";
+            let open = conditions::open_for_registration(starts_at, now);
             let shard_key = keys::seat_shard(event_id, shard);
             let (shard_write, order) = match status {
                 RegistrationStatus::Confirmed => (
                     Write::update(shard_key, "SET confirmed_count = confirmed_count + :one")
-                        .condition(format!("{open} AND confirmed_count < #capacity AND latched = :no"))
-                        .name("#capacity", "capacity")
-                        .value(":no", AttributeValue::Bool(false)),
+                        .when(open.and(conditions::seat_free())),
                     keys::confirmed_order(&seq),
                 ),
                 RegistrationStatus::Waitlisted => (
                     Write::update(shard_key, "SET waitlist_count = waitlist_count + :one")
-                        .condition(format!("{open} AND latched = :yes AND waitlist_enabled = :yes"))
-                        .value(":yes", AttributeValue::Bool(true)),
+                        .when(open.and(conditions::waitlist_open())),
                     keys::waitlisted_order(&seq),
                 ),
             };
-            let shard_write = shard_write
-                .value(":start", s(starts_at.to_string()))
-                .value(":now", s(now.to_string()))
-                .value(":one", n(1))
-                .return_old_on_failure();
+            let shard_write = shard_write.value(":one", n(1)).return_old_on_failure();
             let mut writes = vec![
                 shard_write,
                 Write::put(registration_item(&record, order)?)
-                    .condition("attribute_not_exists(pk)")
+                    .when(conditions::absent())
                     .return_old_on_failure(),
-                Write::check(keys::user(user_id), "attribute_exists(pk) AND username = :name")
-                    .value(":name", s(&username)),
+                Write::check(keys::user(user_id), conditions::named(&username)),
             ];
             if status == RegistrationStatus::Waitlisted {
                 let entry = WaitlistEntry { user_id, seq: seq.clone(), shard };
-                writes
-                    .push(Write::put(waitlist_item(event_id, &entry)?).condition("attribute_not_exists(pk)"));
+                writes.push(Write::put(waitlist_item(event_id, &entry)?).when(conditions::absent()));
             }
             let cancelled = match self.transact_once(writes).await? {
                 Err(cancelled) if cancelled.is_conflict() => {
@@ -500,11 +481,7 @@ impl Store {
                 return Ok(None);
             };
             let remove = Write::delete(keys::registration(event_id, user_id))
-                .condition("#status = :status AND seq = :seq")
-                .name("#status", "status")
-                .value(":status", status_value(registration.status))
-                .value(":seq", s(&registration.seq));
-            let live = "attribute_exists(pk) AND attribute_not_exists(deleting)";
+                .when(conditions::registration_is(registration.status, &registration.seq));
             let (writes, promoted) = match registration.status {
                 RegistrationStatus::Waitlisted => (
                     vec![
@@ -514,7 +491,7 @@ impl Store {
                             keys::seat_shard(event_id, registration.shard),
                             "SET waitlist_count = waitlist_count - :one",
                         )
-                        .condition(live)
+                        .when(conditions::live())
                         .value(":one", n(1)),
                     ],
                     None,
@@ -546,7 +523,7 @@ impl Store {
                                     keys::seat_shard(event_id, next.shard),
                                     "SET waitlist_count = waitlist_count - :one",
                                 )
-                                .condition(format!("{live} AND waitlist_count >= :one"))
+                                .when(conditions::live().and(conditions::someone_waiting()))
                                 .value(":one", n(1)),
                             );
                             (writes, Some(next.user_id))
@@ -560,9 +537,8 @@ impl Store {
                                     keys::seat_shard(event_id, registration.shard),
                                     "SET confirmed_count = confirmed_count - :one, latched = :no",
                                 )
-                                .condition(format!("{live} AND waitlist_count = :zero"))
+                                .when(conditions::live().and(conditions::nobody_waiting()))
                                 .value(":one", n(1))
-                                .value(":zero", n(0))
                                 .value(":no", AttributeValue::Bool(false)),
                             ];
                             writes.extend(seats::unlatch_writes(event_id, &seats, Some(registration.shard)));
@@ -576,9 +552,8 @@ impl Store {
                                     keys::seat_shard(event_id, registration.shard),
                                     "SET confirmed_count = confirmed_count - :one",
                                 )
-                                .condition(format!("{live} AND latched = :no"))
-                                .value(":one", n(1))
-                                .value(":no", AttributeValue::Bool(false)),
+                                .when(conditions::live().and(conditions::not_latched()))
+                                .value(":one", n(1)),
                             ],
                             None,
                         ),
@@ -762,7 +737,7 @@ impl Store {
                     ],
                     vec![],
                 )
-                .condition("attribute_exists(pk)");
+                .when(conditions::exists());
                 self.write(write).await.map(|_| ())
             })
             .buffer_unordered(8)

@@ -3,6 +3,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::Store;
+use super::conditions;
 use super::error::{StoreError, classify};
 use super::items::{EventRecord, NotificationKind};
 use super::keys;
@@ -124,10 +125,8 @@ impl Store {
             format!("Reminder: \"{}\" starts at {} in {}.", event.title, event.starts_at, event.location);
         let notice = notification(NotificationKind::Reminder, event.id, message, now);
         let writes = vec![
-            Write::put(marker).condition("attribute_not_exists(pk)"),
-            Write::check(keys::registration(event.id, user), "#status = :confirmed")
-                .name("#status", "status")
-                .value(":confirmed", s("confirmed")),
+            Write::put(marker).when(conditions::absent()),
+            Write::check(keys::registration(event.id, user), conditions::confirmed()),
             notification_write(user, &notice)?,
         ];
         Ok(self.transact(writes).await?.is_ok())

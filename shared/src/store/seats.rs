@@ -18,6 +18,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::Store;
 use super::batch::Consistency;
+use super::conditions;
 use super::error::StoreError;
 use super::items::{EventRecord, IndexKeys, SeatShard, Stored};
 use super::keys;
@@ -165,8 +166,7 @@ impl Store {
             .iter()
             .map(|shard| {
                 Write::update(keys::seat_shard(event, shard.shard), "SET latched = :yes")
-                    .condition("attribute_exists(pk) AND attribute_not_exists(deleting) AND confirmed_count >= #capacity")
-                    .name("#capacity", "capacity")
+                    .when(conditions::every_seat_taken())
                     .value(":yes", AttributeValue::Bool(true))
             })
             .collect();
@@ -191,9 +191,8 @@ pub(crate) fn unlatch_writes(event: Id, seats: &Seats, except: Option<u8>) -> Ve
         .filter(|shard| Some(shard.shard) != except)
         .map(|shard| {
             Write::update(keys::seat_shard(event, shard.shard), "SET latched = :no")
-                .condition("attribute_exists(pk) AND waitlist_count = :zero")
+                .when(conditions::exists().and(conditions::nobody_waiting()))
                 .value(":no", AttributeValue::Bool(false))
-                .value(":zero", super::tx::n(0))
         })
         .collect()
 }

@@ -3,6 +3,7 @@
 
 use super::Store;
 use super::batch;
+use super::conditions;
 use super::error::StoreError;
 use super::items::EventRecord;
 use super::keys;
@@ -27,7 +28,7 @@ impl Store {
         let mut written: Vec<&EventRecord> = Vec::new();
         for batch in occurrences.chunks(occurrences_per_transaction(occurrences)) {
             let Some(first) = batch.first() else { continue };
-            let mut writes = vec![Write::check(keys::user(first.organizer_id), "attribute_exists(pk)")];
+            let mut writes = vec![Write::check(keys::user(first.organizer_id), conditions::exists())];
             for event in batch {
                 writes.extend(super::events::new_event_writes(event)?);
             }

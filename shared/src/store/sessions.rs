@@ -8,12 +8,13 @@
 
 use super::Store;
 use super::batch;
+use super::conditions;
 use super::error::StoreError;
 use super::items::{IndexKeys, RefreshRecord, Stored};
 use super::keys;
 use super::query;
-use super::tx::{Write, from_item, key_item, n, s, to_item, version_is};
-use crate::auth::RefreshToken;
+use super::tx::{Write, from_item, key_item, s, to_item};
+use crate::domain::refresh_token::RefreshToken;
 use crate::domain::{Id, Instant};
 
 /// The outcome of presenting a refresh token.
@@ -48,14 +49,12 @@ fn refresh_write(
         index: &IndexKeys::default(),
         record: &record,
     })?;
-    Ok(Write::put(item).condition("attribute_not_exists(pk)"))
+    Ok(Write::put(item).when(conditions::absent()))
 }
 
 /// The check that a user exists and still has `session_version`.
 fn same_sessions(user: Id, session_version: u32) -> Write {
-    let condition =
-        format!("attribute_exists(pk) AND {}", version_is("session_version", ":v", session_version));
-    Write::check(keys::user(user), condition).value(":v", n(session_version))
+    Write::check(keys::user(user), conditions::same_sessions(session_version))
 }
 
 impl Store {
@@ -108,9 +107,8 @@ impl Store {
         }
         let spend =
             Write::update(keys::refresh_token(presented.user_id, presented.token_id), "SET used_at = :now")
-                .condition("attribute_exists(pk) AND attribute_not_exists(used_at) AND secret_hash = :h")
-                .value(":now", s(now.to_string()))
-                .value(":h", s(presented.secret_hash()));
+                .when(conditions::unused_refresh_token(&presented.secret_hash()))
+                .value(":now", s(now.to_string()));
         let writes = vec![
             spend,
             refresh_write(next, current.family, current.session_version, expires_at.unix())?,

@@ -13,6 +13,7 @@ use aws_sdk_dynamodb::types::{
 use serde::Serialize;
 
 use super::Store;
+use super::conditions::Condition;
 use super::deadline;
 use super::error::{Cancelled, StoreError, classify};
 use super::keys::Key;
@@ -27,16 +28,6 @@ pub fn s(value: impl Into<String>) -> AttributeValue {
 /// A number attribute value.
 pub fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
-}
-
-/// The condition clause that a version counter holds the value bound to `placeholder` (`version`
-/// itself): an item written before the counter existed has none, which is version 0.
-pub fn version_is(attribute: &str, placeholder: &str, version: u32) -> String {
-    if version == 0 {
-        format!("(attribute_not_exists({attribute}) OR {attribute} = {placeholder})")
-    } else {
-        format!("{attribute} = {placeholder}")
-    }
 }
 
 /// Serialises a record (with its keys) into an item.
@@ -115,12 +106,24 @@ impl Write {
         Self::new(Action::Delete(key))
     }
 
-    pub fn check(key: Key, condition: impl Into<String>) -> Self {
-        Self::new(Action::Check(key)).condition(condition)
+    /// A check in a transaction: nothing is written, but the transaction is made only if it holds.
+    pub fn check(key: Key, condition: Condition) -> Self {
+        Self::new(Action::Check(key)).when(condition)
     }
 
-    pub fn condition(mut self, condition: impl Into<String>) -> Self {
-        self.condition = Some(condition.into());
+    /// Makes the write only if `condition` holds (see [`super::conditions`]). Its placeholders
+    /// join the write's own; one both use must carry the same value.
+    pub fn when(mut self, condition: Condition) -> Self {
+        debug_assert!(self.condition.is_none(), "one condition per write: combine them with `and`");
+        for (placeholder, value) in condition.values {
+            debug_assert!(
+                self.values.get(&placeholder).is_none_or(|mine| *mine == value),
+                "{placeholder} bound to two values"
+            );
+            self.values.insert(placeholder, value);
+        }
+        self.names.extend(condition.names);
+        self.condition = Some(condition.expression);
         self
     }
 
@@ -329,6 +332,7 @@ mod tests {
     use aws_smithy_types::body::SdkBody;
 
     use super::*;
+    use crate::store::conditions;
 
     const CONFLICT: &str = r#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","Message":"Transaction cancelled","CancellationReasons":[{"Code":"None"},{"Code":"TransactionConflict","Message":"Transaction is ongoing for the item"}]}"#;
     const CONDITION: &str = r#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","Message":"Transaction cancelled","CancellationReasons":[{"Code":"ConditionalCheckFailed","Message":"The conditional request failed"},{"Code":"TransactionConflict"}]}"#;
@@ -376,7 +380,7 @@ mod tests {
 
     fn writes() -> Vec<Write> {
         let key = Key { pk: "A".into(), sk: "B".into() };
-        vec![Write::check(key.clone(), "attribute_exists(pk)"), Write::delete(key)]
+        vec![Write::check(key.clone(), conditions::exists()), Write::delete(key)]
     }
 
     #[tokio::test]
@@ -453,12 +457,12 @@ mod tests {
     #[test]
     fn builds_transaction_items() {
         let key = Key { pk: "A".into(), sk: "B".into() };
-        let item = Write::check(key.clone(), "attribute_exists(pk)").into_transact("t").unwrap();
+        let item = Write::check(key.clone(), conditions::exists()).into_transact("t").unwrap();
         assert_eq!(item.condition_check().unwrap().condition_expression(), "attribute_exists(pk)");
         let item = Write::update(key, "SET #n = :v")
             .name("#n", "name")
             .value(":v", s("x"))
-            .condition("attribute_exists(pk)")
+            .when(conditions::exists())
             .into_transact("t")
             .unwrap();
         assert_eq!(item.update().unwrap().update_expression(), "SET #n = :v");

@@ -4,13 +4,14 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::Store;
+use super::conditions;
 use super::cursor::StartKey;
 use super::error::{StoreError, classify};
 use super::items::{IndexKeys, MarkerRecord, Stored, UserRecord};
 use super::keys::{self, Key};
 use super::page::{Page, PageRequest};
 use super::query;
-use super::tx::{Item, Write, from_item, n, s, to_item, version_is};
+use super::tx::{Item, Write, from_item, s, to_item};
 use crate::domain::{Id, Instant, Role};
 
 /// Items given a user's new name at once.
@@ -62,11 +63,11 @@ fn marker_put(key: Key, kind: &'static str, user_id: Id) -> Result<Write, StoreE
         index: &IndexKeys::default(),
         record: &MarkerRecord { user_id },
     })?;
-    Ok(Write::put(item).condition("attribute_not_exists(pk)"))
+    Ok(Write::put(item).when(conditions::absent()))
 }
 
 pub(super) fn marker_delete(key: Key, user_id: Id) -> Write {
-    Write::delete(key).condition("user_id = :me").value(":me", s(user_id.to_string()))
+    Write::delete(key).when(conditions::owned_by(&user_id.to_string()))
 }
 
 impl Store {
@@ -74,7 +75,7 @@ impl Store {
     /// sign-ups can never both take a name.
     pub async fn create_user(&self, user: &UserRecord) -> Result<Result<(), Taken>, StoreError> {
         let writes = vec![
-            Write::put(user_item(user)?).condition("attribute_not_exists(pk)"),
+            Write::put(user_item(user)?).when(conditions::absent()),
             marker_put(keys::username(&user.username.to_ascii_lowercase()), "username", user.id)?,
             marker_put(keys::email(&user.email.to_lowercase()), "email", user.id)?,
         ];
@@ -195,21 +196,9 @@ impl Store {
         // The whole profile is written back, so it must be the one read: the role (the operator's
         // command) and the calendar version (a feed rotation) change elsewhere, and overwriting
         // either with an older value would undo a promotion or revive a revoked feed URL.
-        let calendar = version_is("calendar_version", ":c", current.calendar_version);
         let role = serde_dynamo::to_attribute_value::<_, AttributeValue>(current.role)
             .map_err(|e| StoreError::Internal(e.to_string()))?;
-        writes.push(
-            Write::put(user_item(&next)?)
-                .condition(format!(
-                    "attribute_exists(pk) AND username = :u AND email = :e AND password_hash = :p AND #role = :r AND {calendar}"
-                ))
-                .name("#role", "role")
-                .value(":u", s(&current.username))
-                .value(":e", s(&current.email))
-                .value(":p", s(&current.password_hash))
-                .value(":r", role)
-                .value(":c", n(current.calendar_version)),
-        );
+        writes.push(Write::put(user_item(&next)?).when(conditions::profile_as_read(current, role)));
         match self.transact(writes).await? {
             Ok(()) => Ok(Ok(next)),
             Err(cancelled) => {
@@ -231,7 +220,7 @@ impl Store {
         let result = self
             .write(
                 Write::update(keys::user(id), "SET #role = :role")
-                    .condition("attribute_exists(pk)")
+                    .when(conditions::exists())
                     .name("#role", "role")
                     .value(":role", role),
             )
@@ -257,8 +246,7 @@ impl Store {
                 Some(_) => {
                     // Done, unless yet another rename came in since the read above.
                     let done = Write::update(keys::user(user.id), "REMOVE username_pending")
-                        .condition("attribute_exists(pk) AND username = :name")
-                        .value(":name", s(&name));
+                        .when(conditions::named(&name));
                     return self.write(done).await.map(|_| ());
                 }
                 None => return Ok(()),
@@ -285,7 +273,7 @@ impl Store {
             // An item deleted meanwhile needs no new name.
             Some(
                 Write::set_fields(Key { pk, sk }, vec![(attribute, s(name))], vec![])
-                    .condition("attribute_exists(pk)"),
+                    .when(conditions::exists()),
             )
         });
         stream::iter(renames)

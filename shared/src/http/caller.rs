@@ -9,7 +9,7 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 
-use super::tokens::AccessClaims;
+use crate::auth::AccessClaims;
 use crate::domain::Id;
 use crate::http::ApiError;
 use crate::state::AppState;

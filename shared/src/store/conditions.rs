@@ -1,0 +1,267 @@
+//! Every condition the store writes on, named for the rule it keeps.
+//!
+//! DynamoDB checks a write's condition atomically with the write (and a transaction's conditions
+//! with all of its writes), so these are where the product's invariants are enforced; nothing
+//! read beforehand is trusted. The capacity invariant in particular is these few rules on an
+//! event's seat shards (see [`super::seats`]):
+//!
+//! - a newcomer takes a seat only where [`seat_free`]: the shard has one and is not latched;
+//! - the shards are latched only when [`every_seat_taken`] on each;
+//! - a newcomer joins the waitlist only where [`waitlist_open`]: the shard is latched;
+//! - a seat is given back (and the shards unlatched) only when [`nobody_waiting`]; otherwise it
+//!   passes to the head of the queue, whose shard [`someone_waiting`] counts;
+//! - a capacity change applies only where [`capacity_covers_confirmed`].
+//!
+//! Each condition brings the placeholders it uses. Placeholders shared by several conditions
+//! (`:yes`, `:no`, `:zero`, `:one`, `#capacity`) always carry the same value, so conditions
+//! combine with [`Condition::and`] and with an update expression that uses them too.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::items::{RegistrationStatus, SeatShard, UserRecord};
+use super::tx::{n, s};
+use crate::domain::Instant;
+
+/// A condition expression with the names and values of its placeholders.
+#[derive(Clone, Debug)]
+pub struct Condition {
+    pub(super) expression: String,
+    pub(super) names: HashMap<String, String>,
+    pub(super) values: HashMap<String, AttributeValue>,
+}
+
+impl Condition {
+    fn new(expression: impl Into<String>) -> Self {
+        Condition { expression: expression.into(), names: HashMap::new(), values: HashMap::new() }
+    }
+
+    fn name(mut self, placeholder: &str, attribute: &str) -> Self {
+        self.names.insert(placeholder.to_owned(), attribute.to_owned());
+        self
+    }
+
+    fn value(mut self, placeholder: &str, value: AttributeValue) -> Self {
+        self.values.insert(placeholder.to_owned(), value);
+        self
+    }
+
+    /// Both conditions. A placeholder both use must carry the same value in each.
+    pub fn and(mut self, other: Condition) -> Self {
+        self.expression = format!("{} AND {}", self.expression, other.expression);
+        for (placeholder, value) in other.values {
+            debug_assert!(
+                self.values.get(&placeholder).is_none_or(|mine| *mine == value),
+                "{placeholder} bound to two values"
+            );
+            self.values.insert(placeholder, value);
+        }
+        self.names.extend(other.names);
+        self
+    }
+}
+
+fn yes() -> AttributeValue {
+    AttributeValue::Bool(true)
+}
+
+fn no() -> AttributeValue {
+    AttributeValue::Bool(false)
+}
+
+// Items.
+
+/// The item is there (an update or delete never creates one by accident).
+pub fn exists() -> Condition {
+    Condition::new("attribute_exists(pk)")
+}
+
+/// No item is there yet: a create never overwrites.
+pub fn absent() -> Condition {
+    Condition::new("attribute_not_exists(pk)")
+}
+
+// Events and their seat shards.
+
+/// The event (or its shard) is there and not being deleted.
+pub fn live() -> Condition {
+    exists().and(not_being_deleted())
+}
+
+/// The event is not being deleted (for a filter: the item may be any of the event's).
+pub fn not_being_deleted() -> Condition {
+    Condition::new("attribute_not_exists(deleting)")
+}
+
+/// The event is live, still starts when the registration read it would, and has not started.
+pub fn open_for_registration(starts_at: Instant, now: Instant) -> Condition {
+    live()
+        .and(Condition::new("starts_at = :start AND starts_at > :now"))
+        .value(":start", s(starts_at.to_string()))
+        .value(":now", s(now.to_string()))
+}
+
+/// The event has started by `now` (feedback is for events people attended).
+pub fn started_by(now: Instant) -> Condition {
+    live().and(Condition::new("starts_at <= :now").value(":now", s(now.to_string())))
+}
+
+/// The event item is the version the edit was made from.
+pub fn event_version(version: u64) -> Condition {
+    live().and(Condition::new("version = :expected").value(":expected", n(version)))
+}
+
+/// The shard has a seat free for a newcomer: below its capacity and not latched.
+pub fn seat_free() -> Condition {
+    below_capacity().and(not_latched())
+}
+
+/// The counter has room for one more under its capacity.
+pub fn below_capacity() -> Condition {
+    Condition::new("confirmed_count < #capacity").name("#capacity", "capacity")
+}
+
+/// The shard is not latched: nobody can be waiting.
+pub fn not_latched() -> Condition {
+    Condition::new("latched = :no").value(":no", no())
+}
+
+/// The shard is latched and the event keeps a waitlist: a newcomer may join it.
+pub fn waitlist_open() -> Condition {
+    Condition::new("latched = :yes AND waitlist_enabled = :yes").value(":yes", yes())
+}
+
+/// Every seat of the shard is taken (the shards may be latched).
+pub fn every_seat_taken() -> Condition {
+    live().and(Condition::new("confirmed_count >= #capacity").name("#capacity", "capacity"))
+}
+
+/// Nobody waits on the shard (a seat may be given back; the shard may be unlatched).
+pub fn nobody_waiting() -> Condition {
+    Condition::new("waitlist_count = :zero").value(":zero", n(0))
+}
+
+/// Someone waits on the shard (its count may go down by one).
+pub fn someone_waiting() -> Condition {
+    Condition::new("waitlist_count >= :one").value(":one", n(1))
+}
+
+/// The shard's new capacity still holds every seat it has given.
+pub fn capacity_covers_confirmed(capacity: u32) -> Condition {
+    live().and(Condition::new("confirmed_count <= :capacity").value(":capacity", n(capacity)))
+}
+
+/// The shard is exactly as read: its counters and capacity unchanged, and not being deleted.
+pub fn shard_as_read(shard: &SeatShard) -> Condition {
+    Condition::new("confirmed_count = :confirmed AND waitlist_count = :was_waiting AND #capacity = :capacity")
+        .name("#capacity", "capacity")
+        .value(":confirmed", n(shard.confirmed_count))
+        .value(":was_waiting", n(shard.waitlist_count))
+        .value(":capacity", n(shard.capacity))
+        .and(not_being_deleted())
+}
+
+/// The event has at least one rating to take back.
+pub fn rated() -> Condition {
+    exists().and(Condition::new("rating_count >= :one").value(":one", n(1)))
+}
+
+// Registrations.
+
+/// The registration is still the one read: same status, same arrival.
+pub fn registration_is(status: RegistrationStatus, seq: &str) -> Condition {
+    Condition::new("#status = :status AND seq = :seq")
+        .name("#status", "status")
+        .value(":status", s(status.as_str()))
+        .value(":seq", s(seq))
+}
+
+/// The registration holds a seat (its user attended, or will).
+pub fn confirmed() -> Condition {
+    Condition::new("#status = :confirmed")
+        .name("#status", "status")
+        .value(":confirmed", s(RegistrationStatus::Confirmed.as_str()))
+}
+
+// Users and sessions.
+
+/// The user is there under `username` (a rename did not happen meanwhile).
+pub fn named(username: &str) -> Condition {
+    exists().and(Condition::new("username = :name").value(":name", s(username)))
+}
+
+/// The item belongs to `user` (a name or email claim).
+pub fn owned_by(user: &str) -> Condition {
+    Condition::new("user_id = :me").value(":me", s(user))
+}
+
+/// A version counter holds `version`: an item written before the counter existed has none,
+/// which is version 0.
+pub fn version_is(attribute: &str, placeholder: &str, version: u32) -> Condition {
+    let expression = if version == 0 {
+        format!("(attribute_not_exists({attribute}) OR {attribute} = {placeholder})")
+    } else {
+        format!("{attribute} = {placeholder}")
+    };
+    Condition::new(expression).value(placeholder, n(version))
+}
+
+/// The user is there and their sessions are the generation `session_version` (no password
+/// change or sign-out everywhere since).
+pub fn same_sessions(session_version: u32) -> Condition {
+    exists().and(version_is("session_version", ":v", session_version))
+}
+
+/// The user's profile is exactly as read, with the fields other writers change.
+/// `role` is the stored form of `current.role`.
+pub fn profile_as_read(current: &UserRecord, role: AttributeValue) -> Condition {
+    exists()
+        .and(
+            Condition::new("username = :u AND email = :e AND password_hash = :p AND #role = :r")
+                .name("#role", "role")
+                .value(":u", s(&current.username))
+                .value(":e", s(&current.email))
+                .value(":p", s(&current.password_hash))
+                .value(":r", role),
+        )
+        .and(version_is("calendar_version", ":c", current.calendar_version))
+}
+
+/// The refresh token is unused and is the one presented.
+pub fn unused_refresh_token(secret_hash: &str) -> Condition {
+    exists()
+        .and(Condition::new("attribute_not_exists(used_at) AND secret_hash = :h").value(":h", s(secret_hash)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conditions_combine_with_their_placeholders() {
+        let c = seat_free().and(open_for_registration(Instant::now(), Instant::now()));
+        assert_eq!(
+            c.expression,
+            "confirmed_count < #capacity AND latched = :no AND attribute_exists(pk) AND attribute_not_exists(deleting) AND starts_at = :start AND starts_at > :now"
+        );
+        assert_eq!(c.names.get("#capacity").map(String::as_str), Some("capacity"));
+        for placeholder in [":no", ":start", ":now"] {
+            assert!(c.values.contains_key(placeholder), "{placeholder}");
+        }
+    }
+
+    #[test]
+    fn a_version_counter_that_never_existed_is_version_zero() {
+        assert_eq!(version_is("v", ":v", 0).expression, "(attribute_not_exists(v) OR v = :v)");
+        assert_eq!(version_is("v", ":v", 3).expression, "v = :v");
+        assert_eq!(version_is("v", ":v", 3).values.get(":v"), Some(&n(3)));
+    }
+
+    #[test]
+    #[should_panic(expected = "bound to two values")]
+    fn one_placeholder_never_carries_two_values() {
+        let _ = started_by(Instant::now())
+            .and(open_for_registration(Instant::now(), Instant::now().plus_seconds(60)));
+    }
+}
