@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant as Clock};
 
 use dynamodb_local::invariants::Stored;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use shared::domain::Instant;
 
 use dynamodb_local::fidelity::{Behaviours, Fidelity, SERVICE_TIME};
@@ -80,8 +80,8 @@ pub async fn bench(
     let started = Clock::now();
     let deadline = Duration::from_secs(300);
     let http = ctx.http;
-    let outcomes: Vec<Option<(String, Duration)>> = futures::stream::iter(users.iter())
-        .map(|user| {
+    let mut numbered: Vec<(usize, Option<(String, Duration)>)> = futures::stream::iter(users.iter().enumerate())
+        .map(|(sent_as, user)| {
             let url = url.clone();
             async move {
                 if started.elapsed() > deadline {
@@ -104,11 +104,14 @@ pub async fn bench(
                 };
                 Some((outcome, sent.elapsed()))
             }
+            .map(move |outcome| (sent_as, outcome))
         })
         .buffer_unordered(in_flight)
         .collect()
         .await;
     let wall = started.elapsed();
+    numbered.sort_by_key(|(sent_as, _)| *sent_as);
+    let outcomes: Vec<Option<(String, Duration)>> = numbered.into_iter().map(|(_, outcome)| outcome).collect();
     let delta = ctx.proxy.counts().since(&before);
 
     let mut by_outcome: BTreeMap<String, usize> = BTreeMap::new();
@@ -143,6 +146,22 @@ pub async fn bench(
     if let Some(s) = Summary::of(&created) {
         println!("    latency, 201 Created       {}", s.line());
     }
+    // By outcome: a slow tail among the seats and one among the waitlist have different causes.
+    for kind in by_outcome.keys() {
+        let took: Vec<Duration> =
+            outcomes.iter().flatten().filter(|(what, _)| what == kind).map(|(_, took)| *took).collect();
+        if let Some(s) = Summary::of(&took) {
+            println!("    latency, {kind:<17} {}", s.line());
+        }
+    }
+    // By order of sending: where in the rush the slow answers are (as seats run out, say).
+    let sent: Vec<Duration> = outcomes.iter().flatten().map(|(_, took)| *took).collect();
+    let tenths: Vec<String> = sent
+        .chunks(sent.len().div_ceil(10).max(1))
+        .filter_map(Summary::of)
+        .map(|s| format!("{}/{}", ms(s.p50), ms(s.p99)))
+        .collect();
+    println!("    p50/p99 by tenth sent  {}", tenths.join("  "));
     let outcomes_line: Vec<String> = by_outcome.iter().map(|(k, v)| format!("{k}: {v}")).collect();
     println!("    outcomes: {}", outcomes_line.join(", "));
     println!(

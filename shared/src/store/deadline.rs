@@ -20,11 +20,26 @@ use tokio::time::Instant;
 use super::error::StoreError;
 
 tokio::task_local! {
-    static DEADLINE: Instant;
+    static DEADLINE: Deadline;
 }
 
-/// `REQUEST_DEADLINE_MS`'s default.
-pub const DEFAULT_REQUEST_BUDGET: Duration = Duration::from_millis(10_000);
+/// When the work must be done by, and how long it was given.
+#[derive(Clone, Copy)]
+struct Deadline {
+    at: Instant,
+    budget: Duration,
+}
+
+impl Deadline {
+    /// How much of the budget is spent, from 0 (just started) to 1 (the deadline has passed).
+    fn spent(&self) -> f64 {
+        if self.budget.is_zero() {
+            return 1.0;
+        }
+        let left = self.at.saturating_duration_since(Instant::now());
+        1.0 - (left.as_secs_f64() / self.budget.as_secs_f64()).min(1.0)
+    }
+}
 
 /// Attempts a retry loop makes in all when no deadline is set: with backoffs growing to a
 /// second, well over ten seconds of retrying, yet few enough that nothing loops forever.
@@ -39,6 +54,9 @@ pub const SAFETY_ATTEMPTS: u32 = 20;
 /// 1 s finished fastest.
 const MAX_BACKOFF: Duration = Duration::from_millis(1000);
 
+/// The shortest backoff: a request near its deadline still leaves a moment between tries.
+const MIN_BACKOFF: Duration = Duration::from_millis(5);
+
 /// Time a retry needs after its backoff (at least one round trip). A backoff is shortened to
 /// leave it before the deadline, so the last try still happens; with less left there is no try
 /// to make, and the loop gives up at once.
@@ -47,8 +65,8 @@ const RETRY_MARGIN: Duration = Duration::from_millis(50);
 /// Runs `work` with a deadline `budget` from now, or the deadline already set if that is earlier
 /// (a budget never extends the request it runs in).
 pub async fn within<F: Future>(budget: Duration, work: F) -> F::Output {
-    let mine = Instant::now() + budget;
-    let deadline = DEADLINE.try_with(|outer| (*outer).min(mine)).unwrap_or(mine);
+    let mine = Deadline { at: Instant::now() + budget, budget };
+    let deadline = DEADLINE.try_with(|outer| if outer.at <= mine.at { *outer } else { mine }).unwrap_or(mine);
     DEADLINE.scope(deadline, work).await
 }
 
@@ -59,12 +77,14 @@ const AFTER_COMMIT_BUDGET: Duration = Duration::from_millis(2000);
 /// budget of its own: the request's deadline may have passed while the change was in flight,
 /// and answering 503 then would report as failed a change that was made.
 pub async fn after_commit<F: Future>(work: F) -> F::Output {
-    DEADLINE.scope(Instant::now() + AFTER_COMMIT_BUDGET, work).await
+    DEADLINE
+        .scope(Deadline { at: Instant::now() + AFTER_COMMIT_BUDGET, budget: AFTER_COMMIT_BUDGET }, work)
+        .await
 }
 
 /// Time left before the deadline (zero once it has passed); `None` when none is set.
 pub fn remaining() -> Option<Duration> {
-    DEADLINE.try_with(|deadline| deadline.saturating_duration_since(Instant::now())).ok()
+    DEADLINE.try_with(|deadline| deadline.at.saturating_duration_since(Instant::now())).ok()
 }
 
 /// Runs one call, cut at the deadline: a call that cannot finish in time is abandoned and the
@@ -92,10 +112,21 @@ pub async fn started<F: Future>(what: &str, write: F) -> Result<F::Output, Store
 /// backoff before the next (never past [`RETRY_MARGIN`] before the deadline), or answers that the
 /// storage is too contended to finish now (503) once the deadline is too close for another try
 /// or, without a deadline, after [`SAFETY_ATTEMPTS`].
+///
+/// The backoff shrinks as the request's budget is spent (by the square of what is left): plain
+/// exponential backoff serves the newest requests first, since an item a crowd contends for goes
+/// to whoever tries right after it is released, and the requests that failed most wait longest.
+/// Here an old request tries more often than the newcomers, so the item goes roughly in order of
+/// arrival and few requests reach their deadline. Measured in the rush benchmark with conflicts
+/// modelled (5,000 registrations, 200 in flight): 503s went from 70 to none, and the slowest
+/// answer from 10 s to 9 s.
 pub async fn pause(attempt: u32, what: &str) -> Result<(), StoreError> {
     let sleep = match remaining() {
         Some(left) if left <= RETRY_MARGIN => return Err(passed(what)),
-        Some(left) => backoff(attempt).min(left - RETRY_MARGIN),
+        Some(left) => {
+            let spent = DEADLINE.try_with(Deadline::spent).unwrap_or(0.0);
+            backoff(attempt).mul_f64((1.0 - spent).powi(2)).max(MIN_BACKOFF).min(left - RETRY_MARGIN)
+        }
         None if attempt >= SAFETY_ATTEMPTS => {
             return Err(StoreError::Unavailable(format!("{what}: still contended after {attempt} attempts")));
         }
@@ -161,6 +192,24 @@ mod tests {
                 assert!(remaining().is_some_and(|left| left <= Duration::from_millis(10)));
             })
             .await;
+        })
+        .await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_old_request_retries_sooner_than_a_new_one() {
+        within(Duration::from_secs(10), async {
+            let deadline = DEADLINE.with(|d| *d);
+            assert!(deadline.spent() < 0.01);
+            tokio::time::advance(Duration::from_secs(9)).await;
+            assert!((deadline.spent() - 0.9).abs() < 0.01, "{}", deadline.spent());
+            // Past the cap of attempts, a fresh request would sleep up to a second.
+            for _ in 0..20 {
+                let started = Instant::now();
+                pause(SAFETY_ATTEMPTS, "a test").await.expect("time is left");
+                let slept = started.elapsed();
+                assert!(slept >= MIN_BACKOFF && slept <= Duration::from_millis(10), "{slept:?}");
+            }
         })
         .await;
     }
