@@ -231,7 +231,8 @@ pub struct PageParams {
     #[param(minimum = 1, maximum = 100, default = 20)]
     limit: Option<u16>,
     /// The `next_cursor` of the previous page, unchanged. A cursor only continues the list (and
-    /// filters) that issued it; any other is a 400.
+    /// filters) that issued it; any other is a 400. Never empty: leave it out for the first page.
+    #[param(min_length = 1)]
     cursor: Option<String>,
 }
 

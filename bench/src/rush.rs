@@ -80,38 +80,40 @@ pub async fn bench(
     let started = Clock::now();
     let deadline = Duration::from_secs(300);
     let http = ctx.http;
-    let mut numbered: Vec<(usize, Option<(String, Duration)>)> = futures::stream::iter(users.iter().enumerate())
-        .map(|(sent_as, user)| {
-            let url = url.clone();
-            async move {
-                if started.elapsed() > deadline {
-                    return None;
-                }
-                let sent = Clock::now();
-                let outcome = match http.post(url).bearer_auth(&user.token).send().await {
-                    Ok(response) => {
-                        let status = response.status().as_u16();
-                        let body: serde_json::Value = response.json().await.unwrap_or_default();
-                        match (status, body["status"].as_str(), body["type"].as_str()) {
-                            (201, Some(s), _) => format!("201 {s}"),
-                            (_, _, Some(problem)) => {
-                                format!("{status} {}", problem.rsplit('/').next().unwrap_or(problem))
-                            }
-                            _ => status.to_string(),
-                        }
+    let mut numbered: Vec<(usize, Option<(String, Duration)>)> =
+        futures::stream::iter(users.iter().enumerate())
+            .map(|(sent_as, user)| {
+                let url = url.clone();
+                async move {
+                    if started.elapsed() > deadline {
+                        return None;
                     }
-                    Err(e) => format!("transport error: {e}"),
-                };
-                Some((outcome, sent.elapsed()))
-            }
-            .map(move |outcome| (sent_as, outcome))
-        })
-        .buffer_unordered(in_flight)
-        .collect()
-        .await;
+                    let sent = Clock::now();
+                    let outcome = match http.post(url).bearer_auth(&user.token).send().await {
+                        Ok(response) => {
+                            let status = response.status().as_u16();
+                            let body: serde_json::Value = response.json().await.unwrap_or_default();
+                            match (status, body["status"].as_str(), body["type"].as_str()) {
+                                (201, Some(s), _) => format!("201 {s}"),
+                                (_, _, Some(problem)) => {
+                                    format!("{status} {}", problem.rsplit('/').next().unwrap_or(problem))
+                                }
+                                _ => status.to_string(),
+                            }
+                        }
+                        Err(e) => format!("transport error: {e}"),
+                    };
+                    Some((outcome, sent.elapsed()))
+                }
+                .map(move |outcome| (sent_as, outcome))
+            })
+            .buffer_unordered(in_flight)
+            .collect()
+            .await;
     let wall = started.elapsed();
     numbered.sort_by_key(|(sent_as, _)| *sent_as);
-    let outcomes: Vec<Option<(String, Duration)>> = numbered.into_iter().map(|(_, outcome)| outcome).collect();
+    let outcomes: Vec<Option<(String, Duration)>> =
+        numbered.into_iter().map(|(_, outcome)| outcome).collect();
     let delta = ctx.proxy.counts().since(&before);
 
     let mut by_outcome: BTreeMap<String, usize> = BTreeMap::new();

@@ -61,6 +61,28 @@ async fn the_document_describes_exactly_the_routes_served() {
     assert_eq!((servers.len(), &servers[0]["url"]), (1, &json!("/")));
 }
 
+/// What the server refuses, the document refuses too: an empty `cursor=` is a 400 on every list,
+/// so every `cursor` parameter says it is never empty.
+#[tokio::test]
+async fn an_empty_cursor_is_refused_by_the_document_as_by_the_server() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let mut lists = 0;
+    for (path, method, operation) in operations(&doc) {
+        let parameters = operation["parameters"].as_array().cloned().unwrap_or_default();
+        let Some(cursor) = parameters.iter().map(|p| resolve(&doc, p)).find(|p| p["name"] == "cursor") else {
+            continue;
+        };
+        lists += 1;
+        assert_eq!(cursor["schema"]["minLength"], json!(1), "{method} {path}: {cursor}");
+        if method == "GET" && path == "/events/upcoming" {
+            let reply = app.get("/events/upcoming?cursor=", None).await;
+            assert_eq!(reply.status, 400, "{}", reply.text);
+        }
+    }
+    assert!(lists >= 3, "the lists of events, feedback and series take a cursor ({lists} found)");
+}
+
 #[tokio::test]
 async fn the_document_is_consistent() {
     let app = spawn_app().await;
