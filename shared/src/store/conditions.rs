@@ -27,9 +27,9 @@ use crate::domain::Instant;
 /// A condition expression with the names and values of its placeholders.
 #[derive(Clone, Debug)]
 pub struct Condition {
-    pub(super) expression: String,
-    pub(super) names: HashMap<String, String>,
-    pub(super) values: HashMap<String, AttributeValue>,
+    expression: String,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
 }
 
 impl Condition {
@@ -49,16 +49,28 @@ impl Condition {
 
     /// Both conditions. A placeholder both use must carry the same value in each.
     pub fn and(mut self, other: Condition) -> Self {
-        self.expression = format!("{} AND {}", self.expression, other.expression);
-        for (placeholder, value) in other.values {
+        let other = other.bind_into(&mut self.names, &mut self.values);
+        self.expression = format!("{} AND {other}", self.expression);
+        self
+    }
+
+    /// Adds this condition's placeholders to `names` and `values` (a write's, or another
+    /// condition's) and gives back its expression. A placeholder already there must carry the
+    /// same value.
+    pub(super) fn bind_into(
+        self,
+        names: &mut HashMap<String, String>,
+        values: &mut HashMap<String, AttributeValue>,
+    ) -> String {
+        for (placeholder, value) in self.values {
             debug_assert!(
-                self.values.get(&placeholder).is_none_or(|mine| *mine == value),
+                values.get(&placeholder).is_none_or(|mine| *mine == value),
                 "{placeholder} bound to two values"
             );
-            self.values.insert(placeholder, value);
+            values.insert(placeholder, value);
         }
-        self.names.extend(other.names);
-        self
+        names.extend(self.names);
+        self.expression
     }
 }
 

@@ -9,7 +9,7 @@ use super::conditions;
 use super::error::{StoreError, classify};
 use super::items::{EventRecord, IndexKeys, NotificationKind, SeatShard, Stored};
 use super::keys;
-use super::seats;
+use super::seats::{self, Seats};
 use super::tx::{Item, Write, from_item, key_item, n, s, to_item};
 use crate::domain::{EventDraft, Id, Instant};
 
@@ -154,6 +154,67 @@ pub fn changes_anything(current: &EventRecord, next: &EventRecord) -> bool {
             != (&next.location, next.capacity, &next.category, next.waitlist_enabled)
 }
 
+/// The event item rewritten as `next`, index keys included, on condition it is still `current`'s
+/// version.
+fn event_rewrite(current: &EventRecord, next: &EventRecord) -> Write {
+    let index = event_index_keys(next);
+    let mut set = vec![
+        ("title", s(&next.title)),
+        ("title_search", s(&next.title_search)),
+        ("starts_at", s(next.starts_at.to_string())),
+        ("timezone", s(&next.timezone)),
+        ("location", s(&next.location)),
+        ("location_search", s(&next.location_search)),
+        ("capacity", n(next.capacity)),
+        ("waitlist_enabled", AttributeValue::Bool(next.waitlist_enabled)),
+        ("version", n(next.version)),
+        ("updated_at", s(next.updated_at.to_string())),
+    ];
+    let mut remove = Vec::new();
+    let optional = [
+        ("description", next.description.clone()),
+        ("ends_at", next.ends_at.map(|e| e.to_string())),
+        ("category", next.category.clone()),
+        ("gsi1sk", index.gsi1sk.clone()),
+        ("gsi2pk", index.gsi2pk.clone()),
+        ("gsi2sk", index.gsi2sk.clone()),
+        ("gsi3pk", index.gsi3pk.clone()),
+        ("gsi3sk", index.gsi3sk.clone()),
+    ];
+    for (attribute, value) in optional {
+        match value {
+            Some(v) => set.push((attribute, s(v))),
+            None => remove.push(attribute),
+        }
+    }
+    Write::set_fields(keys::event(next.id), set, remove)
+        .when(conditions::event_version(current.version))
+        .return_old_on_failure()
+}
+
+/// Each seat shard given its new capacity and the facts it copies from `next`, on condition it
+/// has not given more seats than that.
+fn shard_rewrites(next: &EventRecord, seats: &Seats, capacities: Vec<u32>) -> Vec<Write> {
+    seats
+        .shards
+        .iter()
+        .zip(capacities)
+        .map(|(shard, capacity)| {
+            Write::set_fields(
+                keys::seat_shard(next.id, shard.shard),
+                vec![
+                    ("capacity", n(capacity)),
+                    ("waitlist_enabled", AttributeValue::Bool(next.waitlist_enabled)),
+                    ("starts_at", s(next.starts_at.to_string())),
+                ],
+                vec![],
+            )
+            .when(conditions::capacity_covers_confirmed(capacity))
+            .return_old_on_failure()
+        })
+        .collect()
+}
+
 impl Store {
     /// The directory entries `events` need that this process has not written yet (see
     /// [`super::directory`]): the puts to add to the transaction that writes them.
@@ -264,41 +325,7 @@ impl Store {
         current: &EventRecord,
         next: &EventRecord,
     ) -> Result<Result<(), EditRefused>, StoreError> {
-        let index = event_index_keys(next);
-        let mut set = vec![
-            ("title", s(&next.title)),
-            ("title_search", s(&next.title_search)),
-            ("starts_at", s(next.starts_at.to_string())),
-            ("timezone", s(&next.timezone)),
-            ("location", s(&next.location)),
-            ("location_search", s(&next.location_search)),
-            ("capacity", n(next.capacity)),
-            ("waitlist_enabled", AttributeValue::Bool(next.waitlist_enabled)),
-            ("version", n(next.version)),
-            ("updated_at", s(next.updated_at.to_string())),
-        ];
-        let mut remove = Vec::new();
-        let optional = [
-            ("description", next.description.clone()),
-            ("ends_at", next.ends_at.map(|e| e.to_string())),
-            ("category", next.category.clone()),
-            ("gsi1sk", index.gsi1sk.clone()),
-            ("gsi2pk", index.gsi2pk.clone()),
-            ("gsi2sk", index.gsi2sk.clone()),
-            ("gsi3pk", index.gsi3pk.clone()),
-            ("gsi3sk", index.gsi3sk.clone()),
-        ];
-        for (attribute, value) in optional {
-            match value {
-                Some(v) => set.push((attribute, s(v))),
-                None => remove.push(attribute),
-            }
-        }
-        let mut writes = vec![
-            Write::set_fields(keys::event(next.id), set, remove)
-                .when(conditions::event_version(current.version))
-                .return_old_on_failure(),
-        ];
+        let mut writes = vec![event_rewrite(current, next)];
         let copied = |e: &EventRecord| (e.capacity, e.waitlist_enabled, e.starts_at);
         if copied(current) != copied(next) {
             let seats = self.find_seats(next.id).await?;
@@ -306,21 +333,7 @@ impl Store {
                 let confirmed = seats.shards.iter().map(|s| s.confirmed_count).sum();
                 return Ok(Err(EditRefused::BelowConfirmed { confirmed }));
             };
-            for (shard, capacity) in seats.shards.iter().zip(capacities) {
-                writes.push(
-                    Write::set_fields(
-                        keys::seat_shard(next.id, shard.shard),
-                        vec![
-                            ("capacity", n(capacity)),
-                            ("waitlist_enabled", AttributeValue::Bool(next.waitlist_enabled)),
-                            ("starts_at", s(next.starts_at.to_string())),
-                        ],
-                        vec![],
-                    )
-                    .when(conditions::capacity_covers_confirmed(capacity))
-                    .return_old_on_failure(),
-                );
-            }
+            writes.extend(shard_rewrites(next, &seats, capacities));
         }
         let entries = self.directory_entries(&[next]);
         let cancelled = match self.transact_with_directory(writes, entries).await? {

@@ -17,6 +17,7 @@ pub mod keys;
 pub mod notifications;
 pub mod page;
 mod query;
+mod registering;
 pub mod registrations;
 pub mod reminders;
 pub mod role;

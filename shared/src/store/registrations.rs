@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::Store;
-use super::conditions;
+use super::conditions::{self, Condition};
 use super::deadline;
 use super::error::{StoreError, classify};
 use super::items::{
@@ -65,7 +65,7 @@ fn status_value(status: RegistrationStatus) -> AttributeValue {
     s(status.as_str())
 }
 
-fn registration_item(r: &RegistrationRecord, order: String) -> Result<Item, StoreError> {
+pub(super) fn registration_item(r: &RegistrationRecord, order: String) -> Result<Item, StoreError> {
     let key = keys::registration(r.event_id, r.user_id);
     let index = IndexKeys {
         gsi1pk: Some(keys::user_pk(r.user_id)),
@@ -77,7 +77,7 @@ fn registration_item(r: &RegistrationRecord, order: String) -> Result<Item, Stor
     to_item(&Stored { pk: &key.pk, sk: &key.sk, kind: "registration", index: &index, record: r })
 }
 
-fn waitlist_item(event: Id, entry: &WaitlistEntry) -> Result<Item, StoreError> {
+pub(super) fn waitlist_item(event: Id, entry: &WaitlistEntry) -> Result<Item, StoreError> {
     let key = keys::waitlist_entry(event, entry.user_id, &entry.seq);
     to_item(&Stored {
         pk: &key.pk,
@@ -131,239 +131,70 @@ fn shard_change(event: Id, shard: &SeatShard, seats: i64, waiting: i64) -> Write
     .value(":waiting", n(waiting))
 }
 
-/// What a registration does, from the seats as known.
-#[derive(Debug, PartialEq, Eq)]
-enum Plan {
-    /// Take a seat on this shard.
-    Seat(u8),
-    /// Every seat is taken: latch the shards, then join.
-    Latch,
-    /// Join the waitlist through this shard.
-    Join(u8),
-    /// Seats were added while people wait: promote them before anyone new comes in.
-    FinishPromotions,
-    Full,
+/// One fewer waiting on `shard`, on `condition`.
+fn one_fewer_waiting(event: Id, shard: u8, condition: Condition) -> Write {
+    Write::update(keys::seat_shard(event, shard), "SET waitlist_count = waitlist_count - :one")
+        .when(condition)
+        .value(":one", n(1))
 }
 
-fn plan(seats: &Seats, home: usize) -> Plan {
-    if let Some(shard) = seats.open_shard(home) {
-        return Plan::Seat(shard);
-    }
+/// A confirmed seat given back to its shard when nobody takes it over. With the shards latched,
+/// on condition nobody waits anywhere, and every shard is unlatched in the same transaction;
+/// otherwise on condition the shard is not latched, so nobody can be waiting.
+fn seat_given_back(registration: &RegistrationRecord, seats: &Seats) -> Vec<Write> {
+    let (event, shard) = (registration.event_id, registration.shard);
     if !seats.latched() {
-        return if seats.waitlist_enabled() { Plan::Latch } else { Plan::Full };
+        return vec![
+            Write::update(keys::seat_shard(event, shard), "SET confirmed_count = confirmed_count - :one")
+                .when(conditions::live().and(conditions::not_latched()))
+                .value(":one", n(1)),
+        ];
     }
-    if seats.free() > 0 {
-        Plan::FinishPromotions
-    } else if seats.waitlist_enabled() {
-        Plan::Join(seats.shards[home % seats.shards.len()].shard)
-    } else {
-        Plan::Full
+    let mut writes = vec![
+        Write::update(
+            keys::seat_shard(event, shard),
+            "SET confirmed_count = confirmed_count - :one, latched = :no",
+        )
+        .when(conditions::live().and(conditions::nobody_waiting()))
+        .value(":one", n(1))
+        .value(":no", AttributeValue::Bool(false)),
+    ];
+    writes.extend(seats::unlatch_writes(event, seats, Some(shard)));
+    writes
+}
+
+/// The writes that promote `head` (the first of the queue) into the seats free on `seats`, in one
+/// transaction: each promotion, then each shard's counters changed on condition it is as read.
+fn promotions(
+    event_id: Id,
+    head: &[WaitlistEntry],
+    seats: &Seats,
+    title: &str,
+    now: Instant,
+) -> Result<Vec<Write>, StoreError> {
+    let mut open: Vec<(u8, u32)> =
+        seats.shards.iter().filter(|s| s.seats_left() > 0).map(|s| (s.shard, s.seats_left())).collect();
+    let mut changes: std::collections::BTreeMap<u8, (i64, i64)> = Default::default();
+    let mut writes = Vec::with_capacity(head.len() * 3 + seats.shards.len());
+    for entry in head {
+        let Some(seat) = open.iter_mut().find(|(_, left)| *left > 0) else { break };
+        seat.1 -= 1;
+        writes.extend(promotion(event_id, entry, seat.0, title, now)?);
+        changes.entry(seat.0).or_default().0 += 1;
+        changes.entry(entry.shard).or_default().1 -= 1;
     }
+    for (shard, (seats_taken, waiting_change)) in &changes {
+        let Some(known) = seats.shards.iter().find(|s| s.shard == *shard) else {
+            return Err(StoreError::Internal(format!(
+                "a waitlist entry names shard {shard}, which is missing"
+            )));
+        };
+        writes.push(shard_change(event_id, known, *seats_taken, *waiting_change));
+    }
+    Ok(writes)
 }
 
 impl Store {
-    /// The seats of an event as this process last saw them, reading them when it has not; and
-    /// whether they were just read. Empty when the event is gone or going.
-    async fn seats_hint(&self, event_id: Id) -> Result<(Seats, bool), StoreError> {
-        if let Some(seats) = self.hints.get(event_id) {
-            return Ok((seats, false));
-        }
-        Ok((self.fresh_seats(event_id).await?, true))
-    }
-
-    /// The seats of an event, read now and remembered.
-    async fn fresh_seats(&self, event_id: Id) -> Result<Seats, StoreError> {
-        let seats = self.find_seats(event_id).await?;
-        if seats.shards.is_empty() || seats.deleting() {
-            self.hints.forget(event_id);
-            return Ok(Seats::default());
-        }
-        self.hints.remember(event_id, &seats);
-        Ok(seats)
-    }
-
-    /// Registers a user: one transaction that takes a seat, or joins the waitlist, or finds the
-    /// existing registration. See the module documentation for the conditions. When the seats
-    /// changed since they were last seen, tries again with what the refusal showed, after a
-    /// backoff (retrying at once would race the same writers again), until the request's deadline.
-    pub async fn register(
-        &self,
-        event_id: Id,
-        user_id: Id,
-        username: &str,
-        now: Instant,
-    ) -> Result<Result<Registered, RegisterRefused>, StoreError> {
-        let mut username = username.to_owned();
-        // Conflicts met, and refusals of what this process knew of the seats (a refused plan, or
-        // a latch that did not take): each grows the backoff before the next try. A first
-        // refusal is retried at once, as it brought the shard as it is now.
-        let (mut conflicts, mut refusals) = (0, 0);
-        let (mut conflicted, mut refused) = (false, false);
-        loop {
-            if conflicted {
-                // Another transaction held the shard: the next try goes to a shard picked at
-                // random (the others that met the same conflict must not all move to the same
-                // next one), after a backoff that grows with the conflicts met (a crowd on every
-                // shard thins out).
-                deadline::pause(conflicts, "a registration racing concurrent registrations").await?;
-            } else if refused {
-                deadline::pause(refusals, "a registration racing concurrent changes").await?;
-            }
-            refused = false;
-            conflicted = false;
-            let (mut seats, fresh) = self.seats_hint(event_id).await?;
-            if seats.shards.is_empty() {
-                return Ok(Err(RegisterRefused::NoEvent));
-            }
-            let home = match conflicts {
-                0 => seats::home_shard(user_id, seats.shards.len()),
-                _ => rand::Rng::gen_range(&mut rand::thread_rng(), 0..seats.shards.len()),
-            };
-            let mut next = plan(&seats, home);
-            let started = |seats: &Seats| seats.starts_at().is_none_or(|start| start <= now);
-            if !fresh
-                && (started(&seats) || matches!(next, Plan::Latch | Plan::Full | Plan::FinishPromotions))
-            {
-                // Decided on what this process saw a while ago: look again before acting on it.
-                seats = self.fresh_seats(event_id).await?;
-                if seats.shards.is_empty() {
-                    return Ok(Err(RegisterRefused::NoEvent));
-                }
-                next = plan(&seats, home);
-            }
-            let Some(starts_at) = seats.starts_at() else { return Ok(Err(RegisterRefused::NoEvent)) };
-            if starts_at <= now {
-                return Ok(Err(RegisterRefused::Started));
-            }
-            let (status, shard) = match next {
-                Plan::Seat(shard) => (RegistrationStatus::Confirmed, shard),
-                Plan::Join(shard) => (RegistrationStatus::Waitlisted, shard),
-                Plan::Full => return Ok(Err(RegisterRefused::Full)),
-                Plan::FinishPromotions => {
-                    self.promote_waitlisted(event_id).await?;
-                    refusals += 1;
-                    refused = true;
-                    continue;
-                }
-                Plan::Latch => {
-                    if self.latch(event_id, &seats).await? {
-                        for shard in &mut seats.shards {
-                            shard.latched = true;
-                        }
-                        self.hints.remember(event_id, &seats);
-                    } else {
-                        self.hints.forget(event_id);
-                        refusals += 1;
-                        refused = true;
-                    }
-                    continue;
-                }
-            };
-            let seq = Id::new().to_string();
-            let record = RegistrationRecord {
-                event_id,
-                user_id,
-                username: username.clone(),
-                status,
-                seq: seq.clone(),
-                shard,
-                created_at: now,
-                event_starts_at: starts_at,
-            };
-            let open = conditions::open_for_registration(starts_at, now);
-            let shard_key = keys::seat_shard(event_id, shard);
-            let (shard_write, order) = match status {
-                RegistrationStatus::Confirmed => (
-                    Write::update(shard_key, "SET confirmed_count = confirmed_count + :one")
-                        .when(open.and(conditions::seat_free())),
-                    keys::confirmed_order(&seq),
-                ),
-                RegistrationStatus::Waitlisted => (
-                    Write::update(shard_key, "SET waitlist_count = waitlist_count + :one")
-                        .when(open.and(conditions::waitlist_open())),
-                    keys::waitlisted_order(&seq),
-                ),
-            };
-            let shard_write = shard_write.value(":one", n(1)).return_old_on_failure();
-            let mut writes = vec![
-                shard_write,
-                Write::put(registration_item(&record, order)?)
-                    .when(conditions::absent())
-                    .return_old_on_failure(),
-                Write::check(keys::user(user_id), conditions::named(&username)),
-            ];
-            if status == RegistrationStatus::Waitlisted {
-                let entry = WaitlistEntry { user_id, seq: seq.clone(), shard };
-                writes.push(Write::put(waitlist_item(event_id, &entry)?).when(conditions::absent()));
-            }
-            let cancelled = match self.transact_once(writes).await? {
-                Err(cancelled) if cancelled.is_conflict() => {
-                    (conflicted, conflicts) = (true, conflicts + 1);
-                    continue;
-                }
-                Ok(()) => {
-                    if let Some(known) = seats.shards.iter_mut().find(|s| s.shard == shard) {
-                        match status {
-                            RegistrationStatus::Confirmed => known.confirmed_count += 1,
-                            RegistrationStatus::Waitlisted => known.waitlist_count += 1,
-                        }
-                        self.hints.update(event_id, known.clone());
-                    }
-                    return Ok(Ok(Registered::Created(record)));
-                }
-                Err(cancelled) => cancelled,
-            };
-            if cancelled.condition_failed(1) {
-                let existing = match cancelled.old_item(1) {
-                    Some(item) => from_item(item.clone())?,
-                    None => match self.get_record(keys::registration(event_id, user_id)).await? {
-                        Some(existing) => existing,
-                        None => {
-                            // Cancelled meanwhile: try again.
-                            refusals += 1;
-                            refused = true;
-                            continue;
-                        }
-                    },
-                };
-                return Ok(Ok(Registered::Existing(existing)));
-            }
-            if cancelled.condition_failed(2) {
-                match self.find_user(user_id).await? {
-                    None => return Ok(Err(RegisterRefused::UserGone)),
-                    Some(user) => username = user.username,
-                }
-                continue;
-            }
-            if !cancelled.condition_failed(0) {
-                return Err(StoreError::Internal(format!("registration cancelled: {:?}", cancelled.reasons)));
-            }
-            let Some(old) = cancelled.old_item(0) else {
-                // The shard is gone: so is the event, or it is being created.
-                self.hints.forget(event_id);
-                if self.find_seats(event_id).await?.shards.is_empty() {
-                    return Ok(Err(RegisterRefused::NoEvent));
-                }
-                refusals += 1;
-                refused = true;
-                continue;
-            };
-            refusals += 1;
-            refused = refusals > 1;
-            let old: SeatShard = from_item(old.clone())?;
-            if old.deleting {
-                self.hints.forget(event_id);
-                return Ok(Err(RegisterRefused::NoEvent));
-            }
-            if old.starts_at <= now {
-                return Ok(Err(RegisterRefused::Started));
-            }
-            // The seats were not as this process knew them: the next try reads them all again
-            // rather than learning them one refused shard at a time.
-            self.hints.forget(event_id);
-        }
-    }
-
     /// A user's registration for an event.
     pub async fn find_registration(
         &self,
@@ -480,102 +311,70 @@ impl Store {
             let Some(registration) = self.find_registration(event_id, user_id).await? else {
                 return Ok(None);
             };
-            let remove = Write::delete(keys::registration(event_id, user_id))
-                .when(conditions::registration_is(registration.status, &registration.seq));
-            let (writes, promoted) = match registration.status {
-                RegistrationStatus::Waitlisted => (
-                    vec![
-                        remove,
-                        Write::delete(keys::waitlist_entry(event_id, user_id, &registration.seq)),
-                        Write::update(
-                            keys::seat_shard(event_id, registration.shard),
-                            "SET waitlist_count = waitlist_count - :one",
-                        )
-                        .when(conditions::live())
-                        .value(":one", n(1)),
-                    ],
-                    None,
-                ),
-                RegistrationStatus::Confirmed => {
-                    // Gone, the event has no shards: the shard update below fails, and the
-                    // registration is cleaned up after it.
-                    let (title, seats) = match self.event_with_seats(event_id).await? {
-                        Some((event, seats)) => (event.title, seats),
-                        None => (String::new(), Seats::default()),
-                    };
-                    let head = match seats.waiting() {
-                        0 => None,
-                        _ => self.waitlist_head(event_id, 1).await?.pop(),
-                    };
-                    match head {
-                        Some(next) => {
-                            // The seat passes to the head of the queue and stays taken.
-                            let mut writes = vec![remove];
-                            writes.extend(promotion(
-                                event_id,
-                                &next,
-                                registration.shard,
-                                &title,
-                                Instant::now(),
-                            )?);
-                            writes.push(
-                                Write::update(
-                                    keys::seat_shard(event_id, next.shard),
-                                    "SET waitlist_count = waitlist_count - :one",
-                                )
-                                .when(conditions::live().and(conditions::someone_waiting()))
-                                .value(":one", n(1)),
-                            );
-                            (writes, Some(next.user_id))
-                        }
-                        None if seats.latched() => {
-                            // The seat is given back and every shard unlatched, on condition
-                            // nobody waits anywhere.
-                            let mut writes = vec![
-                                remove,
-                                Write::update(
-                                    keys::seat_shard(event_id, registration.shard),
-                                    "SET confirmed_count = confirmed_count - :one, latched = :no",
-                                )
-                                .when(conditions::live().and(conditions::nobody_waiting()))
-                                .value(":one", n(1))
-                                .value(":no", AttributeValue::Bool(false)),
-                            ];
-                            writes.extend(seats::unlatch_writes(event_id, &seats, Some(registration.shard)));
-                            (writes, None)
-                        }
-                        None => (
-                            // Not latched, so nobody can be waiting.
-                            vec![
-                                remove,
-                                Write::update(
-                                    keys::seat_shard(event_id, registration.shard),
-                                    "SET confirmed_count = confirmed_count - :one",
-                                )
-                                .when(conditions::live().and(conditions::not_latched()))
-                                .value(":one", n(1)),
-                            ],
-                            None,
-                        ),
-                    }
-                }
-            };
+            let (writes, promoted) = self.cancellation(&registration).await?;
             self.hints.forget(event_id);
             match self.transact(writes).await? {
                 Ok(()) => return Ok(Some(Cancelled { registration, promoted })),
                 Err(cancelled) if !cancelled.condition_failed(0) => {
                     // The event is gone or going, or the seats changed meanwhile.
                     if self.find_event(event_id).await?.is_none() {
-                        self.write(Write::delete(keys::registration(event_id, user_id))).await?.ok();
-                        self.write(Write::delete(keys::waitlist_entry(event_id, user_id, &registration.seq)))
-                            .await?
-                            .ok();
+                        self.remove_orphan(&registration).await?;
                         return Ok(Some(Cancelled { registration, promoted: None }));
                     }
                 }
                 Err(_) => {}
             }
         }
+    }
+
+    /// The writes that cancel `registration`, and who is promoted by them. A waiter leaves the
+    /// queue; a confirmed seat passes to the head of the queue, or is given back when nobody
+    /// waits. When the event is gone it has no shards: the shard update fails, and the caller
+    /// cleans the registration up.
+    async fn cancellation(
+        &self,
+        registration: &RegistrationRecord,
+    ) -> Result<(Vec<Write>, Option<Id>), StoreError> {
+        let event_id = registration.event_id;
+        let remove = Write::delete(keys::registration(event_id, registration.user_id))
+            .when(conditions::registration_is(registration.status, &registration.seq));
+        if registration.status == RegistrationStatus::Waitlisted {
+            let entry =
+                Write::delete(keys::waitlist_entry(event_id, registration.user_id, &registration.seq));
+            let counted = one_fewer_waiting(event_id, registration.shard, conditions::live());
+            return Ok((vec![remove, entry, counted], None));
+        }
+        let (title, seats) = match self.event_with_seats(event_id).await? {
+            Some((event, seats)) => (event.title, seats),
+            None => (String::new(), Seats::default()),
+        };
+        let head = match seats.waiting() {
+            0 => None,
+            _ => self.waitlist_head(event_id, 1).await?.pop(),
+        };
+        let mut writes = vec![remove];
+        let promoted = match head {
+            Some(next) => {
+                // The seat passes to the head of the queue and stays taken.
+                writes.extend(promotion(event_id, &next, registration.shard, &title, Instant::now())?);
+                let counted = conditions::live().and(conditions::someone_waiting());
+                writes.push(one_fewer_waiting(event_id, next.shard, counted));
+                Some(next.user_id)
+            }
+            None => {
+                writes.extend(seat_given_back(registration, &seats));
+                None
+            }
+        };
+        Ok((writes, promoted))
+    }
+
+    /// Deletes what is left of a registration whose event is gone.
+    async fn remove_orphan(&self, registration: &RegistrationRecord) -> Result<(), StoreError> {
+        let (event, user) = (registration.event_id, registration.user_id);
+        self.write(Write::delete(keys::registration(event, user))).await?.ok();
+        self.write(Write::delete(keys::waitlist_entry(event, user, &registration.seq))).await?.ok();
+        Ok(())
     }
 
     /// Gives free seats to the head of the waitlist, as many as fit, in transactions of up to
@@ -609,30 +408,7 @@ impl Store {
             if head.is_empty() {
                 break;
             }
-            let now = Instant::now();
-            let mut open: Vec<(u8, u32)> = seats
-                .shards
-                .iter()
-                .filter(|s| s.seats_left() > 0)
-                .map(|s| (s.shard, s.seats_left()))
-                .collect();
-            let mut changes: std::collections::BTreeMap<u8, (i64, i64)> = Default::default();
-            let mut writes = Vec::with_capacity(head.len() * 3 + seats.shards.len());
-            for entry in &head {
-                let Some(seat) = open.iter_mut().find(|(_, left)| *left > 0) else { break };
-                seat.1 -= 1;
-                writes.extend(promotion(event_id, entry, seat.0, &title, now)?);
-                changes.entry(seat.0).or_default().0 += 1;
-                changes.entry(entry.shard).or_default().1 -= 1;
-            }
-            for (shard, (seats_taken, waiting_change)) in &changes {
-                let Some(known) = seats.shards.iter().find(|s| s.shard == *shard) else {
-                    return Err(StoreError::Internal(format!(
-                        "a waitlist entry names shard {shard}, which is missing"
-                    )));
-                };
-                writes.push(shard_change(event_id, known, *seats_taken, *waiting_change));
-            }
+            let writes = promotions(event_id, &head, &seats, &title, Instant::now())?;
             match self.transact(writes).await? {
                 Ok(()) => promoted.extend(head.iter().map(|e| e.user_id)),
                 Err(_) => {

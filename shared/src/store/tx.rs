@@ -115,15 +115,7 @@ impl Write {
     /// join the write's own; one both use must carry the same value.
     pub fn when(mut self, condition: Condition) -> Self {
         debug_assert!(self.condition.is_none(), "one condition per write: combine them with `and`");
-        for (placeholder, value) in condition.values {
-            debug_assert!(
-                self.values.get(&placeholder).is_none_or(|mine| *mine == value),
-                "{placeholder} bound to two values"
-            );
-            self.values.insert(placeholder, value);
-        }
-        self.names.extend(condition.names);
-        self.condition = Some(condition.expression);
+        self.condition = Some(condition.bind_into(&mut self.names, &mut self.values));
         self
     }
 

@@ -237,6 +237,44 @@ impl MonthMerge {
     }
 }
 
+/// A page of upcoming events being gathered: the matches so far, and what reading them cost.
+struct Gathering<'a> {
+    filter: &'a UpcomingFilter,
+    budget: ReadBudget,
+    limit: usize,
+    /// The sort keys read lie from `lower_sk` to `upper_sk`.
+    lower_sk: String,
+    upper_sk: Option<String>,
+    stats: ReadStats,
+    matches: Vec<Item>,
+    rounds: usize,
+}
+
+impl Gathering<'_> {
+    /// Whether another round of reads fits the budget (the first always does, so that every
+    /// page makes progress).
+    fn may_read(&self) -> bool {
+        self.rounds == 0 || self.budget.allows_more(&self.stats)
+    }
+
+    /// The page, continued from `next` if given.
+    fn done(self, next: Option<StartKey>) -> Result<(Page<EventRecord>, ReadStats), StoreError> {
+        Ok((finish(self.matches, next)?, self.stats))
+    }
+}
+
+/// Where a page begins: a month (or just past one), and maybe a sort key inside it. A cursor
+/// before the lower bound's month (events started meanwhile) is just the bound.
+fn resume_point(page: &PageRequest, lower_month: String) -> (String, Option<String>) {
+    if let Some(start) = &page.start {
+        let month = start.get(BUCKET).unwrap_or_default();
+        if month >= lower_month.as_str() {
+            return (month.to_owned(), start.get(FROM).map(str::to_owned));
+        }
+    }
+    (lower_month, None)
+}
+
 impl Store {
     /// One page of upcoming events matching `filter`, in (`starts_at`, `id`) order, with their
     /// counters.
@@ -258,47 +296,32 @@ impl Store {
         now: Instant,
     ) -> Result<(Page<EventRecord>, ReadStats), StoreError> {
         let plan = IndexPlan::for_filter(filter);
-        let budget = self.read_budget;
-        let limit = page.limit.get();
         let lower = filter.from.map_or(now.plus_seconds(1), |from| from.max(now.plus_seconds(1)));
-        let lower_sk = format!("{lower}#");
-        let upper_sk = filter.to.map(|to| format!("{to}{AFTER_ANY_ID}"));
-        let last_month = filter.to.map_or(LAST_MONTH.to_owned(), |to| to.month());
-        let mut stats = ReadStats::default();
-        let mut matches: Vec<Item> = Vec::new();
-        if upper_sk.as_ref().is_some_and(|upper| *upper < lower_sk) {
+        let mut gathering = Gathering {
+            filter,
+            budget: self.read_budget,
+            limit: page.limit.get(),
+            lower_sk: format!("{lower}#"),
+            upper_sk: filter.to.map(|to| format!("{to}{AFTER_ANY_ID}")),
+            stats: ReadStats::default(),
+            matches: Vec::new(),
+            rounds: 0,
+        };
+        if gathering.upper_sk.as_ref().is_some_and(|upper| *upper < gathering.lower_sk) {
             // The range ends before it starts (its end has passed): nothing to read.
-            return Ok((finish(matches, None)?, stats));
+            return gathering.done(None);
         }
-
-        // Where to resume: a month (or just past one), and maybe a sort key inside it. A cursor
-        // before the lower bound (events started meanwhile) is just the bound.
-        let mut first_month = lower.month();
-        let mut resume_from: Option<String> = None;
-        if let Some(start) = &page.start {
-            let month = start.get(BUCKET).unwrap_or_default();
-            if month >= first_month.as_str() {
-                first_month = month.to_owned();
-                resume_from = start.get(FROM).map(str::to_owned);
-            }
-        }
-
+        let (first_month, mut resume_from) = resume_point(page, lower.month());
+        let last_month = filter.to.map_or(LAST_MONTH.to_owned(), |to| to.month());
         let mut directory_from = plan.directory_entry(&first_month);
         let directory_to = plan.directory_entry(&last_month);
-        let mut rounds = 0usize;
         loop {
-            if rounds > 0 && !budget.allows_more(&stats) {
+            if !gathering.may_read() {
                 let past = directory_from.rsplit('#').next().unwrap_or(LAST_MONTH);
-                return Ok((finish(matches, Some(StartKey::default().with(BUCKET, past)))?, stats));
+                return gathering.done(Some(StartKey::default().with(BUCKET, past)));
             }
             let Listing { mut months, more: more_months } =
-                match self.cached_directory(&directory_from, &directory_to) {
-                    Ok(listing) => listing,
-                    Err(generation) => {
-                        stats.round_trips += 1;
-                        self.read_directory(&directory_from, &directory_to, generation).await?
-                    }
-                };
+                self.months_listed(&directory_from, &directory_to, &mut gathering.stats).await?;
             if resume_from.is_some() && months.first() != Some(&first_month) {
                 // The cursor was taken in `first_month`, so that month holds events even when
                 // this listing does not show it (read by another process a moment before the
@@ -307,61 +330,103 @@ impl Store {
             }
             for month in &months {
                 let from = match resume_from.take() {
-                    Some(from) if *month == first_month => from.max(lower_sk.clone()),
-                    _ => lower_sk.clone(),
+                    Some(from) if *month == first_month => from.max(gathering.lower_sk.clone()),
+                    _ => gathering.lower_sk.clone(),
                 };
-                if upper_sk.as_ref().is_some_and(|upper| from > *upper) {
-                    continue;
-                }
-                let bounds = Bounds { lower: &from, upper: upper_sk.as_deref() };
-                let mut merge =
-                    MonthMerge::new(month_partitions(filter, month), from.clone(), plan.sk_attribute);
-                loop {
-                    match merge.step() {
-                        Step::Match(sk, item) => {
-                            if matches.len() == limit {
-                                // One match more than the page holds: there is a next page.
-                                let next = StartKey::default().with(BUCKET, month).with(FROM, sk);
-                                return Ok((finish(matches, Some(next))?, stats));
-                            }
-                            matches.push(item);
-                        }
-                        Step::Done => break,
-                        Step::Read(shards) => {
-                            if rounds > 0 && !budget.allows_more(&stats) {
-                                let next = match merge.resume_from() {
-                                    Some(from) => StartKey::default().with(BUCKET, month).with(FROM, from),
-                                    None => StartKey::default().with(BUCKET, format!("{month}~")),
-                                };
-                                return Ok((finish(matches, Some(next))?, stats));
-                            }
-                            let wanted = limit + 1 - matches.len();
-                            let batch =
-                                batch_size(filter, wanted, budget.items.saturating_sub(stats.items_read));
-                            let reads = shards.iter().map(|&i| {
-                                let shard = &merge.shards[i];
-                                upcoming_shard_query(self.client(), &self.table, filter, &shard.pk, bounds)
-                                    .set_exclusive_start_key(shard.next.clone())
-                                    .limit(batch as i32)
-                                    .send()
-                            });
-                            let answers = futures::future::join_all(reads).await;
-                            rounds += 1;
-                            stats.round_trips += 1;
-                            for (&i, answer) in shards.iter().zip(answers) {
-                                let out = answer.map_err(classify)?;
-                                stats.add(&out);
-                                merge.absorb(i, out);
-                            }
-                        }
-                    }
+                if let Some(next) = self.scan_month(&mut gathering, &plan, month, from).await? {
+                    return gathering.done(Some(next));
                 }
             }
             match (more_months, months.last()) {
                 (true, Some(last)) => directory_from = format!("{}~", plan.directory_entry(last)),
-                _ => return Ok((finish(matches, None)?, stats)),
+                _ => return gathering.done(None),
             }
         }
+    }
+
+    /// The months between two directory entries that hold events, from this process's copy of
+    /// the directory when it is current, else read (one round trip, counted in `stats`).
+    async fn months_listed(
+        &self,
+        from: &str,
+        to: &str,
+        stats: &mut ReadStats,
+    ) -> Result<Listing, StoreError> {
+        match self.cached_directory(from, to) {
+            Ok(listing) => Ok(listing),
+            Err(generation) => {
+                stats.round_trips += 1;
+                self.read_directory(from, to, generation).await
+            }
+        }
+    }
+
+    /// Reads `month` from sort key `from` on, its shards merged in start order, into the page;
+    /// the cursor to resume at when the page filled up or the read budget ran out in it.
+    async fn scan_month(
+        &self,
+        gathering: &mut Gathering<'_>,
+        plan: &IndexPlan,
+        month: &str,
+        from: String,
+    ) -> Result<Option<StartKey>, StoreError> {
+        let upper = gathering.upper_sk.clone();
+        if upper.as_ref().is_some_and(|upper| from > *upper) {
+            return Ok(None);
+        }
+        let bounds = Bounds { lower: &from, upper: upper.as_deref() };
+        let mut merge =
+            MonthMerge::new(month_partitions(gathering.filter, month), from.clone(), plan.sk_attribute);
+        loop {
+            match merge.step() {
+                Step::Match(sk, item) => {
+                    if gathering.matches.len() == gathering.limit {
+                        // One match more than the page holds: there is a next page.
+                        return Ok(Some(StartKey::default().with(BUCKET, month).with(FROM, sk)));
+                    }
+                    gathering.matches.push(item);
+                }
+                Step::Done => return Ok(None),
+                Step::Read(shards) => {
+                    if !gathering.may_read() {
+                        return Ok(Some(match merge.resume_from() {
+                            Some(from) => StartKey::default().with(BUCKET, month).with(FROM, from),
+                            None => StartKey::default().with(BUCKET, format!("{month}~")),
+                        }));
+                    }
+                    self.read_round(gathering, &mut merge, &shards, bounds).await?;
+                }
+            }
+        }
+    }
+
+    /// One round of reads: the next batch of each of `shards`, all at once.
+    async fn read_round(
+        &self,
+        gathering: &mut Gathering<'_>,
+        merge: &mut MonthMerge,
+        shards: &[usize],
+        bounds: Bounds<'_>,
+    ) -> Result<(), StoreError> {
+        let wanted = gathering.limit + 1 - gathering.matches.len();
+        let left = gathering.budget.items.saturating_sub(gathering.stats.items_read);
+        let batch = batch_size(gathering.filter, wanted, left);
+        let reads = shards.iter().map(|&i| {
+            let shard = &merge.shards[i];
+            upcoming_shard_query(self.client(), &self.table, gathering.filter, &shard.pk, bounds)
+                .set_exclusive_start_key(shard.next.clone())
+                .limit(batch as i32)
+                .send()
+        });
+        let answers = futures::future::join_all(reads).await;
+        gathering.rounds += 1;
+        gathering.stats.round_trips += 1;
+        for (&i, answer) in shards.iter().zip(answers) {
+            let out = answer.map_err(classify)?;
+            gathering.stats.add(&out);
+            merge.absorb(i, out);
+        }
+        Ok(())
     }
 
     /// Months of the directory between two entries as this process last read them, if lately;
