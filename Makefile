@@ -6,11 +6,12 @@ SHELL := /bin/bash
 # for the whole workspace, so tests, lint, the local server and the Lambda checks all share one
 # set of compiled dependencies instead of each building its own.
 VENV := .venv
-# Written once requirements-dev.txt is installed into the venv (cfn-lint, cargo-lambda, schemathesis).
+# Written once requirements-dev.txt is installed into the venv (cfn-lint, cargo-lambda, schemathesis,
+# openapi-python-client).
 VENV_TOOLS := $(VENV)/.requirements-installed
 NODE_DEPS := node_modules/.package-lock.json
 
-.PHONY: help run test lint lambda-check docs-check fuzz remind fmt promote bench clean
+.PHONY: help run test lint lambda-check docs-check client-check fuzz remind fmt promote bench clean
 
 help:
 	@echo "make run    serve the whole API on http://127.0.0.1:$${PORT:-3000} with DynamoDB Local"
@@ -18,6 +19,7 @@ help:
 	@echo "make lint   rustfmt, clippy and cfn-lint"
 	@echo "make lambda-check   invoke each function binary with the payloads in events/ through cargo lambda"
 	@echo "make docs-check   load the API reference page (/docs) in headless Chromium and try it out"
+	@echo "make client-check   generate a Python client from the OpenAPI document and drive a session with it"
 	@echo "make fuzz   Schemathesis against the running API and its OpenAPI document (about 3 minutes)"
 	@echo "make remind   send the reminders due now, through the real reminders Lambda binary"
 	@echo "make promote USERNAME=alice   make a local user an admin"
@@ -62,6 +64,10 @@ lambda-check: $(VENV_TOOLS) $(NODE_DEPS)
 docs-check: $(NODE_DEPS)
 	@scripts/prerequisites.sh rust java node python chromium
 	@scripts/docs-check.sh
+
+client-check: $(VENV_TOOLS) $(NODE_DEPS)
+	@scripts/prerequisites.sh rust java node python
+	@scripts/python-client.sh
 
 fuzz: $(VENV_TOOLS) $(NODE_DEPS)
 	@scripts/prerequisites.sh rust java node python

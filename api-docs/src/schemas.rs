@@ -15,6 +15,7 @@ use shared::domain::{Id, Instant};
 use shared::store::items::NotificationKind;
 use shared::views::UserRef;
 use utoipa::openapi::RefOr;
+use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::{PartialSchema, ToSchema};
 
@@ -26,6 +27,7 @@ pub struct Timezone;
 impl PartialSchema for Timezone {
     fn schema() -> RefOr<Schema> {
         let names: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
+        let identifiers: Vec<String> = names.iter().map(|name| enum_identifier(name)).collect();
         ObjectBuilder::new()
             .schema_type(SchemaType::new(Type::String))
             .description(Some(
@@ -33,8 +35,27 @@ impl PartialSchema for Timezone {
             ))
             .enum_values(Some(names))
             .examples(["Europe/Lisbon"])
+            .extensions(Some(ExtensionsBuilder::new().add("x-enum-varnames", identifiers).build()))
             .into()
     }
+}
+
+/// The identifier a client generator gives a time zone name in its enum (`x-enum-varnames`).
+/// Generators drop `+` and `-`, which makes `GMT+0`, `GMT-0` and `GMT0` (and `Etc/GMT+5` and
+/// `Etc/GMT-5`) one identifier, and refuse the document; a sign before a digit is spelled out.
+fn enum_identifier(name: &str) -> String {
+    let mut identifier = String::with_capacity(name.len() + 8);
+    let mut chars = name.chars().peekable();
+    while let Some(c) = chars.next() {
+        let before_digit = chars.peek().is_some_and(char::is_ascii_digit);
+        match c {
+            '+' if before_digit => identifier.push_str("_PLUS_"),
+            '-' if before_digit => identifier.push_str("_MINUS_"),
+            c if c.is_ascii_alphanumeric() => identifier.push(c.to_ascii_uppercase()),
+            _ => identifier.push('_'),
+        }
+    }
+    identifier
 }
 
 impl ToSchema for Timezone {
@@ -404,4 +425,24 @@ pub struct FeedbackPage {
     average_rating: Option<f64>,
     /// How many have given feedback.
     count: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_time_zone_has_its_own_enum_identifier() {
+        let mut seen = std::collections::HashMap::new();
+        for tz in chrono_tz::TZ_VARIANTS {
+            let identifier = enum_identifier(tz.name());
+            assert!(identifier.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'));
+            if let Some(other) = seen.insert(identifier.clone(), tz.name()) {
+                panic!("{} and {other} are both {identifier}", tz.name());
+            }
+        }
+        assert_eq!(enum_identifier("Etc/GMT+5"), "ETC_GMT_PLUS_5");
+        assert_eq!(enum_identifier("Etc/GMT-5"), "ETC_GMT_MINUS_5");
+        assert_eq!(enum_identifier("America/Port-au-Prince"), "AMERICA_PORT_AU_PRINCE");
+    }
 }
