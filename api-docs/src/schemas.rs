@@ -14,9 +14,10 @@ use std::collections::BTreeMap;
 use shared::domain::{Id, Instant};
 use shared::store::items::NotificationKind;
 use shared::views::UserRef;
+use utoipa::openapi::KnownFormat;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::extensions::ExtensionsBuilder;
-use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
 use utoipa::{PartialSchema, ToSchema};
 
 // --- Values with rules of their own -------------------------------------------------------------
@@ -61,6 +62,29 @@ fn enum_identifier(name: &str) -> String {
 impl ToSchema for Timezone {
     fn name() -> Cow<'static, str> {
         Cow::Borrowed("Timezone")
+    }
+}
+
+/// An event's end: an [`Instant`] after its start, with an example that is (a generator that
+/// combines the examples of a body's properties then builds a body the server accepts).
+pub struct EndsAt;
+
+impl PartialSchema for EndsAt {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::new(Type::String))
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .description(Some(
+                "RFC 3339. Input must carry an offset (`+01:00` or `Z`); output is UTC with `Z`, at whole seconds. After the event's start.",
+            ))
+            .examples(["2027-03-01T21:00:00Z"])
+            .into()
+    }
+}
+
+impl ToSchema for EndsAt {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("EndsAt")
     }
 }
 
@@ -204,7 +228,7 @@ macro_rules! event_body {
             $(#[$starts_at])*
             starts_at: Instant,
             /// RFC 3339 with an offset; after `starts_at`.
-            ends_at: Option<Instant>,
+            ends_at: Option<EndsAt>,
             /// 1 to 200 characters once surrounding whitespace is trimmed.
             #[schema(min_length = 1, max_length = 200)]
             location: String,
@@ -275,7 +299,8 @@ pub struct PatchEvent {
     /// A new start must be in the future.
     #[schema(nullable = false)]
     starts_at: Option<Instant>,
-    ends_at: Option<Instant>,
+    /// After `starts_at` (the new one, or the event's).
+    ends_at: Option<EndsAt>,
     #[schema(nullable = false, min_length = 1, max_length = 200)]
     location: Option<String>,
     /// Below the confirmed count is a 409; raising it promotes from the waitlist.

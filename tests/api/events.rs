@@ -112,6 +112,10 @@ async fn capacity_edges_are_accepted() {
     for capacity in [1, 100_000] {
         app.post("/events", Some(&alice.token), event_body(json!({"capacity": capacity}))).await.ok(201);
     }
+    // JSON Schema's `integer`, which the document declares, includes a whole number written with
+    // a zero fraction.
+    let reply = app.post("/events", Some(&alice.token), event_body(json!({"capacity": 50.0}))).await;
+    assert_eq!(reply.ok(201)["capacity"], 50);
 }
 
 #[tokio::test]

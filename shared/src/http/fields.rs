@@ -134,11 +134,19 @@ pub fn text<T>(parse: impl FnOnce(&str) -> Result<T, String>) -> impl FnOnce(&Va
     }
 }
 
-/// A whole-number field parsed by a domain rule.
+/// A whole-number field parsed by a domain rule. JSON has one number type, and JSON Schema's
+/// `integer` (which the API document declares) includes `5.0`, so a whole number written with a
+/// fraction of zero counts, as long as it is exact (at most 2^53 in size).
 pub fn integer<T>(parse: impl FnOnce(i64) -> Result<T, String>) -> impl FnOnce(&Value) -> Result<T, String> {
-    move |v| match v.as_i64() {
-        Some(n) => parse(n),
-        None => Err("must be a whole number".to_owned()),
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    move |v| {
+        let whole = v
+            .as_i64()
+            .or_else(|| v.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= EXACT).map(|f| f as i64));
+        match whole {
+            Some(n) => parse(n),
+            None => Err("must be a whole number".to_owned()),
+        }
     }
 }
 
@@ -189,9 +197,11 @@ mod tests {
     }
 
     #[test]
-    fn integers_refuse_fractions_and_strings() {
+    fn integers_refuse_fractions_strings_and_inexact_numbers() {
         let parse = |v: Value| integer(Ok::<i64, String>)(&v);
         assert_eq!(parse(json!(5)), Ok(5));
+        assert_eq!(parse(json!(5.0)), Ok(5), "a whole number with a zero fraction");
+        assert_eq!(parse(json!(-2.0)), Ok(-2));
         assert!(parse(json!(5.5)).is_err());
         assert!(parse(json!("5")).is_err());
         assert!(parse(json!(1e300)).is_err());
