@@ -14,10 +14,9 @@ use std::collections::BTreeMap;
 use shared::domain::{Id, Instant};
 use shared::store::items::NotificationKind;
 use shared::views::UserRef;
-use utoipa::openapi::KnownFormat;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::extensions::ExtensionsBuilder;
-use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::{PartialSchema, ToSchema};
 
 // --- Values with rules of their own -------------------------------------------------------------
@@ -71,14 +70,12 @@ pub struct EndsAt;
 
 impl PartialSchema for EndsAt {
     fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(SchemaType::new(Type::String))
-            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
-            .description(Some(
-                "RFC 3339. Input must carry an offset (`+01:00` or `Z`); output is UTC with `Z`, at whole seconds. After the event's start.",
-            ))
-            .examples(["2027-03-01T21:00:00Z"])
-            .into()
+        let mut schema = <Instant as PartialSchema>::schema();
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            object.examples = vec![serde_json::Value::from("2027-03-01T21:00:00Z")];
+            object.description = object.description.take().map(|d| format!("{d} After the event's start."));
+        }
+        schema
     }
 }
 
