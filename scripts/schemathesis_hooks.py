@@ -11,9 +11,8 @@ half of the requests for a feed use the admin's real one.
 Valid requests (Schemathesis's positive data, which must be accepted) keep to the rules a JSON
 schema cannot state, as a real client does: a list's `cursor` is only ever one the server issued
 (a client passes back `next_cursor`; any other is a 400 by design, checked by the API tests), so
-none is invented; an event starts in the future, and ends after it starts; a recurrence is a
-rule RFC 5545 allows (its grammar is more than a schema pattern can say; the API tests cover the
-rules refused). Invalid requests (negative data) are left as generated.
+none is invented; an event starts in the future, and ends after it starts. Invalid requests
+(negative data) are left as generated.
 
 Environment (set by scripts/schemathesis.sh): FUZZ_API_URL, FUZZ_TOKEN (the first admin's token),
 FUZZ_EVENTSCTL (the eventsctl binary, which promotes; it reads TABLE_NAME and DYNAMODB_ENDPOINT).
@@ -111,6 +110,4 @@ def map_case(context, case):
             body["starts_at"] = _later()
             if body.get("ends_at") is not None:
                 body["ends_at"] = _later(days=31)
-        if body is not None and isinstance(body.get("recurrence"), dict):
-            body["recurrence"] = {"rrule": "FREQ=WEEKLY;COUNT=3"}
     return case

@@ -242,12 +242,19 @@ pub struct DateBound;
 
 impl PartialSchema for DateBound {
     fn schema() -> RefOr<Schema> {
+        // Years the stored form holds whatever the offset: 1971 to 9998.
+        const YEARS: &str = r"^(197[1-9]|19[89][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-";
         OneOfBuilder::new()
             .item(
                 string_schema()
-                    .format(Some(SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::DateTime))),
+                    .format(Some(SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::DateTime)))
+                    .pattern(Some(YEARS)),
             )
-            .item(string_schema().format(Some(SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Date))))
+            .item(
+                string_schema()
+                    .format(Some(SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Date)))
+                    .pattern(Some(YEARS)),
+            )
             .description(Some(
                 "RFC 3339 with an offset, or a date (`YYYY-MM-DD`): the start of that UTC day as \
                  `from`, its end as `to`.",

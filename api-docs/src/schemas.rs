@@ -217,17 +217,17 @@ macro_rules! event_body {
         $(#[$meta])*
         pub struct $name {
             /// 1 to 200 characters once surrounding whitespace is trimmed.
-            #[schema(min_length = 1, max_length = 200)]
+            #[schema(min_length = 1, max_length = 200, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
             title: String,
             /// Up to 5000 characters; empty or `null` means none.
-            #[schema(max_length = 5000)]
+            #[schema(max_length = 5000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
             description: Option<String>,
             $(#[$starts_at])*
             starts_at: Instant,
             /// RFC 3339 with an offset; after `starts_at`.
             ends_at: Option<EndsAt>,
             /// 1 to 200 characters once surrounding whitespace is trimmed.
-            #[schema(min_length = 1, max_length = 200)]
+            #[schema(min_length = 1, max_length = 200, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
             location: String,
             $(#[$capacity])*
             #[schema(minimum = 1, maximum = 100000)]
@@ -289,16 +289,26 @@ event_body!(
 #[serde(deny_unknown_fields)]
 #[schema(examples(json!({"capacity": 80, "description": null})))]
 pub struct PatchEvent {
-    #[schema(nullable = false, min_length = 1, max_length = 200)]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     title: Option<String>,
-    #[schema(max_length = 5000)]
+    #[schema(max_length = 5000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     description: Option<String>,
     /// A new start must be in the future.
     #[schema(nullable = false)]
     starts_at: Option<Instant>,
     /// After `starts_at` (the new one, or the event's).
     ends_at: Option<EndsAt>,
-    #[schema(nullable = false, min_length = 1, max_length = 200)]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     location: Option<String>,
     /// Below the confirmed count is a 409; raising it promotes from the waitlist.
     #[schema(nullable = false, minimum = 1, maximum = 100000)]
@@ -317,7 +327,7 @@ pub struct NewFeedback {
     #[schema(minimum = 1, maximum = 5)]
     rating: i64,
     /// Up to 2000 characters; empty or `null` means none.
-    #[schema(max_length = 2000)]
+    #[schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$")]
     comment: Option<String>,
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use api_tests::{TestApp, spawn_app};
+use api_tests::{TestApp, event_body, spawn_app};
 use serde_json::{Value, json};
 
 const METHODS: &[&str] = &["get", "put", "post", "delete", "patch", "options", "head", "trace"];
@@ -81,6 +81,75 @@ async fn an_empty_cursor_is_refused_by_the_document_as_by_the_server() {
         }
     }
     assert!(lists >= 3, "the lists of events, feedback and series take a cursor ({lists} found)");
+}
+
+/// The text patterns say what the server accepts: a title the pattern allows is created, and one
+/// it refuses is a 400 (control characters, blank).
+#[tokio::test]
+async fn text_patterns_agree_with_the_server() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let doc = document(&app).await;
+    let pattern = doc["components"]["schemas"]["NewEvent"]["properties"]["title"]["pattern"]
+        .as_str()
+        .expect("the title has a pattern");
+    let pattern = regex::Regex::new(pattern).expect("the pattern compiles");
+    let samples = [
+        "a",
+        " a ",
+        "\u{a0}x",
+        "x\ny",
+        "x\ty",
+        "\u{3000}y\u{3000}",
+        "\u{feff}",
+        "caf\u{e9}",
+        " ",
+        "\t\n",
+        "a\u{7}",
+        "a\u{85}b",
+        "a\u{1b}[31m",
+        "\u{9f}",
+    ];
+    let mut refused = 0;
+    for title in samples {
+        let reply = app.post("/events", Some(&alice.token), event_body(json!({"title": title}))).await;
+        if pattern.is_match(title) {
+            assert_eq!(reply.status, 201, "{title:?} matches the pattern: {}", reply.text);
+        } else {
+            refused += 1;
+            assert_eq!(reply.status, 400, "{title:?} does not match the pattern: {}", reply.text);
+        }
+    }
+    assert_eq!(refused, 6, "the blank and the control characters");
+}
+
+/// The bounds of `from` and `to` allow only the years the server takes, whatever the offset.
+#[tokio::test]
+async fn date_bound_patterns_agree_with_the_server() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let bound = &doc["components"]["schemas"]["DateBound"]["oneOf"];
+    let patterns: Vec<regex::Regex> = bound
+        .as_array()
+        .expect("a date or a date-time")
+        .iter()
+        .map(|schema| regex::Regex::new(schema["pattern"].as_str().expect("a pattern")).expect("it compiles"))
+        .collect();
+    for (value, allowed) in [
+        ("1969-12-31", false),
+        ("1970-01-01T00:30:00+01:00", false),
+        ("0001-01-01", false),
+        ("9999-12-31T23:30:00-01:00", false),
+        ("1971-01-01", true),
+        ("2027-03-01T18:00:00+01:00", true),
+        ("9998-12-31", true),
+    ] {
+        assert_eq!(patterns.iter().all(|p| p.is_match(value)), allowed, "{value}");
+        let reply = app.get(&format!("/events/upcoming?from={}", value.replace('+', "%2B")), None).await;
+        if allowed {
+            assert_eq!(reply.status, 200, "{value}: {}", reply.text);
+        }
+    }
 }
 
 #[tokio::test]
