@@ -8,6 +8,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use super::{keys, table};
 use crate::signing::SigningKey;
 
 /// Where the next page starts: string attributes only, as every key attribute of the table is a
@@ -34,14 +35,15 @@ impl StartKey {
     /// attributes and the index's, what DynamoDB would give as `LastEvaluatedKey` had it stopped
     /// there. `None` if the item lacks one of them.
     pub fn of_item(item: &HashMap<String, AttributeValue>, index: Option<&str>) -> Option<Self> {
-        let mut names = vec!["pk".to_owned(), "sk".to_owned()];
-        if let Some(index) = index {
-            names.extend([format!("{index}pk"), format!("{index}sk")]);
+        let mut names = vec![keys::PK, keys::SK];
+        if index.is_some() {
+            let (pk, sk) = table::key_names(index);
+            names.extend([pk, sk]);
         }
         let mut map = BTreeMap::new();
         for name in names {
-            let value = item.get(&name)?.as_s().ok()?.clone();
-            map.insert(name, value);
+            let value = item.get(name)?.as_s().ok()?.clone();
+            map.insert(name.to_owned(), value);
         }
         Some(StartKey(map))
     }

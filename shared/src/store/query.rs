@@ -9,6 +9,7 @@ use super::Store;
 use super::cursor::StartKey;
 use super::error::{StoreError, classify};
 use super::page::{Page, PageRequest};
+use super::table;
 use super::tx::{Item, from_item, s};
 
 impl Store {
@@ -21,10 +22,7 @@ impl Store {
         pk: impl Into<String>,
         prefix: Option<&str>,
     ) -> QueryFluentBuilder {
-        let (pk_name, sk_name) = match index {
-            Some(index) => (format!("{index}pk"), format!("{index}sk")),
-            None => ("pk".to_owned(), "sk".to_owned()),
-        };
+        let (pk_name, sk_name) = table::key_names(index);
         let query = self
             .client()
             .query()
@@ -85,12 +83,12 @@ impl Store {
     ) -> Result<Page<T>, StoreError> {
         let limit = page.limit.get();
         let after = page.start.as_ref().and_then(|start| start.get(AFTER)).map(str::to_owned);
-        let sk_name = format!("{index}sk");
+        let (pk_name, sk_name) = table::key_names(Some(index));
         let reads = partitions.into_iter().map(|pk| {
             let mut query = self.partition(Some(index), pk, None).limit(limit as i32 + 1);
             if let Some(after) = &after {
                 query = query
-                    .key_condition_expression(format!("{index}pk = :pk AND {sk_name} > :after"))
+                    .key_condition_expression(format!("{pk_name} = :pk AND {sk_name} > :after"))
                     .expression_attribute_values(":after", s(after));
             }
             query.send()
@@ -102,7 +100,7 @@ impl Store {
             let out = out.map_err(classify)?;
             let items = out.items.unwrap_or_default();
             let cut = items.len() > limit || out.last_evaluated_key.is_some();
-            let sort_key = |item: &Item| item.get(&sk_name).and_then(|v| v.as_s().ok()).cloned();
+            let sort_key = |item: &Item| item.get(sk_name).and_then(|v| v.as_s().ok()).cloned();
             if cut && let Some(last) = items.last().and_then(sort_key) {
                 bound = Some(bound.map_or(last.clone(), |b| b.min(last)));
             }

@@ -28,6 +28,17 @@ pub const INDEXES: &[IndexSpec] = &[
 /// The attribute DynamoDB deletes expired items by (refresh tokens, notifications).
 pub const TTL_ATTRIBUTE: &str = "expires_at";
 
+/// The partition and sort key attributes of `index`, or of the table itself when `None`.
+pub fn key_names(index: Option<&str>) -> (&'static str, &'static str) {
+    match index.and_then(|name| INDEXES.iter().find(|spec| spec.name == name)) {
+        Some(spec) => (spec.pk, spec.sk),
+        None => {
+            debug_assert!(index.is_none(), "no index named {index:?}");
+            (keys::PK, keys::SK)
+        }
+    }
+}
+
 /// Every key attribute, all strings.
 pub fn key_attributes() -> Vec<&'static str> {
     let mut names = vec![keys::PK, keys::SK];
