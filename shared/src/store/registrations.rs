@@ -61,10 +61,6 @@ pub struct Cancelled {
 /// up to one update per seat shard, within DynamoDB's 100.
 const PROMOTIONS_PER_TRANSACTION: usize = 25;
 
-fn status_value(status: RegistrationStatus) -> AttributeValue {
-    s(status.as_str())
-}
-
 pub(super) fn registration_item(r: &RegistrationRecord, order: String) -> Result<Item, StoreError> {
     let key = keys::registration(r.event_id, r.user_id);
     let index = IndexKeys {
@@ -108,7 +104,7 @@ fn promotion(
         Write::set_fields(
             keys::registration(event, entry.user_id),
             vec![
-                ("status", status_value(RegistrationStatus::Confirmed)),
+                ("status", s(RegistrationStatus::Confirmed.as_str())),
                 ("gsi2sk", s(keys::confirmed_order(&Id::new().to_string()))),
                 ("shard", n(seat_shard)),
             ],
