@@ -37,7 +37,8 @@ output is UTC with `Z`, at whole seconds.
 `next_cursor`) and answer `{\"results\": [...], \"next_cursor\": \"...\" | null}`.
 - **Errors** are RFC 9457 problem details (`application/problem+json`), with `errors` naming \
 each offending field of a validation failure. Any route answers 404 for an unknown path and 405 \
-(with `Allow`) for a method it does not serve; API Gateway may answer 429 when throttling.";
+(with `Allow`) for a method it does not serve. 429 (with `Retry-After`) means too many attempts \
+from one client or at one account, or API Gateway throttling.";
 
 #[derive(OpenApi)]
 #[openapi(
@@ -58,6 +59,7 @@ each offending field of a validation failure. Any route answers 404 for an unkno
             responses::NotFound,
             responses::PayloadTooLarge,
             responses::UnsupportedMediaType,
+            responses::TooManyRequests,
             responses::Unavailable,
         ),
     ),

@@ -210,6 +210,26 @@ problem_response!(
     )
 );
 
+problem_response!(
+    /// 429.
+    TooManyRequests(429) => problem(
+        "Too many attempts from this client address (or, for a login, at this account): nothing \
+was checked or changed. Try again after `Retry-After` seconds. A few attempts are free; each one \
+beyond them waits twice as long as the one before, up to a quarter of an hour.",
+        &[("too-many", problem_example(
+            "too-many-requests", "Too Many Requests", 429,
+            "too many failed logins to this account; try again in 4 seconds",
+        ))],
+    )
+    .header(
+        "Retry-After",
+        HeaderBuilder::new()
+            .schema(ObjectBuilder::new().schema_type(SchemaType::new(Type::Integer)).minimum(Some(1)))
+            .description(Some("Seconds to wait before trying again."))
+            .build(),
+    )
+);
+
 response_set!(
     /// The refusals of a JSON request body: invalid (400), too large (413), not JSON (415).
     BodyErrors = BadBody, PayloadTooLarge, UnsupportedMediaType

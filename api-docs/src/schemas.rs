@@ -119,7 +119,9 @@ pub struct SignUp {
     /// A valid address with a dotted domain; unique, ignoring case.
     #[schema(format = Email, max_length = 254)]
     email: String,
-    /// At least 8 characters (at most 1024).
+    /// At least 8 characters (at most 1024), any characters, and not easily guessed: common
+    /// passwords, repeats, sequences and the account's own username or email are refused with a
+    /// field error. A few unrelated words make a good one.
     #[schema(min_length = 8, max_length = 1024, format = Password)]
     password: String,
 }
@@ -152,7 +154,8 @@ macro_rules! profile_body {
         $(#[$meta])*
         pub struct $name {
             $($fields)*
-            /// A new password: at least 8 characters (at most 1024).
+            /// A new password: at least 8 characters (at most 1024), not easily guessed (as for
+            /// sign-up).
             #[schema(nullable = false, min_length = 8, max_length = 1024, format = Password)]
             password: Option<String>,
             /// Required with `password`, unless the caller is an admin.

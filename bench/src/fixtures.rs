@@ -94,7 +94,7 @@ pub fn event(organizer: &User, spec: &EventSpec<'_>, now: Instant) -> Result<Eve
 pub struct Served {
     pub address: SocketAddr,
     pub state: AppState,
-    server: tokio::task::JoinHandle<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl Served {
@@ -103,10 +103,7 @@ impl Served {
         let state = AppState::new(&config(table, endpoint)).await;
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let address = listener.local_addr()?;
-        let app = local::app(state.clone());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let server = tokio::spawn(local::serve(listener, state.clone(), std::future::pending()));
         Ok(Served { address, state, server })
     }
 

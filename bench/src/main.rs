@@ -8,7 +8,8 @@
 //! 4. A registration rush on one event, and the invariants afterwards.
 //! 5. A busy day replayed with capacity metered by partition: the hottest partition key per phase
 //!    and the rate AWS would sustain.
-//! 6. Zipped `bootstrap` size and peak RSS per function.
+//! 6. What the login limits concede to a patient password guesser, per day.
+//! 7. Zipped `bootstrap` size and peak RSS per function.
 //!
 //! It starts its own DynamoDB Local (in memory, on a free loopback port) and stops it at exit.
 //! The release binaries are looked for next to this one (`target/release`), or in `--bin-dir`.
@@ -18,6 +19,7 @@ mod coldstart;
 mod cost;
 mod fixtures;
 mod floor;
+mod guessing;
 mod heat;
 mod overhead;
 mod proxy;
@@ -33,7 +35,7 @@ use std::time::Instant;
 use dynamodb_local::DynamoDbLocal;
 use report::Report;
 
-const SECTIONS: &[&str] = &["cold", "overhead", "cost", "upcoming", "rush", "heat", "size"];
+const SECTIONS: &[&str] = &["cold", "overhead", "cost", "upcoming", "rush", "heat", "guessing", "size"];
 
 struct Options {
     runs: usize,
@@ -47,7 +49,7 @@ struct Options {
 }
 
 const USAGE: &str = "usage: bench [--runs N] [--samples N] [--events N] [--registrations N] [--capacity N]
-             [--in-flight N] [--only cold,overhead,cost,upcoming,rush,heat,size] [--bin-dir DIR]
+             [--in-flight N] [--only cold,overhead,cost,upcoming,rush,heat,guessing,size] [--bin-dir DIR]
   --runs           cold starts per binary (default 60)
   --samples        samples per side and endpoint of the overhead section (default 400)
   --events         events for the upcoming section (default 100000)
@@ -205,6 +207,9 @@ async fn main() {
         && let Err(e) = heat::bench(&ctx, &heat::Day::default(), &mut report).await
     {
         failed.push(format!("busy day: {e}"));
+    }
+    if run("guessing") {
+        guessing::bench(&mut report);
     }
     if run("size")
         && let Err(e) = artefacts::bench(&options.bin_dir, &cold, &mut report)

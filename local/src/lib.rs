@@ -33,6 +33,18 @@ pub fn app(state: AppState) -> Router {
     shared::http::finish(routes, state)
 }
 
+/// Serves [`app`] on `listener` until `shutdown` completes. Each request knows the address of
+/// its connection's peer, which stands in for API Gateway's source IP (see
+/// [`shared::http::ClientAddress`]).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
 /// `routes`, each request handled as `function`.
 fn acting_as(function: &'static str, routes: Router<AppState>) -> Router<AppState> {
     routes.layer(axum::middleware::from_fn(move |request: Request, next: Next| {

@@ -61,11 +61,10 @@ async fn main() {
         }
     };
     println!("Event Management API on http://{address} (table {})", config.table_name);
-    let served = axum::serve(listener, local::app(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await;
+    let served = local::serve(listener, state, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await;
     if let Err(e) = served {
         eprintln!("server error: {e}");
         std::process::exit(1);

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::auth::Tokens;
 use crate::config::Config;
+use crate::domain::throttle::Limits;
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -12,6 +13,8 @@ pub struct AppState {
     pub tokens: Arc<Tokens>,
     /// How long one request may take (`REQUEST_DEADLINE_MS`): see [`crate::store::deadline`].
     pub request_deadline: std::time::Duration,
+    /// How often one account or address may try to log in, sign up or refresh.
+    pub limits: Limits,
 }
 
 impl AppState {
@@ -22,6 +25,7 @@ impl AppState {
             store: Store::connect(config).await,
             tokens: Arc::new(Tokens::new(config)),
             request_deadline: config.request_deadline,
+            limits: Limits::default(),
         }
     }
 

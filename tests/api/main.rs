@@ -14,5 +14,6 @@ mod plumbing;
 mod registrations;
 mod routes;
 mod series;
+mod throttling;
 mod upcoming;
 mod users;

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode, header::HeaderMap};
 use serde_json::{Value, json};
+use shared::domain::throttle::Limits;
 use shared::{AppState, Config};
 
 pub use ::dynamodb_local::fidelity;
@@ -92,6 +93,8 @@ pub struct AppOptions {
     pub read_budget: Option<shared::store::upcoming::ReadBudget>,
     /// What the proxy in front of `endpoint` models of DynamoDB (all of it by default).
     pub fidelity: Behaviours,
+    /// Login, sign-up and refresh limits (the production ones by default).
+    pub limits: Limits,
 }
 
 impl Default for AppOptions {
@@ -102,6 +105,7 @@ impl Default for AppOptions {
             access_ttl_seconds: 900,
             read_budget: None,
             fidelity: Behaviours::default(),
+            limits: Limits::default(),
         }
     }
 }
@@ -152,13 +156,13 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
             .await;
     direct.ensure_table().await.expect("creating the test table");
     let mut state = AppState::new(&config).await;
+    state.limits = options.limits;
     if let Some(budget) = options.read_budget {
         state.store = state.store.with_read_budget(budget);
     }
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("binding a port");
     let address = listener.local_addr().expect("local address");
-    let app = local::app(state.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::spawn(local::serve(listener, state.clone(), std::future::pending()));
     let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("http client");
     TestApp { address, state, client, table, fidelity }
 }
@@ -184,6 +188,17 @@ impl TestApp {
             request = request.json(&body);
         }
         read(request.send().await.expect("request sent")).await
+    }
+
+    /// POSTs `body` from the loopback address `from` (any of 127.0.0.0/8), as a client at another
+    /// address would: the server counts per-address limits by the connection's peer.
+    pub async fn post_from(&self, from: Ipv4Addr, path: &str, body: Value) -> Reply {
+        let client = reqwest::Client::builder()
+            .local_address(std::net::IpAddr::V4(from))
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("http client");
+        read(client.post(self.url(path)).json(&body).send().await.expect("request sent")).await
     }
 
     pub async fn get(&self, path: impl Into<String>, token: Option<&str>) -> Reply {

@@ -6,7 +6,7 @@ use utoipa::{IntoResponses, OpenApi};
 
 use crate::responses::{
     BadQuery, BodyErrors, FeedToken, NotFound, NotificationId, OwnerErrors, PROBLEM, PageParams,
-    Unauthorized, Unavailable, UserId, problem_example,
+    TooManyRequests, Unauthorized, Unavailable, UserId, problem_example,
 };
 use crate::schemas::{
     FeedUrl, LogIn, NotificationPage, PatchUser, Problem, Refresh, ReplaceUser, SignUp, TokenPair, UserPage,
@@ -69,7 +69,7 @@ enum ProfileRefusals {
 /// Sign up
 ///
 /// Creates a user with the role `user`; nobody can sign up as an admin. Usernames and emails
-/// are unique, ignoring case.
+/// are unique, ignoring case. Sign-ups are limited per client address (429).
 #[utoipa::path(
     post,
     path = "/users",
@@ -83,7 +83,7 @@ enum ProfileRefusals {
             example = json!(problem_example(
                 "already-taken", "Conflict", 409, "that username is already taken",
             ))),
-        BodyErrors, Unavailable,
+        BodyErrors, TooManyRequests, Unavailable,
     ),
 )]
 fn sign_up() {}
@@ -191,21 +191,27 @@ fn delete_user() {}
 
 /// Log in
 ///
-/// Exchanges a username and password for an access token and a refresh token.
+/// Exchanges a username and password for an access token and a refresh token. Logins are
+/// counted per account and per client address before the password is checked: after five
+/// failures at one account, each further try waits 1 s, 2 s, 4 s, … up to 15 minutes (429 with
+/// `Retry-After`, the right password included); a success clears the account's count.
 #[utoipa::path(
     post,
     path = "/auth/token",
     tag = "auth",
     request_body = LogIn,
     responses(
-        (status = 200, description = "A token pair.", body = TokenPair),
+        (status = 200, description = "A token pair.", body = TokenPair, headers(
+                ("Cache-Control" = String, description = "`no-store`: the body is a credential."),
+                ("Pragma" = String, description = "`no-cache`, for HTTP/1.0 caches."),
+            )),
         (status = 401, description = "The username or password is incorrect (the same answer for both).",
             body = Problem, content_type = PROBLEM,
             headers(("WWW-Authenticate" = String, description = "`Bearer`.")),
             example = json!(problem_example(
                 "unauthorized", "Unauthorized", 401, "the username or password is incorrect",
             ))),
-        BodyErrors, Unavailable,
+        BodyErrors, TooManyRequests, Unavailable,
     ),
 )]
 fn log_in() {}
@@ -213,13 +219,17 @@ fn log_in() {}
 /// Renew a token pair
 ///
 /// Refresh tokens rotate: each works once, and presenting a spent one revokes its whole family.
+/// Refreshes are limited per client address (429).
 #[utoipa::path(
     post,
     path = "/auth/refresh",
     tag = "auth",
     request_body = Refresh,
     responses(
-        (status = 200, description = "A new token pair.", body = TokenPair),
+        (status = 200, description = "A new token pair.", body = TokenPair, headers(
+                ("Cache-Control" = String, description = "`no-store`: the body is a credential."),
+                ("Pragma" = String, description = "`no-cache`, for HTTP/1.0 caches."),
+            )),
         (status = 401, description = "The refresh token is unknown, expired, revoked or already used.",
             body = Problem, content_type = PROBLEM,
             headers(("WWW-Authenticate" = String, description = "`Bearer`.")),
@@ -227,7 +237,7 @@ fn log_in() {}
                 "unauthorized", "Unauthorized", 401,
                 "the refresh token is unknown, expired, revoked or already used",
             ))),
-        BodyErrors, Unavailable,
+        BodyErrors, TooManyRequests, Unavailable,
     ),
 )]
 fn refresh_tokens() {}
@@ -275,7 +285,10 @@ fn mark_notification_read() {}
     tag = "calendar",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The feed's URL.", body = FeedUrl),
+        (status = 200, description = "The feed's URL.", body = FeedUrl, headers(
+                ("Cache-Control" = String, description = "`no-store`: the body is a credential."),
+                ("Pragma" = String, description = "`no-cache`, for HTTP/1.0 caches."),
+            )),
         Unauthorized, Unavailable,
     ),
 )]
@@ -291,7 +304,10 @@ fn get_calendar_url() {}
     tag = "calendar",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The new feed URL.", body = FeedUrl),
+        (status = 200, description = "The new feed URL.", body = FeedUrl, headers(
+                ("Cache-Control" = String, description = "`no-store`: the body is a credential."),
+                ("Pragma" = String, description = "`no-cache`, for HTTP/1.0 caches."),
+            )),
         BodyErrors, Unauthorized, Unavailable,
     ),
 )]

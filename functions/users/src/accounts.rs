@@ -9,11 +9,14 @@ use shared::auth::password;
 use shared::domain::{Email, Id, Instant, Password, Role, Username};
 use shared::http::Caller;
 use shared::http::fields::{checked, raw_string, text};
-use shared::http::{ApiError, Fields, JsonObject, PageRequest, QueryMap, respond};
+use shared::http::{ApiError, ClientAddress, Fields, JsonObject, PageRequest, QueryMap, respond};
 use shared::store::INLINE_CLEANUP_BUDGET;
 use shared::store::items::UserRecord;
+use shared::store::throttle::Subject;
 use shared::store::users::{Taken, UpdateRefused, UserChanges};
 use shared::views::UserView;
+
+use crate::throttle::admit;
 
 /// Hashing is deliberately slow; it runs off the async workers.
 async fn hash_password(password: Password) -> Result<String, ApiError> {
@@ -28,6 +31,11 @@ async fn password_matches(candidate: String, hash: String) -> Result<bool, ApiEr
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
+/// What a password must not be made of: the account's own name and address.
+fn account_words<'a>(username: Option<&'a Username>, email: Option<&'a Email>) -> Vec<&'a str> {
+    username.map(Username::as_str).into_iter().chain(email.map(Email::as_str)).collect()
+}
+
 fn taken_conflict(taken: Taken) -> ApiError {
     let what = match (taken.username, taken.email) {
         (true, true) => "username and email are",
@@ -37,15 +45,20 @@ fn taken_conflict(taken: Taken) -> ApiError {
     ApiError::conflict("already-taken", format!("that {what} already taken"))
 }
 
+/// Sign-ups are counted per client address, once the body is valid.
 pub async fn sign_up(
     State(state): State<AppState>,
+    address: ClientAddress,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
     let mut fields = Fields::new(body, &["username", "email", "password"]);
     let username = fields.required("username", text(Username::parse));
     let email = fields.required("email", text(Email::parse));
-    let password = fields.required("password", text(Password::parse));
+    let context = account_words(username.as_ref(), email.as_ref());
+    let password = fields.required("password", text(|raw| Password::parse_for(raw, &context)));
     fields.finish()?;
+    let by_address = Subject { what: "signup-address", who: address.as_str() };
+    admit(&state, by_address, &state.limits.sign_up_per_address, "sign-ups from this address").await?;
     let now = Instant::now();
     let user = UserRecord {
         id: Id::new(),
@@ -116,7 +129,11 @@ pub async fn edit(
     } else {
         (fields.present("username", text(Username::parse)), fields.present("email", text(Email::parse)))
     };
-    let new_password = fields.present("password", text(Password::parse));
+    let context = [
+        username.as_ref().map_or(user.username.as_str(), Username::as_str),
+        email.as_ref().map_or(user.email.as_str(), Email::as_str),
+    ];
+    let new_password = fields.present("password", text(|raw| Password::parse_for(raw, &context)));
     let current_password = fields.present("current_password", raw_string);
     let needs_current = new_password.is_some() && !caller.is_admin();
     if needs_current && current_password.is_none() {

@@ -1,7 +1,6 @@
 //! Personal calendar feeds: the URL (`GET /users/me/calendar`), its rotation, and the feed
 //! itself, which calendar apps fetch without any header: the token in the path is the credential.
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Serialize;
@@ -10,7 +9,7 @@ use shared::auth::feed::{feed_token, open_feed_token};
 use shared::domain::Instant;
 use shared::http::Caller;
 use shared::http::links::{BaseUrl, calendar_response};
-use shared::http::{ApiError, EmptyBody};
+use shared::http::{ApiError, EmptyBody, respond};
 
 #[derive(Serialize)]
 pub struct FeedUrl {
@@ -22,8 +21,8 @@ fn feed_url(state: &AppState, base: &str, user: shared::domain::Id, version: u32
     FeedUrl { url: format!("{base}/calendar/{token}/feed.ics") }
 }
 
-pub async fn url(State(state): State<AppState>, caller: Caller, BaseUrl(base): BaseUrl) -> Json<FeedUrl> {
-    Json(feed_url(&state, &base, caller.id(), caller.0.calendar_version))
+pub async fn url(State(state): State<AppState>, caller: Caller, BaseUrl(base): BaseUrl) -> Response {
+    respond::secret(&feed_url(&state, &base, caller.id(), caller.0.calendar_version))
 }
 
 pub async fn rotate(
@@ -31,9 +30,9 @@ pub async fn rotate(
     caller: Caller,
     BaseUrl(base): BaseUrl,
     _: EmptyBody,
-) -> Result<Json<FeedUrl>, ApiError> {
+) -> Result<Response, ApiError> {
     let version = state.store.rotate_calendar(caller.id()).await?.ok_or_else(ApiError::invalid_token)?;
-    Ok(Json(feed_url(&state, &base, caller.id(), version)))
+    Ok(respond::secret(&feed_url(&state, &base, caller.id(), version)))
 }
 
 pub async fn feed(

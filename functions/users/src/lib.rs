@@ -6,6 +6,7 @@ mod accounts;
 mod calendar;
 mod inbox;
 mod sessions;
+mod throttle;
 
 use axum::Router;
 use axum::routing::{get, post};

@@ -1,15 +1,18 @@
 //! `POST /auth/token` and `POST /auth/refresh`: access tokens and rotating refresh tokens.
 
-use axum::Json;
 use axum::extract::State;
+use axum::response::Response;
 use serde::Serialize;
 use shared::AppState;
 use shared::auth::{RefreshToken, password};
-use shared::domain::Instant;
+use shared::domain::{Instant, Password, Username};
 use shared::http::fields::{checked, raw_string};
-use shared::http::{ApiError, Fields, JsonObject};
+use shared::http::{ApiError, ClientAddress, Fields, JsonObject, respond};
 use shared::store::items::UserRecord;
 use shared::store::sessions::Rotation;
+use shared::store::throttle::Subject;
+
+use crate::throttle::{LoginTallies, admit};
 
 #[derive(Serialize)]
 pub struct TokenPair {
@@ -35,16 +38,23 @@ fn refresh_expiry(state: &AppState, now: Instant) -> Instant {
     now.plus_seconds(state.tokens.refresh_ttl.as_secs() as i64)
 }
 
+/// Logins are counted per account and per client address before the password is checked (see
+/// [`LoginTallies`]). A name no account can have is refused like a wrong password, without a
+/// read: such a name would not even make a valid key.
 pub async fn log_in(
     State(state): State<AppState>,
+    address: ClientAddress,
     JsonObject(body): JsonObject,
-) -> Result<Json<TokenPair>, ApiError> {
+) -> Result<Response, ApiError> {
     let mut fields = Fields::new(body, &["username", "password"]);
     let username = fields.required("username", raw_string);
     let secret = fields.required("password", raw_string);
     fields.finish()?;
     let (username, secret) = (checked(username)?, checked(secret)?);
-    if secret.chars().count() > shared::domain::Password::MAX_CHARS {
+    let account = Username::parse(&username).ok().map(|name| name.key());
+    let tallies = LoginTallies::new(account.as_deref(), &address);
+    tallies.count(&state).await?;
+    if account.is_none() || secret.chars().count() > Password::MAX_CHARS {
         return Err(ApiError::unauthorized(BAD_CREDENTIALS));
     }
     let user = state.store.find_user_by_username(&username).await?;
@@ -61,29 +71,35 @@ pub async fn log_in(
     let Some(user) = user.filter(|_| valid) else {
         return Err(ApiError::unauthorized(BAD_CREDENTIALS));
     };
+    tallies.succeeded(&state).await?;
     let now = Instant::now();
     let refresh = RefreshToken::generate(user.id);
     // Refused when the password changed since it was checked here.
     if !state.store.store_refresh_token(&refresh, user.session_version, refresh_expiry(&state, now)).await? {
         return Err(ApiError::unauthorized(BAD_CREDENTIALS));
     }
-    Ok(Json(issue(&state, &user, refresh, now)))
+    Ok(respond::secret(&issue(&state, &user, refresh, now)))
 }
 
+/// Refreshes are counted per client address: a token cannot be guessed, but each refresh costs
+/// a transaction.
 pub async fn refresh(
     State(state): State<AppState>,
+    address: ClientAddress,
     JsonObject(body): JsonObject,
-) -> Result<Json<TokenPair>, ApiError> {
+) -> Result<Response, ApiError> {
     let mut fields = Fields::new(body, &["refresh_token"]);
     let token = fields.required("refresh_token", raw_string);
     fields.finish()?;
+    let by_address = Subject { what: "refresh-address", who: address.as_str() };
+    admit(&state, by_address, &state.limits.refresh_per_address, "refreshes from this address").await?;
     let refused = || ApiError::unauthorized("the refresh token is unknown, expired, revoked or already used");
     let presented = RefreshToken::parse(&checked(token)?).ok_or_else(refused)?;
     let user = state.store.find_user(presented.user_id).await?.ok_or_else(refused)?;
     let now = Instant::now();
     let next = RefreshToken::generate(user.id);
     match state.store.rotate_refresh_token(&presented, &next, now, refresh_expiry(&state, now)).await? {
-        Rotation::Rotated => Ok(Json(issue(&state, &user, next, now))),
+        Rotation::Rotated => Ok(respond::secret(&issue(&state, &user, next, now))),
         Rotation::Refused => Err(refused()),
     }
 }

@@ -8,6 +8,7 @@ pub mod page;
 pub mod recurrence;
 pub mod refresh_token;
 pub mod text;
+pub mod throttle;
 pub mod time;
 pub mod upcoming;
 pub mod user;

@@ -2,6 +2,7 @@
 //! parameters and pagination, the caller extractors, and the finishing layers (fallback, 405,
 //! CORS).
 
+pub mod address;
 pub mod body;
 pub mod caller;
 pub mod fields;
@@ -12,6 +13,7 @@ pub mod query;
 pub mod respond;
 pub mod router;
 
+pub use address::ClientAddress;
 pub use body::{EmptyBody, JsonObject};
 pub use caller::{Caller, Claims};
 pub use fields::Fields;

@@ -32,6 +32,9 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// Too many attempts by one account or client address: try again in `retry_after` seconds.
+    #[error("{detail}")]
+    TooManyRequests { detail: String, retry_after: u64 },
     #[error("storage is unavailable")]
     Unavailable,
     #[error("internal error")]
@@ -72,6 +75,16 @@ impl ApiError {
         ApiError::Unauthorized { detail: detail.to_owned(), invalid_token: false }
     }
 
+    /// `what` may be tried again in `retry_after` seconds (at least one).
+    pub fn too_many(what: &str, retry_after: u64) -> Self {
+        let retry_after = retry_after.max(1);
+        let unit = if retry_after == 1 { "second" } else { "seconds" };
+        ApiError::TooManyRequests {
+            detail: format!("too many {what}; try again in {retry_after} {unit}"),
+            retry_after,
+        }
+    }
+
     pub fn invalid_token() -> Self {
         ApiError::Unauthorized {
             detail: "the access token is missing its user, expired or invalid".to_owned(),
@@ -90,6 +103,7 @@ impl ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -106,6 +120,7 @@ impl ApiError {
             ApiError::Conflict { slug, .. } => slug,
             ApiError::PayloadTooLarge { .. } => "payload-too-large",
             ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
+            ApiError::TooManyRequests { .. } => "too-many-requests",
             ApiError::Unavailable => "service-unavailable",
             ApiError::Internal(_) => "internal-error",
         }
@@ -175,6 +190,9 @@ impl IntoResponse for ApiError {
             }
             ApiError::Unavailable => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            ApiError::TooManyRequests { retry_after, .. } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
             }
             _ => {}
         }

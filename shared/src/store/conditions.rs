@@ -246,6 +246,34 @@ pub fn unused_refresh_token(secret_hash: &str) -> Condition {
         .and(Condition::new("attribute_not_exists(used_at) AND secret_hash = :h").value(":h", s(secret_hash)))
 }
 
+// Attempt tallies.
+
+/// The tally is in its window (or not there yet) and its subject is not waiting: an attempt
+/// may be counted (see [`super::throttle`]).
+pub fn tally_open(stale_before: i64, now: i64) -> Condition {
+    Condition::new(
+        "(attribute_not_exists(pk) OR first_at > :stale_before) \
+         AND (attribute_not_exists(allowed_at) OR allowed_at <= :now)",
+    )
+    .value(":stale_before", n(stale_before))
+    .value(":now", n(now))
+}
+
+/// The tally has counted exactly `attempts`: no attempt was counted since.
+pub fn tally_counts(attempts: u32) -> Condition {
+    exists().and(Condition::new("attempts = :attempts").value(":attempts", n(attempts)))
+}
+
+/// The tally is still the one that began at `first_at`.
+pub fn tally_began(first_at: i64) -> Condition {
+    exists().and(Condition::new("first_at = :first_at").value(":first_at", n(first_at)))
+}
+
+/// The tally counts at least one attempt (one can be given back).
+pub fn attempts_counted() -> Condition {
+    exists().and(Condition::new("attempts > :zero").value(":zero", n(0)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,6 +15,7 @@
 //! | feedback | `EVENT#<id>` | `FEEDBACK#<user>` | `USER#<user>` / `FEEDBACK#<event>` | `FEEDBACK#<event>` / `<id>` | | |
 //! | reminder marker | `REGS#<event>#<group>` | `REMINDED#<user>` | | | | |
 //! | time bucket | `BUCKETS` | `ALL#<yyyy-mm>` / `CAT#<category>#<yyyy-mm>` | | | | |
+//! | attempt tally | `THROTTLE#<what>#<subject>` | `THROTTLE` | | | | |
 
 use crate::domain::{Id, Instant};
 
@@ -241,6 +242,12 @@ pub const CLEANUPS_PK: &str = "CLEANUPS";
 
 pub fn cleanup(user: Id) -> Key {
     key(CLEANUPS_PK.to_owned(), format!("USER#{user}"))
+}
+
+/// The tally of one kind of attempt (`what`) by one subject (an account, a client address): one
+/// partition each, so a flood against one subject never slows another.
+pub fn throttle(what: &str, subject: &str) -> Key {
+    key(format!("THROTTLE#{what}#{subject}"), "THROTTLE")
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ pub mod seats;
 pub mod series;
 pub mod sessions;
 pub mod table;
+pub mod throttle;
 mod trust;
 pub mod tx;
 pub mod upcoming;

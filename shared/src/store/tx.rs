@@ -58,11 +58,20 @@ pub struct Write {
     names: HashMap<String, String>,
     values: HashMap<String, AttributeValue>,
     return_old: bool,
+    /// An update run alone answers with the item as it was, not as it became.
+    answer_old: bool,
 }
 
 impl Write {
     fn new(action: Action) -> Self {
-        Write { action, condition: None, names: HashMap::new(), values: HashMap::new(), return_old: false }
+        Write {
+            action,
+            condition: None,
+            names: HashMap::new(),
+            values: HashMap::new(),
+            return_old: false,
+            answer_old: false,
+        }
     }
 
     pub fn put(item: Item) -> Self {
@@ -132,6 +141,12 @@ impl Write {
     /// Asks for the item as it was when the condition fails.
     pub fn return_old_on_failure(mut self) -> Self {
         self.return_old = true;
+        self
+    }
+
+    /// Run alone ([`Store::write`]), an update answers with the item as it was before it.
+    pub fn answering_old(mut self) -> Self {
+        self.answer_old = true;
         self
     }
 
@@ -208,6 +223,7 @@ impl Store {
         let names = write.names();
         let values = write.values();
         let on_failure = write.on_failure();
+        let updated = if write.answer_old { ReturnValue::AllOld } else { ReturnValue::AllNew };
         let condition = write.condition.clone();
         // The three single-item operations share their condition parameters and error shape but
         // are distinct SDK types, hence a macro rather than a function. Each attempt sends a
@@ -248,7 +264,7 @@ impl Store {
                     .update_item()
                     .set_key(Some(key_item(&key)))
                     .update_expression(expression)
-                    .return_values(ReturnValue::AllNew),
+                    .return_values(updated),
                 UpdateItemError
             ),
             Action::Delete(key) => conditional!(
