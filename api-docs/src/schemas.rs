@@ -136,12 +136,12 @@ pub struct LogIn {
     password: String,
 }
 
-/// Body of `POST /auth/refresh`.
+/// Body of `POST /auth/refresh` and `POST /auth/logout`.
 #[derive(ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(examples(json!({"refresh_token": "01JQ8Z3N5V7KXW2M4P6R8T0Y1A.3q2-7wEjvYpUQk1vF0aXnR0kq9s"})))]
 pub struct Refresh {
-    /// The `refresh_token` of the last token pair; each one works once.
+    /// The `refresh_token` of the last token pair.
     refresh_token: String,
 }
 

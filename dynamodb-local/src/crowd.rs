@@ -39,7 +39,7 @@ pub async fn users(state: &AppState, prefix: &str, count: usize) -> Result<Vec<U
         state.store.create_user(&record).await?.map_err(|taken| format!("{username}: {taken:?}"))?;
         Ok::<_, Error>(User {
             id: record.id,
-            token: state.tokens.issue_access(record.id, &username, Role::User, now),
+            token: state.tokens.issue_access(record.id, &username, Role::User, record.session_version, now),
             username,
         })
     });

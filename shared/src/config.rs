@@ -19,8 +19,11 @@ pub struct Config {
     pub jwt_secret: Vec<u8>,
     /// `ACCESS_TOKEN_TTL_SECONDS` (default 900).
     pub access_token_ttl: Duration,
-    /// `REFRESH_TOKEN_TTL_SECONDS` (default 2592000, 30 days).
+    /// `REFRESH_TOKEN_TTL_SECONDS` (default 2592000, 30 days): how long a session lasts unused.
     pub refresh_token_ttl: Duration,
+    /// `SESSION_LIFETIME_SECONDS` (default 7776000, 90 days): how long a session lasts from its
+    /// login however often it is refreshed; then its user logs in again.
+    pub session_lifetime: Duration,
     /// `DYNAMODB_TIMEOUT_MS` (default 3000): the most one DynamoDB call may take, retries
     /// included, before the request answers 503.
     pub dynamodb_timeout: Duration,
@@ -41,6 +44,7 @@ impl std::fmt::Debug for Config {
             .field("jwt_secret", &"<redacted>")
             .field("access_token_ttl", &self.access_token_ttl)
             .field("refresh_token_ttl", &self.refresh_token_ttl)
+            .field("session_lifetime", &self.session_lifetime)
             .field("dynamodb_timeout", &self.dynamodb_timeout)
             .field("request_deadline", &self.request_deadline)
             .finish()
@@ -107,6 +111,7 @@ impl Config {
             jwt_secret,
             access_token_ttl: seconds("ACCESS_TOKEN_TTL_SECONDS", 900)?,
             refresh_token_ttl: seconds("REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600)?,
+            session_lifetime: seconds("SESSION_LIFETIME_SECONDS", 90 * 24 * 3600)?,
             dynamodb_timeout,
             request_deadline,
         })

@@ -14,6 +14,7 @@ mod plumbing;
 mod registrations;
 mod routes;
 mod series;
+mod sessions;
 mod throttling;
 mod upcoming;
 mod users;

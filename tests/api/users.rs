@@ -324,8 +324,11 @@ async fn changing_a_password_needs_the_current_one_unless_admin() {
     app.log_in("alice", PASSWORD).await.problem(401);
     app.log_in("alice", "a-new-password").await.ok(200);
     app.patch(&path, Some(&admin.token), json!({"password": "set-by-admin"})).await.ok(200);
-    app.log_in("alice", "set-by-admin").await.ok(200);
-    app.patch(&path, Some(&alice.token), json!({"password": "short", "current_password": "set-by-admin"}))
+    // Each change ended the sessions begun before it, access tokens included.
+    app.get("/users/me", Some(&alice.token)).await.problem(401);
+    let token =
+        app.log_in("alice", "set-by-admin").await.ok(200)["access_token"].as_str().unwrap().to_owned();
+    app.patch(&path, Some(&token), json!({"password": "short", "current_password": "set-by-admin"}))
         .await
         .problem(400);
 }

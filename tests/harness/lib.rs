@@ -345,6 +345,45 @@ impl TestApp {
         self.update_item(shared::store::keys::event(id), expression, values).await;
     }
 
+    /// Changes the stored record of a refresh token directly (as time would).
+    pub async fn update_refresh_token<const N: usize>(
+        &self,
+        token: &str,
+        expression: &str,
+        values: [(&str, aws_sdk_dynamodb::types::AttributeValue); N],
+    ) {
+        let parsed = shared::auth::RefreshToken::parse(token).expect("a refresh token");
+        self.update_item(
+            shared::store::keys::refresh_token(parsed.user_id, parsed.token_id),
+            expression,
+            values,
+        )
+        .await;
+    }
+
+    /// The stored attributes of a refresh token, if it is stored.
+    pub async fn refresh_token_item(
+        &self,
+        token: &str,
+    ) -> Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let parsed = shared::auth::RefreshToken::parse(token).expect("a refresh token");
+        let key = shared::store::keys::refresh_token(parsed.user_id, parsed.token_id);
+        let out = self
+            .state
+            .store
+            .client()
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(key.pk))
+            .key("sk", AttributeValue::S(key.sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("reading a stored item");
+        out.item
+    }
+
     /// Changes one stored item directly.
     async fn update_item<const N: usize>(
         &self,

@@ -23,6 +23,8 @@ use crate::schemas::{
     delete_user,
     log_in,
     refresh_tokens,
+    log_out,
+    log_out_everywhere,
     list_notifications,
     mark_notification_read,
     get_calendar_url,
@@ -218,8 +220,10 @@ fn log_in() {}
 
 /// Renew a token pair
 ///
-/// Refresh tokens rotate: each works once, and presenting a spent one revokes its whole family.
-/// Refreshes are limited per client address (429).
+/// Refresh tokens rotate: each works once. The same refresh sent again within 30 seconds (a client
+/// that lost the answer) gets the same new refresh token back; a spent token presented later, or
+/// after its successor was used, revokes its whole family. A session ends 90 days after its login
+/// however often it is refreshed. Refreshes are limited per client address (429).
 #[utoipa::path(
     post,
     path = "/auth/refresh",
@@ -241,6 +245,41 @@ fn log_in() {}
     ),
 )]
 fn refresh_tokens() {}
+
+/// Log out
+///
+/// Ends the session the refresh token belongs to: it and every token refreshed from the same
+/// login stop working. Other sessions of the user go on; access tokens already issued to this
+/// session live out their minutes (use `POST /auth/logout-all` to stop those too). Answers 204
+/// whether or not the token was a live one, so the answer tells nothing about a token.
+#[utoipa::path(
+    post,
+    path = "/auth/logout",
+    tag = "auth",
+    request_body = Refresh,
+    responses(
+        (status = 204, description = "The session, if there was one, is over."),
+        BodyErrors, Unavailable,
+    ),
+)]
+fn log_out() {}
+
+/// Log out everywhere
+///
+/// Ends every session of the caller on every device at once: every refresh token and every
+/// access token issued so far, this request's included, is refused from now on. A password change
+/// does the same. Takes no body: send nothing or `{}`.
+#[utoipa::path(
+    post,
+    path = "/auth/logout-all",
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Every session is over."),
+        BodyErrors, Unauthorized, Unavailable,
+    ),
+)]
+fn log_out_everywhere() {}
 
 /// The caller's notifications
 ///

@@ -29,7 +29,10 @@ pub async fn register(
     _: EmptyBody,
 ) -> Result<Response, ApiError> {
     let event = event_id(&id)?;
-    let outcome = state.store.register(event, caller.user_id, &caller.claims.name, Instant::now()).await?;
+    let outcome = state
+        .store
+        .register(event, caller.user_id, (&caller.claims.name, caller.claims.sv), Instant::now())
+        .await?;
     match outcome {
         Ok(Registered::Created(registration)) => {
             let waitlist_position = state.store.place_on_joining(&registration).await?;

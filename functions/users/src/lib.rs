@@ -20,6 +20,8 @@ pub const ROUTES: shared::http::router::RouteList = &[
     ("/users/{id}", &["DELETE", "GET", "PATCH", "PUT"]),
     ("/auth/token", &["POST"]),
     ("/auth/refresh", &["POST"]),
+    ("/auth/logout", &["POST"]),
+    ("/auth/logout-all", &["POST"]),
     ("/users/me/notifications", &["GET"]),
     ("/users/me/notifications/{id}/read", &["POST"]),
     ("/users/me/calendar", &["GET"]),
@@ -41,6 +43,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/auth/token", post(sessions::log_in))
         .route("/auth/refresh", post(sessions::refresh))
+        .route("/auth/logout", post(sessions::log_out))
+        .route("/auth/logout-all", post(sessions::log_out_everywhere))
         .route("/users/me/notifications", get(inbox::list))
         .route("/users/me/notifications/{id}/read", post(inbox::mark_read))
         .route("/users/me/calendar", get(calendar::url))

@@ -7,9 +7,9 @@ use shared::AppState;
 use shared::auth::{RefreshToken, password};
 use shared::domain::{Instant, Password, Username};
 use shared::http::fields::{checked, raw_string};
-use shared::http::{ApiError, ClientAddress, Fields, JsonObject, respond};
+use shared::http::{ApiError, Caller, ClientAddress, EmptyBody, Fields, JsonObject, respond};
 use shared::store::items::UserRecord;
-use shared::store::sessions::Rotation;
+use shared::store::sessions::{Rotation, SessionTimes};
 use shared::store::throttle::Subject;
 
 use crate::throttle::{LoginTallies, admit};
@@ -27,15 +27,30 @@ const BAD_CREDENTIALS: &str = "the username or password is incorrect";
 /// Issues an access token and stores a refresh token.
 fn issue(state: &AppState, user: &UserRecord, refresh: RefreshToken, now: Instant) -> TokenPair {
     TokenPair {
-        access_token: state.tokens.issue_access(user.id, &user.username, user.role, now),
+        access_token: state.tokens.issue_access(
+            user.id,
+            &user.username,
+            user.role,
+            user.session_version,
+            now,
+        ),
         token_type: "Bearer",
         expires_in: state.tokens.access_ttl.as_secs(),
         refresh_token: refresh.expose(),
     }
 }
 
+/// How long a refresh token lasts unused, from `now`.
 fn refresh_expiry(state: &AppState, now: Instant) -> Instant {
     now.plus_seconds(state.tokens.refresh_ttl.as_secs() as i64)
+}
+
+/// The times of a session begun at `now`.
+fn new_session(state: &AppState, now: Instant) -> SessionTimes {
+    SessionTimes {
+        expires_at: refresh_expiry(state, now),
+        session_expires_at: now.plus_seconds(state.tokens.session_lifetime.as_secs() as i64),
+    }
 }
 
 /// Logins are counted per account and per client address before the password is checked (see
@@ -75,7 +90,7 @@ pub async fn log_in(
     let now = Instant::now();
     let refresh = RefreshToken::generate(user.id);
     // Refused when the password changed since it was checked here.
-    if !state.store.store_refresh_token(&refresh, user.session_version, refresh_expiry(&state, now)).await? {
+    if !state.store.store_refresh_token(&refresh, user.session_version, new_session(&state, now)).await? {
         return Err(ApiError::unauthorized(BAD_CREDENTIALS));
     }
     Ok(respond::secret(&issue(&state, &user, refresh, now)))
@@ -97,9 +112,38 @@ pub async fn refresh(
     let presented = RefreshToken::parse(&checked(token)?).ok_or_else(refused)?;
     let user = state.store.find_user(presented.user_id).await?.ok_or_else(refused)?;
     let now = Instant::now();
-    let next = RefreshToken::generate(user.id);
+    let next = presented.successor(&state.tokens.refresh_key);
     match state.store.rotate_refresh_token(&presented, &next, now, refresh_expiry(&state, now)).await? {
         Rotation::Rotated => Ok(respond::secret(&issue(&state, &user, next, now))),
         Rotation::Refused => Err(refused()),
     }
+}
+
+/// Ends the session of the refresh token sent (every token descended from its login). Answers
+/// 204 whether or not there was one to end, as token revocation does (RFC 7009 section 2.2):
+/// the answer tells nothing about a token.
+pub async fn log_out(
+    State(state): State<AppState>,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let mut fields = Fields::new(body, &["refresh_token"]);
+    let token = fields.required("refresh_token", raw_string);
+    fields.finish()?;
+    if let Some(presented) = RefreshToken::parse(&checked(token)?) {
+        state.store.end_session(&presented, Instant::now()).await?;
+    }
+    Ok(respond::no_content())
+}
+
+/// Ends every session of the caller, on every device: refresh tokens and access tokens alike
+/// stop working at once, this request's access token included.
+pub async fn log_out_everywhere(
+    State(state): State<AppState>,
+    caller: Caller,
+    _: EmptyBody,
+) -> Result<Response, ApiError> {
+    if !state.store.end_all_sessions(caller.id()).await? {
+        return Err(ApiError::invalid_token());
+    }
+    Ok(respond::no_content())
 }

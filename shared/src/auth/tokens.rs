@@ -23,6 +23,11 @@ pub struct AccessClaims {
     pub iat: i64,
     pub exp: i64,
     pub iss: String,
+    /// The user's session version when the token was issued: a password change or a sign-out
+    /// everywhere bumps it, and from then on the token is refused. Tokens issued before the
+    /// claim existed carry none, which is version 0.
+    #[serde(default)]
+    pub sv: u32,
 }
 
 impl AccessClaims {
@@ -39,6 +44,10 @@ pub struct Tokens {
     validation: Validation,
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
+    /// The longest a session lasts from its login.
+    pub session_lifetime: Duration,
+    /// Derives each refresh token's successor (see `RefreshToken::successor`).
+    pub refresh_key: SigningKey,
     /// Authenticates pagination cursors.
     pub cursor_key: SigningKey,
     /// Authenticates calendar-feed tokens.
@@ -60,14 +69,24 @@ impl Tokens {
             validation,
             access_ttl: config.access_token_ttl,
             refresh_ttl: config.refresh_token_ttl,
+            session_lifetime: config.session_lifetime,
+            refresh_key: SigningKey::derive(secret, "refresh-successor"),
             cursor_key: SigningKey::derive(secret, "cursor"),
             calendar_key: SigningKey::derive(secret, "calendar-feed"),
         }
     }
 
-    /// Signs an access token for a user.
-    pub fn issue_access(&self, user_id: Id, username: &str, role: Role, now: Instant) -> String {
+    /// Signs an access token for a user whose sessions are at `session_version`.
+    pub fn issue_access(
+        &self,
+        user_id: Id,
+        username: &str,
+        role: Role,
+        session_version: u32,
+        now: Instant,
+    ) -> String {
         let claims = AccessClaims {
+            sv: session_version,
             sub: user_id.to_string(),
             name: username.to_owned(),
             role,
@@ -109,7 +128,7 @@ mod tests {
     fn issues_and_verifies() {
         let t = tokens(SECRET);
         let id = Id::new();
-        let jwt = t.issue_access(id, "alice", Role::Admin, Instant::now());
+        let jwt = t.issue_access(id, "alice", Role::Admin, 0, Instant::now());
         let claims = t.verify_access(&jwt).unwrap();
         assert_eq!(claims.user_id(), Some(id));
         assert_eq!(claims.role, Role::Admin);
@@ -120,14 +139,14 @@ mod tests {
     fn refuses_expired_foreign_and_tampered_tokens() {
         let t = tokens(SECRET);
         let old = Instant::now().plus_seconds(-901);
-        assert!(t.verify_access(&t.issue_access(Id::new(), "alice", Role::User, old)).is_none());
+        assert!(t.verify_access(&t.issue_access(Id::new(), "alice", Role::User, 0, old)).is_none());
 
         let other = tokens("another-secret-another-secret-xx");
         assert!(
-            t.verify_access(&other.issue_access(Id::new(), "alice", Role::User, Instant::now())).is_none()
+            t.verify_access(&other.issue_access(Id::new(), "alice", Role::User, 0, Instant::now())).is_none()
         );
 
-        let jwt = t.issue_access(Id::new(), "alice", Role::User, Instant::now());
+        let jwt = t.issue_access(Id::new(), "alice", Role::User, 0, Instant::now());
         let mut parts: Vec<String> = jwt.split('.').map(str::to_owned).collect();
         let mut claims: serde_json::Value =
             serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts[1]).unwrap()).unwrap();

@@ -1,7 +1,10 @@
 //! Refresh tokens: `<user id>.<token id>.<secret>`. The ids locate the stored record with one
 //! GetItem-shaped key; only a SHA-256 of the secret is stored, so a leaked table does not leak
 //! usable tokens. Each refresh spends the token and issues a new one of the same family; a spent
-//! token presented again revokes the whole family (theft detection, RFC 9700 §4.14).
+//! token presented again revokes the whole family (theft detection, RFC 9700 §4.14), unless it
+//! is a resend of the same refresh within a short grace period: each token's successor is
+//! derived from its secret under a server key ([`RefreshToken::successor`]), so a client that lost
+//! the answer and asks again gets the same new token back rather than losing its session.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -9,6 +12,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::domain::Id;
+use crate::signing::SigningKey;
 
 /// A refresh token as a client holds it, parsed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,6 +43,20 @@ impl RefreshToken {
         Some(RefreshToken { user_id, token_id, secret: secret.to_owned() })
     }
 
+    /// The token that replaces this one when it is spent: the same for every refresh that
+    /// presents this token, and unpredictable without `key` (HMAC-SHA-256 of the secret).
+    pub fn successor(&self, key: &SigningKey) -> Self {
+        let id_tag = key.sign(format!("id.{}", self.secret).as_bytes());
+        let secret_tag = key.sign(format!("secret.{}", self.secret).as_bytes());
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&id_tag[..16]);
+        RefreshToken {
+            user_id: self.user_id,
+            token_id: Id::from_bytes(id),
+            secret: URL_SAFE_NO_PAD.encode(secret_tag),
+        }
+    }
+
     /// The stored fingerprint of the secret.
     pub fn secret_hash(&self) -> String {
         let digest = Sha256::digest(self.secret.as_bytes());
@@ -63,6 +81,20 @@ mod tests {
         assert_eq!(parsed.secret_hash(), t.secret_hash());
         assert!(!t.secret_hash().contains(&t.secret));
         assert_ne!(RefreshToken::generate(t.user_id).secret_hash(), t.secret_hash());
+    }
+
+    #[test]
+    fn a_successor_is_the_same_for_the_same_token_and_key_only() {
+        let key = SigningKey::derive(b"0123456789abcdef0123456789abcdef", "refresh-successor");
+        let other_key = SigningKey::derive(b"0123456789abcdef0123456789abcdef", "elsewhere");
+        let t = RefreshToken::generate(Id::new());
+        let next = t.successor(&key);
+        assert_eq!(next, t.successor(&key));
+        assert_eq!(RefreshToken::parse(&next.expose()), Some(next.clone()));
+        assert_eq!(next.user_id, t.user_id);
+        assert_ne!((next.token_id, next.secret_hash()), (t.token_id, t.secret_hash()));
+        assert_ne!(next, t.successor(&other_key));
+        assert_ne!(next, RefreshToken::generate(t.user_id).successor(&key));
     }
 
     #[test]

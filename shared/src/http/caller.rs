@@ -71,6 +71,10 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let claims = Claims::from_request_parts(parts, state).await?;
         let user = state.store.find_user(claims.user_id).await?.ok_or_else(ApiError::invalid_token)?;
+        // Issued before a password change or a sign-out everywhere.
+        if user.session_version != claims.claims.sv {
+            return Err(ApiError::invalid_token());
+        }
         Ok(Caller(user))
     }
 }

@@ -203,6 +203,12 @@ pub fn named(username: &str) -> Condition {
     exists().and(Condition::new("username = :name").value(":name", s(username)))
 }
 
+/// The user is there under `username` with their sessions at `session_version` (no password
+/// change or sign-out everywhere since the caller's token was issued).
+pub fn signed_in_as(username: &str, session_version: u32) -> Condition {
+    named(username).and(version_is("session_version", ":sv", session_version))
+}
+
 /// The item belongs to `user` (a name or email claim).
 pub fn owned_by(user: &str) -> Condition {
     Condition::new("user_id = :me").value(":me", s(user))
@@ -225,10 +231,12 @@ pub fn same_sessions(session_version: u32) -> Condition {
     exists().and(version_is("session_version", ":v", session_version))
 }
 
-/// The user's profile is exactly as read, with the fields other writers change.
+/// The user's profile is exactly as read, with the fields other writers change (the session
+/// version too: a sign-out everywhere must not be undone by an edit that read the profile before).
 /// `role` is the stored form of `current.role`.
 pub fn profile_as_read(current: &UserRecord, role: AttributeValue) -> Condition {
     exists()
+        .and(version_is("session_version", ":sv", current.session_version))
         .and(
             Condition::new("username = :u AND email = :e AND password_hash = :p AND #role = :r")
                 .name("#role", "role")

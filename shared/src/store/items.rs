@@ -236,6 +236,14 @@ pub struct RefreshRecord {
     /// The user's `session_version` when the family began.
     #[serde(default)]
     pub session_version: u32,
+    /// The token that replaced this one, once spent: a resend of the same refresh within the
+    /// grace period answers with it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_token_id: Option<Id>,
+    /// Unix seconds: when the family's session ends however often it is refreshed. Tokens stored
+    /// before sessions had an end carry none; theirs is their own expiry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_expires_at: Option<i64>,
 }
 
 /// A username or email reservation: `USERNAME#<lc>` / `EMAIL#<lc>`.

@@ -118,9 +118,10 @@ impl Retries {
 }
 
 /// The writes of one registration: the shard's count under the capacity rules, the registration
-/// (only if the user has none), the check that the user still exists under that name, and for a
-/// waiter the queue entry. Members 0, 1 and 2 are read back by [`Store::read_refusal`].
-fn registration_writes(record: &RegistrationRecord) -> Result<Vec<Write>, StoreError> {
+/// (only if the user has none), the check that the user still exists under that name with the
+/// caller's sessions (`session_version`), and for a waiter the queue entry. Members 0, 1 and 2 are
+/// read back by [`Store::read_refusal`].
+fn registration_writes(record: &RegistrationRecord, session_version: u32) -> Result<Vec<Write>, StoreError> {
     let open = conditions::open_for_registration(record.event_starts_at, record.created_at);
     let shard_key = keys::seat_shard(record.event_id, record.shard);
     let (shard_write, order) = match record.status {
@@ -138,7 +139,7 @@ fn registration_writes(record: &RegistrationRecord) -> Result<Vec<Write>, StoreE
     let mut writes = vec![
         shard_write.value(":one", n(1)).return_old_on_failure(),
         Write::put(registration_item(record, order)?).when(conditions::absent()).return_old_on_failure(),
-        Write::check(keys::user(record.user_id), conditions::named(&record.username)),
+        Write::check(keys::user(record.user_id), conditions::signed_in_as(&record.username, session_version)),
     ];
     if record.status == RegistrationStatus::Waitlisted {
         let entry = WaitlistEntry { user_id: record.user_id, seq: record.seq.clone(), shard: record.shard };
@@ -148,12 +149,13 @@ fn registration_writes(record: &RegistrationRecord) -> Result<Vec<Write>, StoreE
 }
 
 impl Store {
-    /// Registers a user. See the module documentation for the steps of each try.
+    /// Registers a user, whose access token names them `username` and carries `session_version`.
+    /// See the module documentation for the steps of each try.
     pub async fn register(
         &self,
         event_id: Id,
         user_id: Id,
-        username: &str,
+        (username, session_version): (&str, u32),
         now: Instant,
     ) -> Result<Result<Registered, RegisterRefused>, StoreError> {
         let mut username = username.to_owned();
@@ -191,15 +193,16 @@ impl Store {
                 created_at: now,
                 event_starts_at: starts_at,
             };
-            match self.transact_once(registration_writes(&record)?).await? {
+            match self.transact_once(registration_writes(&record, session_version)?).await? {
                 Ok(()) => {
                     self.remember_taken(&record, &mut seats);
                     return Ok(Ok(Registered::Created(record)));
                 }
                 Err(cancelled) if cancelled.is_conflict() => retries.conflicted(),
                 Err(cancelled) => {
-                    if let Some(answer) =
-                        self.read_refusal(&cancelled, &record, &mut username, &mut retries).await?
+                    if let Some(answer) = self
+                        .read_refusal(&cancelled, &record, (&mut username, session_version), &mut retries)
+                        .await?
                     {
                         return Ok(answer);
                     }
@@ -269,7 +272,7 @@ impl Store {
         &self,
         cancelled: &Cancelled,
         record: &RegistrationRecord,
-        username: &mut String,
+        (username, session_version): (&mut String, u32),
         retries: &mut Retries,
     ) -> Result<Option<Result<Registered, RegisterRefused>>, StoreError> {
         let (event_id, user_id) = (record.event_id, record.user_id);
@@ -290,6 +293,8 @@ impl Store {
         if cancelled.condition_failed(2) {
             return Ok(match self.find_user(user_id).await? {
                 None => Some(Err(RegisterRefused::UserGone)),
+                // Signed out everywhere, or the password changed, since the token was issued.
+                Some(user) if user.session_version != session_version => Some(Err(RegisterRefused::UserGone)),
                 Some(user) => {
                     *username = user.username;
                     None
@@ -411,8 +416,8 @@ mod tests {
             created_at: now,
             event_starts_at: now.plus_seconds(60),
         };
-        assert_eq!(registration_writes(&record).expect("writes").len(), 3);
+        assert_eq!(registration_writes(&record, 0).expect("writes").len(), 3);
         record.status = RegistrationStatus::Waitlisted;
-        assert_eq!(registration_writes(&record).expect("writes").len(), 4);
+        assert_eq!(registration_writes(&record, 0).expect("writes").len(), 4);
     }
 }

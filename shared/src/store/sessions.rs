@@ -13,34 +13,49 @@ use super::error::StoreError;
 use super::items::{IndexKeys, RefreshRecord, Stored};
 use super::keys;
 use super::query;
-use super::tx::{Write, from_item, key_item, s, to_item};
+use super::tx::{Write, from_item, key_item, n, s, to_item};
 use crate::domain::refresh_token::RefreshToken;
 use crate::domain::{Id, Instant};
+
+/// How long after a refresh the same refresh may be sent again and get the same new token:
+/// long enough for a client on a flaky network to retry, short enough that a stolen token
+/// replayed later still revokes the family.
+pub const RESEND_GRACE_SECONDS: i64 = 30;
 
 /// The outcome of presenting a refresh token.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Rotation {
-    /// Spent; its successor is stored.
+    /// Spent (now, or by the same refresh sent moments ago); its successor is stored and valid.
     Rotated,
-    /// Unknown, expired, already spent or revoked.
+    /// Unknown, expired, already spent or revoked, or its session has ended.
     Refused,
+}
+
+/// When a session ends, and how long its tokens last: `ttl` from now, never past the end.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionTimes {
+    pub expires_at: Instant,
+    pub session_expires_at: Instant,
 }
 
 fn refresh_write(
     token: &RefreshToken,
     family: Id,
     session_version: u32,
-    expires_at: i64,
+    times: SessionTimes,
 ) -> Result<Write, StoreError> {
     let key = keys::refresh_token(token.user_id, token.token_id);
+    let session_end = times.session_expires_at.unix();
     let record = RefreshRecord {
         user_id: token.user_id,
         token_id: token.token_id,
         family,
         secret_hash: token.secret_hash(),
-        expires_at,
+        expires_at: times.expires_at.unix().min(session_end),
         used_at: None,
         session_version,
+        next_token_id: None,
+        session_expires_at: Some(session_end),
     };
     let item = to_item(&Stored {
         pk: &key.pk,
@@ -64,10 +79,10 @@ impl Store {
         &self,
         token: &RefreshToken,
         session_version: u32,
-        expires_at: Instant,
+        times: SessionTimes,
     ) -> Result<bool, StoreError> {
         let writes = vec![
-            refresh_write(token, token.token_id, session_version, expires_at.unix())?,
+            refresh_write(token, token.token_id, session_version, times)?,
             same_sessions(token.user_id, session_version),
         ];
         match self.transact(writes).await? {
@@ -79,51 +94,126 @@ impl Store {
         }
     }
 
-    /// Spends `presented` and stores `next` in one transaction. Only an unspent, unexpired token
-    /// whose secret matches can be spent, so two concurrent refreshes with the same token cannot
-    /// both succeed. A spent token presented again revokes every token of its family: one of the
-    /// two holders is not the rightful one.
+    /// The stored record of `presented`, if its secret matches and it has not expired.
+    async fn presented(
+        &self,
+        presented: &RefreshToken,
+        now: Instant,
+    ) -> Result<Option<RefreshRecord>, StoreError> {
+        let Some(current) = self
+            .get_record::<RefreshRecord>(keys::refresh_token(presented.user_id, presented.token_id))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let secret_matches =
+            subtle::ConstantTimeEq::ct_eq(current.secret_hash.as_bytes(), presented.secret_hash().as_bytes());
+        Ok((bool::from(secret_matches) && current.expires_at > now.unix()).then_some(current))
+    }
+
+    /// Spends `presented` and stores `next`, its successor (see `RefreshToken::successor`), in
+    /// one transaction. Only an unspent, unexpired token whose secret matches can be spent, so
+    /// two concurrent refreshes with the same token cannot store two successors. A spent token
+    /// presented again within [`RESEND_GRACE_SECONDS`] whose successor is still unspent is the
+    /// same refresh resent: it is answered with that successor again. Presented later, or after
+    /// its successor was used, it revokes every token of its family: one of the two holders is
+    /// not the rightful one. `ttl` is how long the successor lasts unused.
     pub async fn rotate_refresh_token(
         &self,
         presented: &RefreshToken,
         next: &RefreshToken,
         now: Instant,
-        expires_at: Instant,
+        ttl_end: Instant,
     ) -> Result<Rotation, StoreError> {
-        let Some(current) = self
-            .get_record::<RefreshRecord>(keys::refresh_token(presented.user_id, presented.token_id))
-            .await?
-        else {
+        let Some(current) = self.presented(presented, now).await? else {
             return Ok(Rotation::Refused);
         };
-        let secret_matches =
-            subtle::ConstantTimeEq::ct_eq(current.secret_hash.as_bytes(), presented.secret_hash().as_bytes());
-        if !bool::from(secret_matches) || current.expires_at <= now.unix() {
-            return Ok(Rotation::Refused);
-        }
         if current.used_at.is_some() {
-            self.revoke_family(presented.user_id, current.family).await?;
+            return self.resent(presented, &current, next, now).await;
+        }
+        let session_end = current.session_expires_at.unwrap_or(current.expires_at);
+        if session_end <= now.unix() {
             return Ok(Rotation::Refused);
         }
-        let spend =
-            Write::update(keys::refresh_token(presented.user_id, presented.token_id), "SET used_at = :now")
-                .when(conditions::unused_refresh_token(&presented.secret_hash()))
-                .value(":now", s(now.to_string()));
+        let spend = Write::update(
+            keys::refresh_token(presented.user_id, presented.token_id),
+            "SET used_at = :now, next_token_id = :next",
+        )
+        .when(conditions::unused_refresh_token(&presented.secret_hash()))
+        .value(":now", s(now.to_string()))
+        .value(":next", s(next.token_id.to_string()));
+        let times = SessionTimes {
+            expires_at: ttl_end,
+            session_expires_at: Instant::from_unix(session_end).unwrap_or(now),
+        };
         let writes = vec![
             spend,
-            refresh_write(next, current.family, current.session_version, expires_at.unix())?,
+            refresh_write(next, current.family, current.session_version, times)?,
             same_sessions(presented.user_id, current.session_version),
         ];
         match self.transact(writes).await? {
             Ok(()) => Ok(Rotation::Rotated),
-            Err(cancelled) => {
-                if cancelled.condition_failed(0) {
-                    // Spent by a concurrent refresh a moment ago: that is reuse too.
-                    self.revoke_family(presented.user_id, current.family).await?;
+            Err(cancelled) if cancelled.condition_failed(0) => {
+                // Spent a moment ago: by the same refresh resent, or by someone else.
+                match self.presented(presented, now).await? {
+                    Some(spent) => self.resent(presented, &spent, next, now).await,
+                    None => Ok(Rotation::Refused),
                 }
-                Ok(Rotation::Refused)
+            }
+            Err(_) => Ok(Rotation::Refused),
+        }
+    }
+
+    /// `presented` was spent already (`spent` is its record): a resend within the grace period,
+    /// answered with the same successor, or reuse, which revokes the family.
+    async fn resent(
+        &self,
+        presented: &RefreshToken,
+        spent: &RefreshRecord,
+        next: &RefreshToken,
+        now: Instant,
+    ) -> Result<Rotation, StoreError> {
+        let within_grace = spent
+            .used_at
+            .is_some_and(|used_at| now.unix().saturating_sub(used_at.unix()) <= RESEND_GRACE_SECONDS);
+        if within_grace && spent.next_token_id == Some(next.token_id) {
+            let successor = self.presented(next, now).await?;
+            let sessions_continue = self
+                .find_user(presented.user_id)
+                .await?
+                .is_some_and(|user| user.session_version == spent.session_version);
+            if successor.is_some_and(|s| s.used_at.is_none()) && sessions_continue {
+                return Ok(Rotation::Rotated);
             }
         }
+        self.revoke_family(presented.user_id, spent.family).await?;
+        Ok(Rotation::Refused)
+    }
+
+    /// Ends the session `presented` belongs to (every token of its family), if it is one of
+    /// ours and unexpired. `false` when there was nothing to end.
+    pub async fn end_session(&self, presented: &RefreshToken, now: Instant) -> Result<bool, StoreError> {
+        match self.presented(presented, now).await? {
+            Some(current) => {
+                self.revoke_family(presented.user_id, current.family).await?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Ends every session of `user`: its refresh tokens are refused from now on (they check the
+    /// session version in the transaction that would use them) and so are its access tokens
+    /// (they carry the version they were issued with). `false` when the user is gone.
+    pub async fn end_all_sessions(&self, user: Id) -> Result<bool, StoreError> {
+        let bump = Write::update(
+            keys::user(user),
+            "SET session_version = if_not_exists(session_version, :zero) + :one",
+        )
+        .when(conditions::exists())
+        .value(":zero", n(0))
+        .value(":one", n(1));
+        Ok(self.write(bump).await?.is_ok())
     }
 
     /// Deletes every refresh token of one family.
