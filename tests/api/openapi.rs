@@ -109,6 +109,9 @@ async fn text_patterns_agree_with_the_server() {
         "a\u{85}b",
         "a\u{1b}[31m",
         "\u{9f}",
+        "a\u{202e}b",
+        "x\u{200b}",
+        "\u{1f468}\u{200d}\u{1f469}",
     ];
     let mut refused = 0;
     for title in samples {
@@ -120,7 +123,7 @@ async fn text_patterns_agree_with_the_server() {
             assert_eq!(reply.status, 400, "{title:?} does not match the pattern: {}", reply.text);
         }
     }
-    assert_eq!(refused, 6, "the blank and the control characters");
+    assert_eq!(refused, 9, "the blanks, the control characters, a bidi override and zero-width spaces");
 }
 
 /// The bounds of `from` and `to` allow only the years the server takes, whatever the offset.

@@ -1,14 +1,21 @@
-//! Sessions: a refresh resent within the grace period, sessions that end, signing out of one
-//! session or of all, and access tokens that stop at a password change.
+//! Sessions: a refresh resent with its key within the grace period, sessions that end, signing
+//! out of one session or of all, and access tokens that stop at a password change.
 
-use api_tests::{PASSWORD, TestApp, spawn_app};
+use api_tests::{PASSWORD, TestApp, raw, read, spawn_app};
 use aws_sdk_dynamodb::types::AttributeValue;
+use reqwest::Method;
 use serde_json::json;
 use shared::domain::Instant;
 use shared::store::sessions::RESEND_GRACE_SECONDS;
 
 async fn refresh(app: &TestApp, token: &str) -> api_tests::Reply {
     app.post("/auth/refresh", None, json!({"refresh_token": token})).await
+}
+
+/// A refresh sent with `Idempotency-Key: key`.
+async fn refresh_with_key(app: &TestApp, token: &str, key: &str) -> api_tests::Reply {
+    let request = raw(app, Method::POST, "/auth/refresh").header("Idempotency-Key", key);
+    read(request.json(&json!({"refresh_token": token})).send().await.expect("sent")).await
 }
 
 fn refresh_token(reply: &api_tests::Reply) -> String {
@@ -26,32 +33,50 @@ async fn spent_ago(app: &TestApp, token: &str, seconds_ago: i64) {
 }
 
 #[tokio::test]
-async fn a_refresh_resent_within_the_grace_period_gets_the_same_new_token() {
+async fn a_refresh_resent_with_its_key_within_the_grace_period_gets_the_same_new_token() {
     let app = spawn_app().await;
     let alice = app.user("alice").await;
-    let first = refresh(&app, &alice.refresh_token).await;
+    let first = refresh_with_key(&app, &alice.refresh_token, "k-1").await;
     let next = refresh_token(&first);
-    // The answer was lost; the client sends the same refresh again.
-    let again = refresh(&app, &alice.refresh_token).await;
+    // The answer was lost; the client sends the same refresh again, with the same key.
+    let again = refresh_with_key(&app, &alice.refresh_token, "k-1").await;
     assert_eq!(refresh_token(&again), next);
     app.get("/users/me", Some(&access_token(&again))).await.ok(200);
     // Near the end of the grace period it still holds.
     spent_ago(&app, &alice.refresh_token, RESEND_GRACE_SECONDS - 2).await;
-    assert_eq!(refresh_token(&refresh(&app, &alice.refresh_token).await), next);
+    assert_eq!(refresh_token(&refresh_with_key(&app, &alice.refresh_token, "k-1").await), next);
     // The successor works, once.
     let after = refresh_token(&refresh(&app, &next).await);
     // Once the successor is spent, the old token presented again is reuse: the family goes.
-    refresh(&app, &alice.refresh_token).await.problem(401);
+    refresh_with_key(&app, &alice.refresh_token, "k-1").await.problem(401);
     refresh(&app, &after).await.problem(401);
+    // A malformed key is a 400, before anything is spent.
+    let other = refresh_token(&app.log_in("alice", PASSWORD).await);
+    refresh_with_key(&app, &other, "has space").await.problem(400);
+    refresh(&app, &other).await.ok(200);
+}
+
+#[tokio::test]
+async fn a_spent_token_presented_without_its_key_is_reuse() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let keyed = refresh_token(&refresh_with_key(&app, &alice.refresh_token, "k-1").await);
+    // Another key, or none, is not the same refresh: a used token is a 401 and ends the family.
+    refresh_with_key(&app, &alice.refresh_token, "k-2").await.problem(401);
+    refresh(&app, &keyed).await.problem(401);
+    let bob = app.user("bob").await;
+    let unkeyed = refresh_token(&refresh(&app, &bob.refresh_token).await);
+    refresh(&app, &bob.refresh_token).await.problem(401);
+    refresh(&app, &unkeyed).await.problem(401);
 }
 
 #[tokio::test]
 async fn a_refresh_replayed_after_the_grace_period_revokes_the_family() {
     let app = spawn_app().await;
     let alice = app.user("alice").await;
-    let next = refresh_token(&refresh(&app, &alice.refresh_token).await);
+    let next = refresh_token(&refresh_with_key(&app, &alice.refresh_token, "k-1").await);
     spent_ago(&app, &alice.refresh_token, RESEND_GRACE_SECONDS + 1).await;
-    refresh(&app, &alice.refresh_token).await.problem(401);
+    refresh_with_key(&app, &alice.refresh_token, "k-1").await.problem(401);
     refresh(&app, &next).await.problem(401);
     // Other sessions are untouched.
     let other = refresh_token(&app.log_in("alice", PASSWORD).await);

@@ -417,3 +417,18 @@ async fn admins_delete_any_user() {
     assert_eq!(app.delete(&format!("/users/{}", alice.id), Some(&admin.token)).await.status, 204);
     app.delete(&format!("/users/{}", alice.id), Some(&admin.token)).await.problem(404);
 }
+
+#[tokio::test]
+async fn an_email_is_one_address_however_its_letters_are_encoded() {
+    let app = spawn_app().await;
+    let sign_up = |name: &str, email: &str| json!({"username": name, "email": email, "password": PASSWORD});
+    app.post("/users", None, sign_up("alice", "alice@b\u{fc}cher.example")).await.ok(201);
+    for same in ["ALICE@BU\u{308}CHER.example", "alice@\u{ff42}\u{fc}cher.example"] {
+        let reply = app.post("/users", None, sign_up("bob", same)).await;
+        assert_eq!(
+            reply.problem(409)["type"],
+            "https://events-api.example.com/problems/already-taken",
+            "{same:?}"
+        );
+    }
+}

@@ -220,14 +220,17 @@ fn log_in() {}
 
 /// Renew a token pair
 ///
-/// Refresh tokens rotate: each works once. The same refresh sent again within 30 seconds (a client
-/// that lost the answer) gets the same new refresh token back; a spent token presented later, or
-/// after its successor was used, revokes its whole family. A session ends 90 days after its login
-/// however often it is refreshed. Refreshes are limited per client address (429).
+/// Refresh tokens rotate: each works once, and presenting a spent one revokes its whole family.
+/// A client that may lose the answer (a mobile network) sends an `Idempotency-Key`: the same
+/// refresh sent again with the same key within 30 seconds, while its successor is unused, gets the
+/// same new refresh token back instead. A session ends 90 days after its login however often it
+/// is refreshed. Refreshes are limited per client address (429).
 #[utoipa::path(
     post,
     path = "/auth/refresh",
     tag = "auth",
+    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = r"^[!-~]+$",
+        description = "A name the client gives this refresh (a UUID): sent again with the same key within 30 seconds, the same refresh gets the same answer.")),
     request_body = Refresh,
     responses(
         (status = 200, description = "A new token pair.", body = TokenPair, headers(

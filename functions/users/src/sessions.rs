@@ -7,7 +7,7 @@ use shared::AppState;
 use shared::auth::{RefreshToken, password};
 use shared::domain::{Instant, Password, Username};
 use shared::http::fields::{checked, raw_string};
-use shared::http::{ApiError, Caller, ClientAddress, EmptyBody, Fields, JsonObject, respond};
+use shared::http::{ApiError, Caller, ClientAddress, EmptyBody, Fields, IdempotencyKey, JsonObject, respond};
 use shared::store::items::UserRecord;
 use shared::store::sessions::{Rotation, SessionTimes};
 use shared::store::throttle::Subject;
@@ -97,10 +97,13 @@ pub async fn log_in(
 }
 
 /// Refreshes are counted per client address: a token cannot be guessed, but each refresh costs
-/// a transaction.
+/// a transaction. A refresh sent with an `Idempotency-Key` may be sent again with the same key
+/// for a short while, and gets the same new refresh token (see
+/// `Store::rotate_refresh_token`).
 pub async fn refresh(
     State(state): State<AppState>,
     address: ClientAddress,
+    resend_key: Option<IdempotencyKey>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
     let mut fields = Fields::new(body, &["refresh_token"]);
@@ -113,7 +116,12 @@ pub async fn refresh(
     let user = state.store.find_user(presented.user_id).await?.ok_or_else(refused)?;
     let now = Instant::now();
     let next = presented.successor(&state.tokens.refresh_key);
-    match state.store.rotate_refresh_token(&presented, &next, now, refresh_expiry(&state, now)).await? {
+    let resend_key = resend_key.as_ref().map(IdempotencyKey::as_str);
+    match state
+        .store
+        .rotate_refresh_token(&presented, &next, resend_key, now, refresh_expiry(&state, now))
+        .await?
+    {
         Rotation::Rotated => Ok(respond::secret(&issue(&state, &user, next, now))),
         Rotation::Refused => Err(refused()),
     }

@@ -3,7 +3,8 @@
 
 /// Checks that `raw` holds between `min` and `max` characters once trimmed, and returns it trimmed.
 /// Control characters other than newline and tab are refused: they have no place in user text and
-/// break calendar output.
+/// break calendar output. So are the invisible characters that make text read other than it is
+/// ([`is_deceptive`]).
 pub fn bounded(raw: &str, min: usize, max: usize) -> Result<String, String> {
     let value = raw.trim();
     let len = value.chars().count();
@@ -20,7 +21,20 @@ pub fn bounded(raw: &str, min: usize, max: usize) -> Result<String, String> {
     if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
         return Err("must not contain control characters".to_owned());
     }
+    if value.chars().any(is_deceptive) {
+        return Err("must not contain bidirectional overrides or invisible characters".to_owned());
+    }
     Ok(value.to_owned())
+}
+
+/// Invisible characters that change how text reads without showing themselves: the bidirectional
+/// embeddings, overrides and isolates (which can show a title or a comment in another order than
+/// it is stored, CVE-2021-42574), and zero-width spaces, word joiners and invisible operators
+/// (which make two names that look the same differ). The zero-width joiner and non-joiner are
+/// kept: emoji sequences and scripts such as Persian and Devanagari need them, and the left-to-right
+/// and right-to-left marks only mark a direction.
+pub fn is_deceptive(c: char) -> bool {
+    matches!(c, '\u{180E}' | '\u{200B}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// The form stored beside a searchable field: Unicode lower case, so that a filter matches
@@ -46,6 +60,16 @@ mod tests {
         assert!(bounded("a\u{0}b", 1, 10).is_err());
         assert!(bounded("a\u{1b}[31m", 1, 10).is_err());
         assert_eq!(bounded("a\nb", 1, 10).as_deref(), Ok("a\nb"));
+    }
+
+    #[test]
+    fn refuses_bidi_overrides_and_invisible_characters_but_keeps_joiners() {
+        for deceptive in ["a\u{202E}b", "\u{2066}x\u{2069}", "ad\u{200B}min", "x\u{FEFF}", "a\u{2060}b"] {
+            assert!(bounded(deceptive, 1, 10).is_err(), "{deceptive:?}");
+        }
+        for fine in ["👨\u{200D}👩\u{200D}👧", "می\u{200C}خواهم", "abc\u{200F}"] {
+            assert!(bounded(fine, 1, 10).is_ok(), "{fine:?}");
+        }
     }
 
     #[test]

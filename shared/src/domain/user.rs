@@ -64,10 +64,17 @@ impl Email {
         &self.0
     }
 
-    /// The case-folded form that must be unique.
+    /// The form that must be unique (see [`email_key`]).
     pub fn key(&self) -> String {
-        self.0.to_lowercase()
+        email_key(&self.0)
     }
+}
+
+/// The unique form of an address: compatibility-normalized (NFKC, so a domain typed with
+/// decomposed accents or full-width letters is the same domain), then case-folded.
+pub fn email_key(address: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    address.nfkc().collect::<String>().to_lowercase()
 }
 
 /// A new password, as NIST SP 800-63B asks of one chosen by a person: at least 8 characters,
@@ -173,6 +180,12 @@ mod tests {
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
         }
+        // One address, however its domain's letters are encoded or cased.
+        let composed = Email::parse("alice@b\u{fc}cher.example").unwrap();
+        let decomposed = Email::parse("ALICE@BU\u{308}CHER.example").unwrap();
+        let full_width = Email::parse("alice@\u{ff42}\u{fc}cher.example").unwrap();
+        assert_eq!(composed.key(), decomposed.key());
+        assert_eq!(composed.key(), full_width.key());
         let long = format!("{}@example.com", "a".repeat(250));
         assert!(Email::parse(&long).is_err());
     }

@@ -26,6 +26,7 @@ use super::keys;
 use super::query;
 use super::tx::{Write, from_item, to_item};
 use super::users::marker_delete;
+use crate::domain::user::email_key;
 use crate::domain::{Id, Instant};
 
 /// Registrations cancelled and events deleted at once during a cleanup.
@@ -63,7 +64,7 @@ impl Store {
             let writes = vec![
                 Write::delete(keys::user(user.id)).when(conditions::exists()),
                 marker_delete(keys::username(&user.username.to_ascii_lowercase()), user.id),
-                marker_delete(keys::email(&user.email.to_lowercase()), user.id),
+                marker_delete(keys::email(&email_key(&user.email)), user.id),
                 Write::put(to_item(&super::items::Stored {
                     pk: &key.pk,
                     sk: &key.sk,

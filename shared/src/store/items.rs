@@ -240,6 +240,10 @@ pub struct RefreshRecord {
     /// grace period answers with it again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_token_id: Option<Id>,
+    /// A SHA-256 of the `Idempotency-Key` the spending refresh carried: only a resend with the
+    /// same key is the same refresh.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resend_key: Option<String>,
     /// Unix seconds: when the family's session ends however often it is refreshed. Tokens stored
     /// before sessions had an end carry none; theirs is their own expiry.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -55,6 +55,7 @@ fn refresh_write(
         used_at: None,
         session_version,
         next_token_id: None,
+        resend_key: None,
         session_expires_at: Some(session_end),
     };
     let item = to_item(&Stored {
@@ -114,22 +115,25 @@ impl Store {
     /// Spends `presented` and stores `next`, its successor (see `RefreshToken::successor`), in
     /// one transaction. Only an unspent, unexpired token whose secret matches can be spent, so
     /// two concurrent refreshes with the same token cannot store two successors. A spent token
-    /// presented again within [`RESEND_GRACE_SECONDS`] whose successor is still unspent is the
-    /// same refresh resent: it is answered with that successor again. Presented later, or after
-    /// its successor was used, it revokes every token of its family: one of the two holders is
-    /// not the rightful one. `ttl` is how long the successor lasts unused.
+    /// presented again within [`RESEND_GRACE_SECONDS`], with the same `resend_key` (the
+    /// request's `Idempotency-Key`) as the refresh that spent it and while its successor is
+    /// unspent, is that refresh resent: it is answered with the same successor. Presented any
+    /// other way it is reuse, and revokes every token of its family: one of the two holders is
+    /// not the rightful one. `ttl_end` is when the successor expires unused.
     pub async fn rotate_refresh_token(
         &self,
         presented: &RefreshToken,
         next: &RefreshToken,
+        resend_key: Option<&str>,
         now: Instant,
         ttl_end: Instant,
     ) -> Result<Rotation, StoreError> {
         let Some(current) = self.presented(presented, now).await? else {
             return Ok(Rotation::Refused);
         };
+        let resend_key = resend_key.map(fingerprint);
         if current.used_at.is_some() {
-            return self.resent(presented, &current, next, now).await;
+            return self.resent(presented, &current, (next, resend_key.as_deref()), now).await;
         }
         let session_end = current.session_expires_at.unwrap_or(current.expires_at);
         if session_end <= now.unix() {
@@ -137,11 +141,13 @@ impl Store {
         }
         let spend = Write::update(
             keys::refresh_token(presented.user_id, presented.token_id),
-            "SET used_at = :now, next_token_id = :next",
+            "SET used_at = :now, next_token_id = :next, resend_key = :resend",
         )
         .when(conditions::unused_refresh_token(&presented.secret_hash()))
         .value(":now", s(now.to_string()))
-        .value(":next", s(next.token_id.to_string()));
+        .value(":next", s(next.token_id.to_string()))
+        // A refresh sent without a key can never be resent: no key's fingerprint is empty.
+        .value(":resend", s(resend_key.clone().unwrap_or_default()));
         let times = SessionTimes {
             expires_at: ttl_end,
             session_expires_at: Instant::from_unix(session_end).unwrap_or(now),
@@ -156,7 +162,7 @@ impl Store {
             Err(cancelled) if cancelled.condition_failed(0) => {
                 // Spent a moment ago: by the same refresh resent, or by someone else.
                 match self.presented(presented, now).await? {
-                    Some(spent) => self.resent(presented, &spent, next, now).await,
+                    Some(spent) => self.resent(presented, &spent, (next, resend_key.as_deref()), now).await,
                     None => Ok(Rotation::Refused),
                 }
             }
@@ -164,19 +170,21 @@ impl Store {
         }
     }
 
-    /// `presented` was spent already (`spent` is its record): a resend within the grace period,
-    /// answered with the same successor, or reuse, which revokes the family.
+    /// `presented` was spent already (`spent` is its record): the same refresh resent (the same
+    /// key, within the grace period), answered with the same successor, or reuse, which revokes
+    /// the family.
     async fn resent(
         &self,
         presented: &RefreshToken,
         spent: &RefreshRecord,
-        next: &RefreshToken,
+        (next, resend_key): (&RefreshToken, Option<&str>),
         now: Instant,
     ) -> Result<Rotation, StoreError> {
         let within_grace = spent
             .used_at
             .is_some_and(|used_at| now.unix().saturating_sub(used_at.unix()) <= RESEND_GRACE_SECONDS);
-        if within_grace && spent.next_token_id == Some(next.token_id) {
+        let same_refresh = resend_key.is_some_and(|key| spent.resend_key.as_deref() == Some(key));
+        if within_grace && same_refresh && spent.next_token_id == Some(next.token_id) {
             let successor = self.presented(next, now).await?;
             let sessions_continue = self
                 .find_user(presented.user_id)
@@ -237,4 +245,11 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         self.write_batches(deletes, 4).await
     }
+}
+
+/// What is stored of a client's resend key: a SHA-256, so the table holds nothing a client sent.
+fn fingerprint(key: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(key.as_bytes()))
 }

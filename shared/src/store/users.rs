@@ -12,6 +12,7 @@ use super::keys::{self, Key};
 use super::page::{Page, PageRequest};
 use super::query;
 use super::tx::{Item, Write, from_item, s, to_item};
+use crate::domain::user::email_key;
 use crate::domain::{Id, Instant, Role};
 
 /// Items given a user's new name at once.
@@ -77,7 +78,7 @@ impl Store {
         let writes = vec![
             Write::put(user_item(user)?).when(conditions::absent()),
             marker_put(keys::username(&user.username.to_ascii_lowercase()), "username", user.id)?,
-            marker_put(keys::email(&user.email.to_lowercase()), "email", user.id)?,
+            marker_put(keys::email(&email_key(&user.email)), "email", user.id)?,
         ];
         match self.transact(writes).await? {
             Ok(()) => Ok(Ok(())),
@@ -179,7 +180,7 @@ impl Store {
             next.username_pending = true;
         }
         if let Some(email) = changes.email.filter(|e| *e != current.email) {
-            let (old, new) = (current.email.to_lowercase(), email.to_lowercase());
+            let (old, new) = (email_key(&current.email), email_key(&email));
             if old != new {
                 writes.push(marker_delete(keys::email(&old), current.id));
                 marker_slots.1 = Some(writes.len());
