@@ -60,6 +60,7 @@ from one client or at one account, or API Gateway throttling.";
             responses::PayloadTooLarge,
             responses::UnsupportedMediaType,
             responses::TooManyRequests,
+            responses::KeyReused,
             responses::Unavailable,
         ),
     ),

@@ -230,6 +230,18 @@ beyond them waits twice as long as the one before, up to a quarter of an hour.",
     )
 );
 
+problem_response!(
+    /// 422.
+    KeyReused(422) => problem(
+        "The `Idempotency-Key` was used for another request within the last day (another body, or \
+another route). Nothing was done: use a new key for a new request.",
+        &[("key-reused", problem_example(
+            "idempotency-key-reused", "Unprocessable Content", 422,
+            "this Idempotency-Key was used for another request; use a new key for a new request",
+        ))],
+    )
+);
+
 response_set!(
     /// The refusals of a JSON request body: invalid (400), too large (413), not JSON (415).
     BodyErrors = BadBody, PayloadTooLarge, UnsupportedMediaType
@@ -242,6 +254,18 @@ response_set!(
 );
 
 // --- Parameters -----------------------------------------------------------------------------------
+
+/// The `Idempotency-Key` header of the creates that take one.
+#[derive(IntoParams)]
+#[into_params(names("Idempotency-Key"), parameter_in = Header)]
+pub struct IdempotencyKeyHeader(
+    /// A name the client gives this request (a UUID, say). Sent again with the same key and the
+    /// same request within a day, it gets the first answer again (with `Idempotent-Replayed:
+    /// true`) and nothing is done twice; the same key with another request is a 422. Keys belong
+    /// to the caller (to the client address, for sign-ups).
+    #[param(min_length = 1, max_length = 255, pattern = r"^[!-~]+$")]
+    Option<String>,
+);
 
 /// `?limit=&cursor=`, the same on every list.
 #[derive(IntoParams)]

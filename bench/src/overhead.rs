@@ -150,7 +150,7 @@ pub async fn bench(ctx: &Context<'_>, samples: usize, report: &mut Report) -> Re
         },
         now,
     )?;
-    if !setup.create_event(&event).await? {
+    if !setup.create_event(&event, None).await? {
         return Err("creating the event failed".into());
     }
     // A year of events for the upcoming list.

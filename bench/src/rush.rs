@@ -71,7 +71,7 @@ pub async fn bench(
         },
         now,
     )?;
-    if !setup.create_event(&event).await? {
+    if !setup.create_event(&event, None).await? {
         return Err("creating the event failed".into());
     }
     let url = served.url(&format!("/events/{}/registrations", event.id));
@@ -257,7 +257,7 @@ pub async fn bench(
             },
             now,
         )?;
-        if !setup.create_event(&floor_event).await? {
+        if !setup.create_event(&floor_event, None).await? {
             return Err("creating the floor event failed".into());
         }
         let bare = fixtures::bare_client(&endpoint);

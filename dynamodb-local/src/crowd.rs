@@ -36,7 +36,7 @@ pub async fn users(state: &AppState, prefix: &str, count: usize) -> Result<Vec<U
             session_version: 0,
             username_pending: false,
         };
-        state.store.create_user(&record).await?.map_err(|taken| format!("{username}: {taken:?}"))?;
+        state.store.create_user(&record, None).await?.map_err(|taken| format!("{username}: {taken:?}"))?;
         Ok::<_, Error>(User {
             id: record.id,
             token: state.tokens.issue_access(record.id, &username, Role::User, record.session_version, now),

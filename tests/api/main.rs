@@ -6,6 +6,7 @@ mod events;
 mod faults;
 mod feedback;
 mod fidelity;
+mod idempotency;
 mod logs;
 mod notifications;
 mod openapi;

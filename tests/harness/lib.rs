@@ -361,6 +361,27 @@ impl TestApp {
         .await;
     }
 
+    /// Changes the answer remembered for an idempotency key directly (as time would).
+    pub async fn update_remembered_answer<const N: usize>(
+        &self,
+        scope: &str,
+        idempotency_key: &str,
+        expression: &str,
+        values: [(&str, aws_sdk_dynamodb::types::AttributeValue); N],
+    ) {
+        self.update_item(shared::store::keys::remembered_answer(scope, idempotency_key), expression, values)
+            .await;
+    }
+
+    /// Sends `body` to `path` with `Idempotency-Key: key`, as `token`'s user.
+    pub async fn post_with_key(&self, path: &str, token: Option<&str>, key: &str, body: Value) -> Reply {
+        let mut request = raw(self, Method::POST, path).header("Idempotency-Key", key).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        read(request.send().await.expect("request sent")).await
+    }
+
     /// The stored attributes of a refresh token, if it is stored.
     pub async fn refresh_token_item(
         &self,

@@ -6,8 +6,8 @@ use shared::views::EventView;
 use utoipa::{IntoResponses, OpenApi};
 
 use crate::responses::{
-    BadQuery, BodyErrors, EventId, NotFound, OwnerErrors, PROBLEM, PageParams, SeriesId, Unauthorized,
-    Unavailable, problem_example,
+    BadQuery, BodyErrors, EventId, IdempotencyKeyHeader, KeyReused, NotFound, OwnerErrors, PROBLEM,
+    PageParams, SeriesId, Unauthorized, Unavailable, problem_example,
 };
 use crate::schemas::{
     EventPage, Feedback, FeedbackPage, NewEvent, NewFeedback, PatchEvent, Problem, ReplaceEvent,
@@ -52,6 +52,7 @@ struct EventConflict(Problem);
     post,
     path = "/events",
     tag = "events",
+    params(IdempotencyKeyHeader),
     request_body = NewEvent,
     security(("bearer" = [])),
     responses(
@@ -59,8 +60,9 @@ struct EventConflict(Problem);
             headers(
                 ("Location" = String, description = "The event's URL, `/events/{id}`."),
                 ("Link" = String, description = "For a series only: `</series/{id}>; rel=\"series\"`."),
+                ("Idempotent-Replayed" = String, description = "`true` when this is the answer to an earlier request with the same `Idempotency-Key`."),
             )),
-        BodyErrors, Unauthorized, Unavailable,
+        BodyErrors, KeyReused, Unauthorized, Unavailable,
     ),
 )]
 fn create_event() {}
@@ -171,12 +173,15 @@ fn list_feedback() {}
     post,
     path = "/events/{id}/feedback",
     tag = "feedback",
-    params(EventId),
+    params(EventId, IdempotencyKeyHeader),
     request_body = NewFeedback,
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The feedback.", body = Feedback,
-            headers(("Location" = String, description = "`/events/{id}/feedback`."))),
+            headers(
+                ("Location" = String, description = "`/events/{id}/feedback`."),
+                ("Idempotent-Replayed" = String, description = "`true` when this is the answer to an earlier request with the same `Idempotency-Key`."),
+            )),
         (status = 403, description = "The caller holds no confirmed seat at the event.", body = Problem,
             content_type = PROBLEM,
             example = json!(problem_example(
@@ -187,7 +192,7 @@ fn list_feedback() {}
             example = json!(problem_example(
                 "feedback-exists", "Conflict", 409, "you have already given feedback on this event",
             ))),
-        BodyErrors, Unauthorized, NotFound, Unavailable,
+        BodyErrors, KeyReused, Unauthorized, NotFound, Unavailable,
     ),
 )]
 fn give_feedback() {}

@@ -5,8 +5,8 @@ use shared::views::UserView;
 use utoipa::{IntoResponses, OpenApi};
 
 use crate::responses::{
-    BadQuery, BodyErrors, FeedToken, NotFound, NotificationId, OwnerErrors, PROBLEM, PageParams,
-    TooManyRequests, Unauthorized, Unavailable, UserId, problem_example,
+    BadQuery, BodyErrors, FeedToken, IdempotencyKeyHeader, KeyReused, NotFound, NotificationId, OwnerErrors,
+    PROBLEM, PageParams, TooManyRequests, Unauthorized, Unavailable, UserId, problem_example,
 };
 use crate::schemas::{
     FeedUrl, LogIn, NotificationPage, PatchUser, Problem, Refresh, ReplaceUser, SignUp, TokenPair, UserPage,
@@ -76,16 +76,20 @@ enum ProfileRefusals {
     post,
     path = "/users",
     tag = "users",
+    params(IdempotencyKeyHeader),
     request_body = SignUp,
     responses(
         (status = 201, description = "The new user, with its email.", body = UserView,
-            headers(("Location" = String, description = "The user's URL, `/users/{id}`."))),
+            headers(
+                ("Location" = String, description = "The user's URL, `/users/{id}`."),
+                ("Idempotent-Replayed" = String, description = "`true` when this is the answer to an earlier request with the same `Idempotency-Key`."),
+            )),
         (status = 409, description = "The username or the email is already taken.", body = Problem,
             content_type = PROBLEM,
             example = json!(problem_example(
                 "already-taken", "Conflict", 409, "that username is already taken",
             ))),
-        BodyErrors, TooManyRequests, Unavailable,
+        BodyErrors, KeyReused, TooManyRequests, Unavailable,
     ),
 )]
 fn sign_up() {}

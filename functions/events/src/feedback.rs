@@ -8,7 +8,8 @@ use shared::domain::text;
 use shared::domain::{Id, Instant};
 use shared::http::Caller;
 use shared::http::fields::{checked, integer};
-use shared::http::{ApiError, Fields, JsonObject, PageRequest, QueryMap, respond};
+use shared::http::idempotency::{self, Idempotent};
+use shared::http::{ApiError, Fields, IdempotencyKey, JsonObject, PageRequest, QueryMap};
 use shared::store::feedback::FeedbackRefused;
 use shared::store::items::FeedbackRecord;
 use shared::views::UserRef;
@@ -52,12 +53,19 @@ fn comment(raw: &str) -> Result<Option<String>, String> {
     text::bounded(raw, 0, MAX_COMMENT_CHARS).map(|c| Some(c).filter(|c| !c.is_empty()))
 }
 
+/// With an `Idempotency-Key`, the same feedback sent again gets the same answer.
 pub async fn give(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    key: Option<IdempotencyKey>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
+    let route = format!("POST /events/{id}/feedback");
+    let idempotent = Idempotent::new(&state, key, format!("user:{}", caller.id()), &route, &body);
+    if let Some(first) = idempotent.replay(&state).await? {
+        return Ok(first);
+    }
     let event_id = Id::parse(&id).ok_or_else(|| ApiError::not_found("event"))?;
     let mut fields = Fields::new(body, &["rating", "comment"]);
     let rating = fields.required("rating", integer(rating));
@@ -73,8 +81,18 @@ pub async fn give(
         comment,
         created_at: now,
     };
-    match state.store.give_feedback(&record, now).await? {
-        Ok(()) => Ok(respond::created(format!("/events/{event_id}/feedback"), &FeedbackView::from(record))),
+    let answer = idempotency::created(
+        format!("/events/{event_id}/feedback"),
+        &FeedbackView::from(record.clone()),
+        vec![],
+    )?;
+    let given = state.store.give_feedback(&record, now, idempotent.remember(&answer, now)?).await;
+    let outcome = match idempotent.settle(&state, given).await? {
+        Ok(outcome) => outcome,
+        Err(first) => return Ok(first),
+    };
+    match outcome {
+        Ok(()) => Ok(idempotency::respond(&answer)),
         Err(FeedbackRefused::NoEvent) => Err(ApiError::not_found("event")),
         Err(FeedbackRefused::NotAttendee) => {
             Err(ApiError::forbidden("only confirmed attendees may give feedback"))

@@ -2,13 +2,15 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, Method, header};
+use axum::http::{Method, header};
 use axum::response::Response;
 use shared::AppState;
-use shared::domain::{Id, Instant, category};
+use shared::domain::recurrence::Recurrence;
+use shared::domain::{EventDraft, Id, Instant, category};
 use shared::http::Caller;
+use shared::http::idempotency::{self, Idempotent};
 use shared::http::links::{BaseUrl, calendar_response};
-use shared::http::{ApiError, JsonObject, respond};
+use shared::http::{ApiError, IdempotencyKey, JsonObject, respond};
 use shared::store::deadline;
 use shared::store::events::{EditRefused, changes_anything, edited, new_event};
 use shared::store::items::EventRecord;
@@ -16,27 +18,61 @@ use shared::views::EventView;
 
 use crate::body;
 
+/// One event, or a series with its first occurrence answered. With an `Idempotency-Key`, the
+/// same request sent again gets the same answer and creates nothing more.
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
+    key: Option<IdempotencyKey>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
+    let idempotent = Idempotent::new(&state, key, format!("user:{}", caller.id()), "POST /events", &body);
+    if let Some(first) = idempotent.replay(&state).await? {
+        return Ok(first);
+    }
     let now = Instant::now();
     let (draft, recurrence) = body::new_event(body, now)?;
     let organizer = (caller.id(), caller.0.username.as_str());
     let Some(recurrence) = recurrence else {
         let event = new_event(Id::new(), organizer, None, &draft, now);
-        if !state.store.create_event(&event).await? {
-            return Err(ApiError::invalid_token());
-        }
-        return Ok(respond::created(format!("/events/{}", event.id), &EventView::from(event)));
+        let answer =
+            idempotency::created(format!("/events/{}", event.id), &EventView::from(event.clone()), vec![])?;
+        let created = state.store.create_event(&event, idempotent.remember(&answer, now)?).await;
+        return match idempotent.settle(&state, created).await? {
+            Ok(true) => Ok(idempotency::respond(&answer)),
+            Ok(false) => Err(ApiError::invalid_token()),
+            Err(first) => Ok(first),
+        };
     };
+    let occurrences = series(&draft, &recurrence, organizer, now)?;
+    let first = occurrences.first().ok_or_else(|| ApiError::Internal("empty series".into()))?;
+    let link = (
+        header::LINK.as_str().to_owned(),
+        format!("</series/{}>; rel=\"series\"", first.series_id.unwrap_or(first.id)),
+    );
+    let answer =
+        idempotency::created(format!("/events/{}", first.id), &EventView::from(first.clone()), vec![link])?;
+    let created = state.store.create_series(&occurrences, idempotent.remember(&answer, now)?).await;
+    match idempotent.settle(&state, created).await? {
+        Ok(true) => Ok(idempotency::respond(&answer)),
+        Ok(false) => Err(ApiError::invalid_token()),
+        Err(first) => Ok(first),
+    }
+}
+
+/// The occurrences of a new series, each a new event of `draft` at one of the recurrence's starts.
+fn series(
+    draft: &EventDraft,
+    recurrence: &Recurrence,
+    organizer: (Id, &str),
+    now: Instant,
+) -> Result<Vec<EventRecord>, ApiError> {
     let starts = recurrence
         .occurrences(draft.starts_at, draft.timezone)
         .map_err(|message| ApiError::validation("recurrence", message))?;
     let length = draft.ends_at.map(|end| end.unix() - draft.starts_at.unix());
     let series_id = Id::new();
-    let occurrences = starts
+    starts
         .into_iter()
         .map(|start| {
             let mut occurrence = draft.clone();
@@ -47,16 +83,7 @@ pub async fn create(
                 })?;
             Ok(new_event(Id::new(), organizer, Some(series_id), &occurrence, now))
         })
-        .collect::<Result<Vec<EventRecord>, ApiError>>()?;
-    if !state.store.create_series(&occurrences).await? {
-        return Err(ApiError::invalid_token());
-    }
-    let first = occurrences.into_iter().next().ok_or_else(|| ApiError::Internal("empty series".into()))?;
-    let mut response = respond::created(format!("/events/{}", first.id), &EventView::from(first));
-    if let Ok(link) = HeaderValue::from_str(&format!("</series/{series_id}>; rel=\"series\"")) {
-        response.headers_mut().insert(header::LINK, link);
-    }
-    Ok(response)
+        .collect()
 }
 
 pub(crate) async fn find(state: &AppState, raw_id: &str) -> Result<EventRecord, ApiError> {

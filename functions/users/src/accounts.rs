@@ -9,7 +9,10 @@ use shared::auth::password;
 use shared::domain::{Email, Id, Instant, Password, Role, Username};
 use shared::http::Caller;
 use shared::http::fields::{checked, raw_string, text};
-use shared::http::{ApiError, ClientAddress, Fields, JsonObject, PageRequest, QueryMap, respond};
+use shared::http::idempotency::{self, Idempotent};
+use shared::http::{
+    ApiError, ClientAddress, Fields, IdempotencyKey, JsonObject, PageRequest, QueryMap, respond,
+};
 use shared::store::INLINE_CLEANUP_BUDGET;
 use shared::store::items::UserRecord;
 use shared::store::throttle::Subject;
@@ -45,12 +48,19 @@ fn taken_conflict(taken: Taken) -> ApiError {
     ApiError::conflict("already-taken", format!("that {what} already taken"))
 }
 
-/// Sign-ups are counted per client address, once the body is valid.
+/// Sign-ups are counted per client address, once the body is valid. With an `Idempotency-Key`
+/// (scoped to the client address), the same sign-up sent again gets the same answer.
 pub async fn sign_up(
     State(state): State<AppState>,
     address: ClientAddress,
+    key: Option<IdempotencyKey>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
+    let idempotent =
+        Idempotent::new(&state, key, format!("address:{}", address.as_str()), "POST /users", &body);
+    if let Some(first) = idempotent.replay(&state).await? {
+        return Ok(first);
+    }
     let mut fields = Fields::new(body, &["username", "email", "password"]);
     let username = fields.required("username", text(Username::parse));
     let email = fields.required("email", text(Email::parse));
@@ -72,8 +82,13 @@ pub async fn sign_up(
         session_version: 0,
         username_pending: false,
     };
-    state.store.create_user(&user).await?.map_err(taken_conflict)?;
-    Ok(respond::created(format!("/users/{}", user.id), &UserView::new(user, true)))
+    let answer =
+        idempotency::created(format!("/users/{}", user.id), &UserView::new(user.clone(), true), vec![])?;
+    let created = state.store.create_user(&user, idempotent.remember(&answer, now)?).await;
+    match idempotent.settle(&state, created).await? {
+        Ok(outcome) => outcome.map_err(taken_conflict).map(|()| idempotency::respond(&answer)),
+        Err(first) => Ok(first),
+    }
 }
 
 pub async fn me(caller: Caller) -> Json<UserView> {

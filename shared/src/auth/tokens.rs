@@ -48,6 +48,8 @@ pub struct Tokens {
     pub session_lifetime: Duration,
     /// Derives each refresh token's successor (see `RefreshToken::successor`).
     pub refresh_key: SigningKey,
+    /// Keys the fingerprints of requests sent with an idempotency key.
+    pub idempotency_key: SigningKey,
     /// Authenticates pagination cursors.
     pub cursor_key: SigningKey,
     /// Authenticates calendar-feed tokens.
@@ -71,6 +73,7 @@ impl Tokens {
             refresh_ttl: config.refresh_token_ttl,
             session_lifetime: config.session_lifetime,
             refresh_key: SigningKey::derive(secret, "refresh-successor"),
+            idempotency_key: SigningKey::derive(secret, "idempotency"),
             cursor_key: SigningKey::derive(secret, "cursor"),
             calendar_key: SigningKey::derive(secret, "calendar-feed"),
         }

@@ -1,11 +1,25 @@
 //! The `Idempotency-Key` request header: a client's name for one operation, so that the same
 //! request sent again after a lost answer is recognised as the same operation
-//! (<https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/>).
+//! (<https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/>). Creates that
+//! take it ([`Idempotent`]) answer a repeat with the first answer, and a key reused for another
+//! request with 422; see `store::idempotency` for how the answer is kept with the create.
 
 use axum::extract::OptionalFromRequestParts;
 use axum::http::request::Parts;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 
+use crate::domain::Instant;
 use crate::http::ApiError;
+use crate::state::AppState;
+use crate::store::StoreError;
+use crate::store::idempotency::{Answer, Keyed, Prior, Remember};
+
+/// Marks an answer given again for a repeated request.
+pub const REPLAYED: &str = "idempotent-replayed";
 
 pub const HEADER: &str = "idempotency-key";
 
@@ -47,9 +61,151 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for IdempotencyKey {
     }
 }
 
+/// One create's idempotency: the key, if the request carried one, within its caller's scope,
+/// and what the request was.
+pub struct Idempotent(Option<Keyed>);
+
+impl Idempotent {
+    /// `scope` is whose keys these are (`user:<id>`, or `address:<address>` for an anonymous
+    /// request); `route` is the method and path as sent, and `body` the request's JSON. The
+    /// request's fingerprint is keyed with a server secret: a body may hold a password, and a
+    /// plain hash of it in the table could be searched offline.
+    pub fn new(
+        state: &AppState,
+        key: Option<IdempotencyKey>,
+        scope: String,
+        route: &str,
+        body: &Map<String, Value>,
+    ) -> Self {
+        Idempotent(key.map(|key| {
+            let tag = state.tokens.idempotency_key.sign(fingerprint(route, body).as_bytes());
+            let tag = tag.iter().map(|byte| format!("{byte:02x}")).collect();
+            Keyed::new(scope, key.as_str(), tag)
+        }))
+    }
+
+    /// The answer to give without doing anything: the remembered one when this request was
+    /// answered before, 422 when its key was used for another request.
+    pub async fn replay(&self, state: &AppState) -> Result<Option<Response>, ApiError> {
+        let Some(keyed) = &self.0 else {
+            return Ok(None);
+        };
+        match state.store.prior_answer(keyed, Instant::now()).await? {
+            Prior::Unseen => Ok(None),
+            Prior::Same(answer) => Ok(Some(replayed(&answer))),
+            Prior::Different => Err(ApiError::KeyReused),
+        }
+    }
+
+    /// The write that remembers `answer` with the create, when there is a key.
+    pub fn remember(&self, answer: &Answer, now: Instant) -> Result<Option<Remember>, ApiError> {
+        Ok(self.0.as_ref().map(|keyed| keyed.remember(answer, now)).transpose()?)
+    }
+
+    /// The outcome of a create made with [`Idempotent::remember`]: when a request with the same
+    /// key was answered first, that answer (as `Err`), to be given instead.
+    pub async fn settle<T>(
+        &self,
+        state: &AppState,
+        outcome: Result<T, StoreError>,
+    ) -> Result<Result<T, Response>, ApiError> {
+        match outcome {
+            Err(StoreError::Repeated) => match self.replay(state).await? {
+                Some(first) => Ok(Err(first)),
+                None => Err(ApiError::Internal("a repeated request's answer is gone".into())),
+            },
+            other => Ok(Ok(other?)),
+        }
+    }
+}
+
+/// A 201 answer with `Location` and `body`, and any `extra` headers.
+pub fn created<T: Serialize>(
+    location: String,
+    body: &T,
+    extra: Vec<(String, String)>,
+) -> Result<Answer, ApiError> {
+    let body = serde_json::to_string(body).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut headers = vec![(header::LOCATION.as_str().to_owned(), location)];
+    headers.extend(extra);
+    Ok(Answer { status: StatusCode::CREATED.as_u16(), headers, body })
+}
+
+/// The response that sends `answer`.
+pub fn respond(answer: &Answer) -> Response {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, answer.body.clone()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    for (name, value) in &answer.headers {
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name.as_str()), HeaderValue::from_str(value)) {
+            headers.insert(name, value);
+        }
+    }
+    response
+}
+
+fn replayed(answer: &Answer) -> Response {
+    let mut response = respond(answer);
+    response.headers_mut().insert(REPLAYED, HeaderValue::from_static("true"));
+    response
+}
+
+/// A SHA-256 of the route and the body with its object keys in order: the same request however
+/// its fields were ordered.
+fn fingerprint(route: &str, body: &Map<String, Value>) -> String {
+    let mut hash = Sha256::new();
+    hash.update(route.as_bytes());
+    hash.update(b"\n");
+    canonical(&Value::Object(body.clone()), &mut hash);
+    hash.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn canonical(value: &Value, hash: &mut Sha256) {
+    match value {
+        Value::Object(map) => {
+            let mut fields: Vec<(&String, &Value)> = map.iter().collect();
+            fields.sort_by_key(|(name, _)| *name);
+            hash.update(b"{");
+            for (name, value) in fields {
+                hash.update(Value::String(name.clone()).to_string().as_bytes());
+                hash.update(b":");
+                canonical(value, hash);
+                hash.update(b",");
+            }
+            hash.update(b"}");
+        }
+        Value::Array(items) => {
+            hash.update(b"[");
+            for item in items {
+                canonical(item, hash);
+                hash.update(b",");
+            }
+            hash.update(b"]");
+        }
+        scalar => hash.update(scalar.to_string().as_bytes()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn object(value: Value) -> Map<String, Value> {
+        value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn a_fingerprint_ignores_field_order_and_nothing_else() {
+        let a = object(serde_json::json!({"title": "x", "nested": {"a": 1, "b": [1, 2]}}));
+        let b = object(serde_json::json!({"nested": {"b": [1, 2], "a": 1}, "title": "x"}));
+        assert_eq!(fingerprint("POST /events", &a), fingerprint("POST /events", &b));
+        assert_ne!(fingerprint("POST /events", &a), fingerprint("POST /users", &a));
+        let c = object(serde_json::json!({"title": "x", "nested": {"a": 1, "b": [2, 1]}}));
+        assert_ne!(fingerprint("POST /events", &a), fingerprint("POST /events", &c));
+        let d = object(serde_json::json!({"title": "x", "nested": {"a": "1", "b": [1, 2]}}));
+        assert_ne!(fingerprint("POST /events", &a), fingerprint("POST /events", &d));
+    }
 
     #[test]
     fn keys_are_visible_ascii_of_bounded_length() {

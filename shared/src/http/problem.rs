@@ -35,6 +35,8 @@ pub enum ApiError {
     /// Too many attempts by one account or client address: try again in `retry_after` seconds.
     #[error("{detail}")]
     TooManyRequests { detail: String, retry_after: u64 },
+    #[error("this Idempotency-Key was used for another request; use a new key for a new request")]
+    KeyReused,
     #[error("storage is unavailable")]
     Unavailable,
     #[error("internal error")]
@@ -104,6 +106,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::KeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -121,6 +124,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => "payload-too-large",
             ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
             ApiError::TooManyRequests { .. } => "too-many-requests",
+            ApiError::KeyReused => "idempotency-key-reused",
             ApiError::Unavailable => "service-unavailable",
             ApiError::Internal(_) => "internal-error",
         }
@@ -208,6 +212,10 @@ impl From<StoreError> for ApiError {
                 ApiError::Unavailable
             }
             StoreError::Internal(reason) => ApiError::Internal(reason),
+            // Handlers that take a key replay the first answer; any other is a conflict.
+            StoreError::Repeated => {
+                ApiError::conflict("request-repeated", "an identical request was answered first")
+            }
         }
     }
 }

@@ -94,6 +94,13 @@ pub fn absent() -> Condition {
     Condition::new("attribute_not_exists(pk)")
 }
 
+/// No item is there, or only one whose TTL (`expires_at`) has passed and which DynamoDB has yet to
+/// delete.
+pub fn absent_or_expired(now: Instant) -> Condition {
+    Condition::new("(attribute_not_exists(pk) OR expires_at <= :expired_by)")
+        .value(":expired_by", n(now.unix()))
+}
+
 // Events and their seat shards.
 
 /// The event (or its shard) is there and not being deleted.

@@ -13,6 +13,10 @@ pub enum StoreError {
     /// A request we built was refused, or an item did not have the shape we wrote: a bug.
     #[error("storage error: {0}")]
     Internal(String),
+    /// A create sent with an idempotency key was not made: a request with the same key was
+    /// answered first (see `store::idempotency`).
+    #[error("a request with the same idempotency key was answered first")]
+    Repeated,
 }
 
 const TRANSIENT_CODES: &[&str] = &[

@@ -7,6 +7,7 @@ use super::Store;
 use super::batch;
 use super::conditions;
 use super::error::{StoreError, classify};
+use super::idempotency::Remember;
 use super::items::{EventRecord, IndexKeys, NotificationKind, SeatShard, Stored};
 use super::keys;
 use super::seats::{self, Seats};
@@ -228,21 +229,27 @@ impl Store {
         &self,
         mut writes: Vec<Write>,
         entries: Vec<keys::Key>,
+        remember: Option<Remember>,
     ) -> Result<Result<(), super::error::Cancelled>, StoreError> {
         writes.extend(entries.iter().map(|key| Write::put(bucket_item(key))));
-        let outcome = self.transact(writes).await?;
+        let outcome = self.transact_remembering(writes, remember).await?;
         if outcome.is_ok() {
             self.directory.wrote(&entries);
         }
         Ok(outcome)
     }
 
-    /// Writes a new event, checking in the same transaction that its organizer still exists.
-    pub async fn create_event(&self, event: &EventRecord) -> Result<bool, StoreError> {
+    /// Writes a new event, checking in the same transaction that its organizer still exists,
+    /// and remembering its answer when the request carried an idempotency key.
+    pub async fn create_event(
+        &self,
+        event: &EventRecord,
+        remember: Option<Remember>,
+    ) -> Result<bool, StoreError> {
         let mut writes = vec![Write::check(keys::user(event.organizer_id), conditions::exists())];
         writes.extend(new_event_writes(event)?);
         let entries = self.directory_entries(&[event]);
-        Ok(self.transact_with_directory(writes, entries).await?.is_ok())
+        Ok(self.transact_with_directory(writes, entries, remember).await?.is_ok())
     }
 
     /// An event by id with its counters, read consistently: for an event of one seat shard, one
@@ -336,7 +343,7 @@ impl Store {
             writes.extend(shard_rewrites(next, &seats, capacities));
         }
         let entries = self.directory_entries(&[next]);
-        let cancelled = match self.transact_with_directory(writes, entries).await? {
+        let cancelled = match self.transact_with_directory(writes, entries, None).await? {
             Ok(()) => return Ok(Ok(())),
             Err(cancelled) => cancelled,
         };

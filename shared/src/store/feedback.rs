@@ -4,6 +4,7 @@
 use super::Store;
 use super::conditions;
 use super::error::StoreError;
+use super::idempotency::Remember;
 use super::items::{FeedbackRecord, IndexKeys, SeatShard, Stored};
 use super::keys;
 use super::page::{Page, PageRequest};
@@ -38,6 +39,7 @@ impl Store {
         &self,
         record: &FeedbackRecord,
         now: Instant,
+        remember: Option<Remember>,
     ) -> Result<Result<(), FeedbackRefused>, StoreError> {
         let writes = vec![
             // Ratings are kept on the first seat shard.
@@ -53,7 +55,7 @@ impl Store {
             Write::check(keys::registration(record.event_id, record.user_id), conditions::confirmed()),
             Write::put(feedback_item(record)?).when(conditions::absent()),
         ];
-        let cancelled = match self.transact(writes).await? {
+        let cancelled = match self.transact_remembering(writes, remember).await? {
             Ok(()) => return Ok(Ok(())),
             Err(cancelled) => cancelled,
         };

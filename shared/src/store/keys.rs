@@ -250,6 +250,12 @@ pub fn throttle(what: &str, subject: &str) -> Key {
     key(format!("THROTTLE#{what}#{subject}"), "THROTTLE")
 }
 
+/// The answer remembered for an idempotency key within its scope (a user, or an address). The
+/// scope never contains `#`, so no scope and key can pass for another.
+pub fn remembered_answer(scope: &str, idempotency_key: &str) -> Key {
+    key(format!("ANSWER#{scope}#{idempotency_key}"), "ANSWER")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@ pub mod events;
 pub mod feedback;
 pub mod feeds;
 pub mod hints;
+pub mod idempotency;
 pub mod items;
 pub mod keys;
 pub mod notifications;

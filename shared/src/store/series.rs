@@ -5,6 +5,7 @@ use super::Store;
 use super::batch;
 use super::conditions;
 use super::error::StoreError;
+use super::idempotency::Remember;
 use super::items::EventRecord;
 use super::keys;
 use super::page::{Page, PageRequest};
@@ -14,26 +15,36 @@ use crate::domain::Id;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 
 /// How many occurrences one transaction writes: each is its event and seat shards, with up to two
-/// month-directory entries, and the transaction checks the organizer too, within DynamoDB's 100.
+/// month-directory entries, and the transaction checks the organizer and may remember the answer
+/// too, within DynamoDB's 100.
 fn occurrences_per_transaction(occurrences: &[EventRecord]) -> usize {
     let shards = occurrences.first().map_or(1, |event| usize::from(event.seat_shards));
-    (99 / (shards + 3)).max(1)
+    (98 / (shards + 3)).max(1)
 }
 
 impl Store {
     /// Writes every occurrence of a new series. Each batch is one transaction that also checks the
     /// organizer exists; if a later batch fails, the earlier ones are deleted again, so the client
-    /// sees the whole series or none of it. `false` when the organizer is gone.
-    pub async fn create_series(&self, occurrences: &[EventRecord]) -> Result<bool, StoreError> {
+    /// sees the whole series or none of it. The last batch remembers the answer, when there is
+    /// one to remember: only a whole series is answered again. `false` when the organizer is gone.
+    pub async fn create_series(
+        &self,
+        occurrences: &[EventRecord],
+        mut remember: Option<Remember>,
+    ) -> Result<bool, StoreError> {
         let mut written: Vec<&EventRecord> = Vec::new();
-        for batch in occurrences.chunks(occurrences_per_transaction(occurrences)) {
+        let mut batches = occurrences.chunks(occurrences_per_transaction(occurrences)).peekable();
+        while let Some(batch) = batches.next() {
             let Some(first) = batch.first() else { continue };
             let mut writes = vec![Write::check(keys::user(first.organizer_id), conditions::exists())];
             for event in batch {
                 writes.extend(super::events::new_event_writes(event)?);
             }
             let entries = self.directory_entries(&batch.iter().collect::<Vec<_>>());
-            let outcome = self.transact_with_directory(writes, entries).await;
+            let last = batches.peek().is_none();
+            let outcome = self
+                .transact_with_directory(writes, entries, if last { remember.take() } else { None })
+                .await;
             match outcome {
                 Ok(Ok(())) => written.extend(batch),
                 Ok(Err(_)) | Err(_) => {

@@ -7,6 +7,7 @@ use super::Store;
 use super::conditions;
 use super::cursor::StartKey;
 use super::error::{StoreError, classify};
+use super::idempotency::Remember;
 use super::items::{IndexKeys, MarkerRecord, Stored, UserRecord};
 use super::keys::{self, Key};
 use super::page::{Page, PageRequest};
@@ -74,13 +75,17 @@ pub(super) fn marker_delete(key: Key, user_id: Id) -> Write {
 impl Store {
     /// Creates a user with its username and email reservations in one transaction, so two
     /// sign-ups can never both take a name.
-    pub async fn create_user(&self, user: &UserRecord) -> Result<Result<(), Taken>, StoreError> {
+    pub async fn create_user(
+        &self,
+        user: &UserRecord,
+        remember: Option<Remember>,
+    ) -> Result<Result<(), Taken>, StoreError> {
         let writes = vec![
             Write::put(user_item(user)?).when(conditions::absent()),
             marker_put(keys::username(&user.username.to_ascii_lowercase()), "username", user.id)?,
             marker_put(keys::email(&email_key(&user.email)), "email", user.id)?,
         ];
-        match self.transact(writes).await? {
+        match self.transact_remembering(writes, remember).await? {
             Ok(()) => Ok(Ok(())),
             Err(cancelled) => {
                 let taken =
