@@ -21,8 +21,9 @@ impl Write for Captured {
     }
 }
 
-#[tokio::test]
-async fn request_logs_name_routes_and_usage_but_no_secrets() {
+/// Captures what this test's thread logs (the server runs on the test's single-threaded runtime,
+/// so a thread-local subscriber sees it) until the guard is dropped.
+fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -30,8 +31,28 @@ async fn request_logs_name_routes_and_usage_but_no_secrets() {
         .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
         .with_writer(move || writer.clone())
         .finish();
-    // The server runs on this test's single-threaded runtime, so a thread-local subscriber sees it.
-    let _guard = tracing::subscriber::set_default(subscriber);
+    (captured, tracing::subscriber::set_default(subscriber))
+}
+
+impl Captured {
+    fn lines(&self) -> Vec<Value> {
+        let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
+        text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+    }
+
+    /// The metric lines (Embedded Metric Format) logged, parsed.
+    fn metrics(&self) -> Vec<Value> {
+        self.lines()
+            .iter()
+            .filter_map(|l| l["fields"]["emf"].as_str())
+            .map(|line| serde_json::from_str(line).expect("a metric line is JSON"))
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn request_logs_name_routes_and_usage_but_no_secrets() {
+    let (captured, _guard) = capture();
 
     let app = spawn_app().await;
     let alice = app.user("alice").await;
@@ -48,7 +69,7 @@ async fn request_logs_name_routes_and_usage_but_no_secrets() {
     app.get(feed.trim_start_matches(&format!("http://{}", app.address)), None).await;
 
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    let lines: Vec<Value> = text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let lines = captured.lines();
     let requests: Vec<&Value> = lines.iter().filter(|l| l["fields"]["message"] == "request").collect();
     let routes: Vec<&str> = requests.iter().filter_map(|l| l["fields"]["route"].as_str()).collect();
     for route in [
@@ -80,4 +101,45 @@ async fn request_logs_name_routes_and_usage_but_no_secrets() {
         assert!(!text.contains(secret), "a secret reached the logs");
     }
     assert!(!text.contains(id), "raw paths are not logged, only route templates");
+}
+
+#[tokio::test]
+async fn each_request_emits_its_metrics_by_function_and_route() {
+    let (captured, _guard) = capture();
+    let app = spawn_app().await;
+    let organizer = app.user("olga").await;
+    let (alice, bob, carol) = (app.user("alice").await, app.user("bob").await, app.user("carol").await);
+    app.log_in("alice", "not-the-password-at-all").await.problem(401);
+    let event = app.event(&organizer, json!({"capacity": 1})).await;
+    let path = format!("/events/{}/registrations", event["id"].as_str().unwrap());
+    app.post(&path, Some(&alice.token), json!({})).await.ok(201);
+    app.post(&path, Some(&bob.token), json!({})).await.ok(201);
+    app.delete(format!("{path}/me"), Some(&alice.token)).await;
+    let full = app.event(&organizer, json!({"capacity": 1, "waitlist_enabled": false})).await;
+    let full_path = format!("/events/{}/registrations", full["id"].as_str().unwrap());
+    app.post(&full_path, Some(&bob.token), json!({})).await.ok(201);
+    app.post(&full_path, Some(&carol.token), json!({})).await.problem(409);
+
+    let metrics = captured.metrics();
+    let total = |route: &str, name: &str| -> f64 {
+        metrics.iter().filter(|m| m["Route"] == route).filter_map(|m| m[name].as_f64()).sum()
+    };
+    assert_eq!(total("/auth/token", "LoginsFailed"), 1.0);
+    assert_eq!(total("/events/{id}/registrations", "RegistrationsConfirmed"), 2.0);
+    assert_eq!(total("/events/{id}/registrations", "RegistrationsWaitlisted"), 1.0);
+    assert_eq!(total("/events/{id}/registrations", "RegistrationsRefusedFull"), 1.0);
+    assert_eq!(total("/events/{id}/registrations/me", "Cancellations"), 1.0);
+    assert_eq!(total("/events/{id}/registrations/me", "Promotions"), 1.0);
+    // Every line declares what it carries, under the namespace, by function and route.
+    for line in &metrics {
+        let directive = &line["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(directive["Namespace"], "EventsApi");
+        assert_eq!(directive["Dimensions"], json!([["Function", "Route"]]));
+        assert!(line["_aws"]["Timestamp"].as_i64().is_some());
+        for metric in directive["Metrics"].as_array().unwrap() {
+            let name = metric["Name"].as_str().unwrap();
+            assert!(line[name].is_number(), "{name} has no value in {line}");
+        }
+        assert!(line["DynamoDBRoundTrips"].is_number() && line["LatencyMs"].is_number());
+    }
 }

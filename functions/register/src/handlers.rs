@@ -10,7 +10,9 @@ use shared::domain::{Id, Instant};
 use shared::http::{ApiError, EmptyBody, PageRequest, QueryMap, respond};
 use shared::http::{Caller, Claims};
 use shared::store::items::RegistrationRecord;
+use shared::store::items::RegistrationStatus;
 use shared::store::registrations::{Placed, RegisterRefused, Registered};
+use shared::telemetry::metrics;
 use shared::views::RegistrationView;
 
 fn event_id(raw: &str) -> Result<Id, ApiError> {
@@ -35,6 +37,13 @@ pub async fn register(
         .await?;
     match outcome {
         Ok(Registered::Created(registration)) => {
+            metrics::count(
+                match registration.status {
+                    RegistrationStatus::Confirmed => metrics::REGISTRATIONS_CONFIRMED,
+                    RegistrationStatus::Waitlisted => metrics::REGISTRATIONS_WAITLISTED,
+                },
+                1,
+            );
             let waitlist_position = state.store.place_on_joining(&registration).await?;
             let view: RegistrationView = Placed { registration, waitlist_position }.into();
             Ok(respond::created(format!("/events/{event}/registrations/me"), &view))
@@ -47,6 +56,7 @@ pub async fn register(
             Err(ApiError::conflict("event-started", "the event has already started"))
         }
         Err(RegisterRefused::Full) => {
+            metrics::count(metrics::REGISTRATIONS_REFUSED_FULL, 1);
             Err(ApiError::conflict("event-full", "the event is full and has no waitlist"))
         }
         Err(RegisterRefused::UserGone) => Err(ApiError::invalid_token()),

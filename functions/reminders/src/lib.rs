@@ -35,6 +35,23 @@ pub struct Summary {
     pub cut_short: bool,
 }
 
+/// The run's metrics, by function: reminders sent, and the cleanups finished, failed and still
+/// pending (an alarm on `RunsCutShort` or a growing `CleanupsPending` says the schedule cannot keep
+/// up).
+pub fn emit_metrics(summary: &Summary) {
+    use shared::telemetry::metrics::{self, Unit};
+    let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "local".to_owned());
+    let values = [
+        (metrics::REMINDERS_SENT, summary.reminded as f64, Unit::Count),
+        ("CleanupsFinished", summary.cleanups_finished as f64, Unit::Count),
+        ("CleanupsFailed", summary.cleanups_failed as f64, Unit::Count),
+        ("CleanupsPending", summary.cleanups_pending as f64, Unit::Count),
+        ("RunsCutShort", f64::from(u8::from(summary.cut_short)), Unit::Count),
+    ];
+    let now = chrono::Utc::now().timestamp_millis();
+    metrics::emit(&metrics::line(&[("Function", &function)], &values, now));
+}
+
 /// Sends the reminders due at `now`, then finishes pending user deletions, stopping once
 /// `budget` has passed. The run sets no request deadline (`shared::store::deadline`): `budget`
 /// is checked between steps and bounds each cleanup pass, so reaching it cuts the run short

@@ -29,6 +29,7 @@ async fn main() -> Result<(), Error> {
         let budget = budget(event.context.deadline(), SystemTime::now());
         let summary = reminders::run(store, Instant::now(), budget).await?;
         tracing::info!(?summary, budget_ms = budget.as_millis() as u64, "reminders sent");
+        reminders::emit_metrics(&summary);
         Ok::<_, Error>(serde_json::to_value(summary)?)
     }))
     .await

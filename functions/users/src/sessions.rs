@@ -11,6 +11,7 @@ use shared::http::{ApiError, Caller, ClientAddress, EmptyBody, Fields, Idempoten
 use shared::store::items::UserRecord;
 use shared::store::sessions::{Rotation, SessionTimes};
 use shared::store::throttle::Subject;
+use shared::telemetry::metrics;
 
 use crate::throttle::{LoginTallies, admit};
 
@@ -70,6 +71,7 @@ pub async fn log_in(
     let tallies = LoginTallies::new(account.as_deref(), &address);
     tallies.count(&state).await?;
     if account.is_none() || secret.chars().count() > Password::MAX_CHARS {
+        metrics::count(metrics::LOGINS_FAILED, 1);
         return Err(ApiError::unauthorized(BAD_CREDENTIALS));
     }
     let user = state.store.find_user_by_username(&username).await?;
@@ -84,6 +86,7 @@ pub async fn log_in(
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?;
     let Some(user) = user.filter(|_| valid) else {
+        metrics::count(metrics::LOGINS_FAILED, 1);
         return Err(ApiError::unauthorized(BAD_CREDENTIALS));
     };
     tallies.succeeded(&state).await?;

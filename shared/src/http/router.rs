@@ -14,7 +14,8 @@ use super::problem::problem_response;
 use crate::AppState;
 use crate::domain::Id;
 use crate::store::deadline;
-use crate::store::usage::measure;
+use crate::store::usage::{Usage, measure};
+use crate::telemetry::metrics::{self, Unit};
 
 /// The paths a function serves, each with its methods (as in `template.yaml` and the `Allow` header).
 pub type RouteList = &'static [(&'static str, &'static [&'static str])];
@@ -69,28 +70,45 @@ fn request_id(request: &Request) -> String {
 }
 
 /// One structured line per request: id, method, route, status, latency and what it cost
-/// DynamoDB. Nothing from headers or bodies is logged, so no password or token can leak here.
+/// DynamoDB; and one metric line (see [`metrics`]) with what the request counted. Nothing from
+/// headers or bodies is logged, so no password or token can leak here.
 async fn log_request(request: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
     let id = request_id(&request);
     let method = request.method().clone();
-    let (mut response, usage) = measure(next.run(request)).await;
+    let ((mut response, usage), counts) = metrics::counting(measure(next.run(request))).await;
     let route = response.extensions().get::<Route>().map_or("(unmatched)", |r| r.0.as_str()).to_owned();
     let status = response.status().as_u16();
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     tracing::info!(
         request_id = %id,
         method = %method,
         route = %route,
         status,
-        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        latency_ms,
         dynamodb_round_trips = usage.round_trips,
         dynamodb_capacity_units = usage.capacity_units,
         "request"
     );
+    emit_metrics(&route, latency_ms, usage, &counts);
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
     }
     response
+}
+
+/// The request's metrics, by function and route: latency, DynamoDB round trips and capacity units,
+/// and whatever the request counted.
+fn emit_metrics(route: &str, latency_ms: f64, usage: Usage, counts: &metrics::Counts) {
+    let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "local".to_owned());
+    let mut values = vec![
+        ("LatencyMs", latency_ms, Unit::Milliseconds),
+        ("DynamoDBRoundTrips", f64::from(usage.round_trips), Unit::Count),
+        ("DynamoDBCapacityUnits", usage.capacity_units, Unit::Count),
+    ];
+    values.extend(counts.iter().map(|(name, value)| (*name, *value, Unit::Count)));
+    let now = chrono::Utc::now().timestamp_millis();
+    metrics::emit(&metrics::line(&[("Function", &function), ("Route", route)], &values, now));
 }
 
 async fn unknown_route() -> Response {

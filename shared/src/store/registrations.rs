@@ -7,6 +7,7 @@
 //! transaction). So no shard's `confirmed_count` exceeds its capacity, the counters always equal
 //! the stored registrations, and nobody waits while a seat is free, whatever runs concurrently.
 
+use crate::telemetry::metrics;
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use futures::stream::{self, StreamExt, TryStreamExt};
 
@@ -310,7 +311,11 @@ impl Store {
             let (writes, promoted) = self.cancellation(&registration).await?;
             self.hints.forget(event_id);
             match self.transact(writes).await? {
-                Ok(()) => return Ok(Some(Cancelled { registration, promoted })),
+                Ok(()) => {
+                    metrics::count(metrics::CANCELLATIONS, 1);
+                    metrics::count(metrics::PROMOTIONS, usize::from(promoted.is_some()));
+                    return Ok(Some(Cancelled { registration, promoted }));
+                }
                 Err(cancelled) if !cancelled.condition_failed(0) => {
                     // The event is gone or going, or the seats changed meanwhile.
                     if self.find_event(event_id).await?.is_none() {
@@ -406,7 +411,10 @@ impl Store {
             }
             let writes = promotions(event_id, &head, &seats, &title, Instant::now())?;
             match self.transact(writes).await? {
-                Ok(()) => promoted.extend(head.iter().map(|e| e.user_id)),
+                Ok(()) => {
+                    metrics::count(metrics::PROMOTIONS, head.len());
+                    promoted.extend(head.iter().map(|e| e.user_id));
+                }
                 Err(_) => {
                     failures += 1;
                     if deadline::pause(failures, "promoting from the waitlist").await.is_err() {
