@@ -392,6 +392,31 @@ pub struct TokenPair {
     refresh_token: String,
 }
 
+/// A JWK Set: the public keys that verify access tokens.
+#[derive(ToSchema)]
+pub struct Jwks {
+    keys: Vec<Jwk>,
+}
+
+/// One Ed25519 public key (RFC 8037).
+#[derive(ToSchema)]
+#[schema(examples(json!({"kty": "OKP", "crv": "Ed25519", "x": "Cxlrc6qTXmo-ZxwXKGwD7CJ2nx98gAP2ai0dBD_cB_g", "kid": "2026-12", "alg": "EdDSA", "use": "sig"})))]
+pub struct Jwk {
+    /// Always `OKP`.
+    kty: String,
+    /// Always `Ed25519`.
+    crv: String,
+    /// The public key, base64url without padding.
+    x: String,
+    /// The key id tokens name in their header.
+    kid: String,
+    /// Always `EdDSA`.
+    alg: String,
+    /// Always `sig`.
+    #[serde(rename = "use")]
+    key_use: String,
+}
+
 /// The caller's personal calendar feed, readable without a header.
 #[derive(ToSchema)]
 #[schema(examples(json!({"url": "https://abc123defg.execute-api.eu-west-1.amazonaws.com/calendar/AbCdEf123/feed.ics"})))]

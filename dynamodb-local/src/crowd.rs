@@ -36,12 +36,12 @@ pub async fn users(state: &AppState, prefix: &str, count: usize) -> Result<Vec<U
             session_version: 0,
             username_pending: false,
         };
+        let token = state
+            .tokens
+            .issue_access(record.id, &username, Role::User, record.session_version, now)
+            .ok_or("this process holds no access-token signing key")?;
         state.store.create_user(&record, None).await?.map_err(|taken| format!("{username}: {taken:?}"))?;
-        Ok::<_, Error>(User {
-            id: record.id,
-            token: state.tokens.issue_access(record.id, &username, Role::User, record.session_version, now),
-            username,
-        })
+        Ok::<_, Error>(User { id: record.id, token, username })
     });
     futures::stream::iter(make).buffered(16).collect::<Vec<_>>().await.into_iter().collect()
 }

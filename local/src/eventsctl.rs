@@ -5,6 +5,7 @@
 //! eventsctl create-table
 //! eventsctl promote <username>     make a user an admin
 //! eventsctl demote <username>      make an admin a user again
+//! eventsctl new-key <key id>       a new access-token key pair (needs no table)
 //! ```
 
 use std::process::exit;
@@ -13,11 +14,18 @@ use std::time::Duration;
 use shared::domain::Role;
 use shared::store::Store;
 
-const USAGE: &str = "usage: eventsctl create-table | promote <username> | demote <username>";
+const USAGE: &str =
+    "usage: eventsctl create-table | promote <username> | demote <username> | new-key <key id>";
 
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [command, kid] = args.as_slice()
+        && command == "new-key"
+    {
+        new_key(kid);
+        return;
+    }
     let Ok(table) = std::env::var("TABLE_NAME") else {
         eprintln!("TABLE_NAME must name the DynamoDB table");
         exit(2);
@@ -49,4 +57,16 @@ async fn set_role(store: &Store, username: &str, role: Role) -> Result<String, s
     };
     store.set_role(user.id, role).await?;
     Ok(format!("{} is now {}", user.username, if role.is_admin() { "an admin" } else { "a user" }))
+}
+
+/// Prints a new access-token key pair: the private key for `AccessTokenSigningKey`, the public
+/// one to add to `AccessTokenPublicKeys`.
+fn new_key(kid: &str) {
+    let (private, public) = shared::auth::keys::generate(kid);
+    if let Err(e) = shared::auth::keys::NamedKey::parse(&private.expose()) {
+        eprintln!("{e}");
+        exit(2);
+    }
+    println!("AccessTokenSigningKey={}", private.expose());
+    println!("AccessTokenPublicKeys={}", public.expose());
 }

@@ -7,6 +7,44 @@ use std::time::Duration;
 /// (see `store::deadline`), well under API Gateway's 30 s.
 pub const DEFAULT_REQUEST_BUDGET: Duration = Duration::from_millis(10_000);
 
+/// An Ed25519 key named by a key id, written `<kid>.<32 bytes in base64url>`: the seed of a
+/// private key, or a public key (see `auth::keys`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct NamedKey {
+    pub kid: String,
+    pub bytes: [u8; 32],
+}
+
+impl NamedKey {
+    /// Parses `<kid>.<base64url>`; a key id is 1 to 64 of `A-Z a-z 0-9 _ -`.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        use base64::Engine;
+        let (kid, key) = raw.trim().split_once('.').ok_or("must be <key id>.<base64url key>")?;
+        let kid_ok = (1..=64).contains(&kid.len())
+            && kid.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !kid_ok {
+            return Err("a key id is 1 to 64 letters, digits, '_' or '-'".into());
+        }
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(key)
+            .map_err(|_| "the key is not base64url without padding")?;
+        let bytes: [u8; 32] = bytes.try_into().map_err(|_| "an Ed25519 key is 32 bytes")?;
+        Ok(NamedKey { kid: kid.to_owned(), bytes })
+    }
+
+    /// The key written as [`NamedKey::parse`] reads it.
+    pub fn expose(&self) -> String {
+        use base64::Engine;
+        format!("{}.{}", self.kid, base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.bytes))
+    }
+}
+
+impl std::fmt::Debug for NamedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NamedKey({}, <key>)", self.kid)
+    }
+}
+
 /// Every setting the functions and the local server use.
 #[derive(Clone)]
 pub struct Config {
@@ -14,9 +52,18 @@ pub struct Config {
     pub table_name: String,
     /// `DYNAMODB_ENDPOINT`: set only locally (DynamoDB Local); unset on AWS.
     pub dynamodb_endpoint: Option<String>,
-    /// `JWT_SECRET`: at least 32 bytes; signs access tokens and, through a derived key, cursors
-    /// and calendar-feed tokens.
+    /// `JWT_SECRET`: at least 32 bytes; derives the HMAC keys of cursors, calendar-feed tokens,
+    /// refresh-token successors and idempotency fingerprints.
     pub jwt_secret: Vec<u8>,
+    /// `JWT_SECRET_PREVIOUS`: the secret before the last rotation, whose cursors and feed URLs
+    /// still verify (nothing new is signed with it).
+    pub previous_jwt_secret: Option<Vec<u8>>,
+    /// `ACCESS_TOKEN_SIGNING_KEY`: the private key that signs access tokens, set for the users
+    /// function only. Locally (`DYNAMODB_ENDPOINT` set) a development key is derived from
+    /// `JWT_SECRET` when none is given.
+    pub access_signing_key: Option<NamedKey>,
+    /// `ACCESS_TOKEN_PUBLIC_KEYS`: comma-separated public keys that verify access tokens.
+    pub access_public_keys: Vec<NamedKey>,
     /// `ACCESS_TOKEN_TTL_SECONDS` (default 900).
     pub access_token_ttl: Duration,
     /// `REFRESH_TOKEN_TTL_SECONDS` (default 2592000, 30 days): how long a session lasts unused.
@@ -42,6 +89,8 @@ impl std::fmt::Debug for Config {
             .field("table_name", &self.table_name)
             .field("dynamodb_endpoint", &self.dynamodb_endpoint)
             .field("jwt_secret", &"<redacted>")
+            .field("access_signing_key", &self.access_signing_key)
+            .field("access_public_keys", &self.access_public_keys)
             .field("access_token_ttl", &self.access_token_ttl)
             .field("refresh_token_ttl", &self.refresh_token_ttl)
             .field("session_lifetime", &self.session_lifetime)
@@ -105,10 +154,35 @@ impl Config {
                 })?
             }
         };
+        let dynamodb_endpoint = lookup("DYNAMODB_ENDPOINT").filter(|v| !v.trim().is_empty());
+        let key =
+            |name: &str, raw: &str| NamedKey::parse(raw).map_err(|e| ConfigError(format!("{name}: {e}")));
+        let access_signing_key = match lookup("ACCESS_TOKEN_SIGNING_KEY").filter(|v| !v.trim().is_empty()) {
+            Some(raw) => Some(key("ACCESS_TOKEN_SIGNING_KEY", &raw)?),
+            None if dynamodb_endpoint.is_some() => Some(development_key(&jwt_secret)),
+            None => None,
+        };
+        let access_public_keys = lookup("ACCESS_TOKEN_PUBLIC_KEYS")
+            .unwrap_or_default()
+            .split(',')
+            .filter(|raw| !raw.trim().is_empty())
+            .map(|raw| key("ACCESS_TOKEN_PUBLIC_KEYS", raw))
+            .collect::<Result<Vec<_>, _>>()?;
+        let previous_jwt_secret =
+            lookup("JWT_SECRET_PREVIOUS").filter(|v| !v.is_empty()).map(String::into_bytes);
+        if previous_jwt_secret.as_ref().is_some_and(|p| p.len() < Self::MIN_SECRET_BYTES) {
+            return Err(ConfigError(format!(
+                "JWT_SECRET_PREVIOUS must be at least {} bytes",
+                Self::MIN_SECRET_BYTES
+            )));
+        }
         Ok(Config {
             table_name,
-            dynamodb_endpoint: lookup("DYNAMODB_ENDPOINT").filter(|v| !v.trim().is_empty()),
+            dynamodb_endpoint,
             jwt_secret,
+            previous_jwt_secret,
+            access_signing_key,
+            access_public_keys,
             access_token_ttl: seconds("ACCESS_TOKEN_TTL_SECONDS", 900)?,
             refresh_token_ttl: seconds("REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600)?,
             session_lifetime: seconds("SESSION_LIFETIME_SECONDS", 90 * 24 * 3600)?,
@@ -116,6 +190,16 @@ impl Config {
             request_deadline,
         })
     }
+}
+
+/// The access-token key of a local run: derived from the secret, so every local process signs and
+/// verifies with the same pair without a key to keep. Never used on AWS, where
+/// `DYNAMODB_ENDPOINT` is unset.
+fn development_key(secret: &[u8]) -> NamedKey {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
+    mac.update(b"events-api/local-access-token-key");
+    NamedKey { kid: "local".to_owned(), bytes: mac.finalize().into_bytes().into() }
 }
 
 #[cfg(test)]
@@ -136,6 +220,30 @@ mod tests {
         assert_eq!(c.access_token_ttl, Duration::from_secs(900));
         assert_eq!(c.request_deadline, Duration::from_secs(10));
         assert!(!format!("{c:?}").contains(SECRET));
+    }
+
+    #[test]
+    fn only_a_process_given_the_private_key_holds_one_except_locally() {
+        const PUBLIC: &str = "k1.Cxlrc6qTXmo-ZxwXKGwD7CJ2nx98gAP2ai0dBD_cB_g";
+        let public = PUBLIC;
+        let on_aws =
+            env(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET), ("ACCESS_TOKEN_PUBLIC_KEYS", PUBLIC)]);
+        let c = Config::from_lookup(on_aws).unwrap();
+        assert!(c.access_signing_key.is_none());
+        assert_eq!(c.access_public_keys.len(), 1);
+        let local = env(&[
+            ("TABLE_NAME", "t"),
+            ("JWT_SECRET", SECRET),
+            ("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000"),
+        ]);
+        let c = Config::from_lookup(local).unwrap();
+        assert_eq!(c.access_signing_key.as_ref().map(|k| k.kid.as_str()), Some("local"));
+        assert!(!format!("{c:?}").contains(&NamedKey::parse(public).unwrap().expose()[3..]));
+        let given = env(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET), ("ACCESS_TOKEN_SIGNING_KEY", PUBLIC)]);
+        assert_eq!(Config::from_lookup(given).unwrap().access_signing_key.unwrap().kid, "k1");
+        let bad =
+            env(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET), ("ACCESS_TOKEN_PUBLIC_KEYS", "k1.short")]);
+        assert!(Config::from_lookup(bad).unwrap_err().to_string().contains("ACCESS_TOKEN_PUBLIC_KEYS"));
     }
 
     #[test]

@@ -150,8 +150,11 @@ async fn forged_expired_and_malformed_access_tokens_are_401() {
     let app = spawn_app().await;
     let alice = app.user("alice").await;
     let id = Id::parse(&alice.id).unwrap();
-    let expired =
-        app.state.tokens.issue_access(id, "alice", Role::User, 0, Instant::now().plus_seconds(-3600));
+    let expired = app
+        .state
+        .tokens
+        .issue_access(id, "alice", Role::User, 0, Instant::now().plus_seconds(-3600))
+        .unwrap();
     let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
     let now = chrono::Utc::now().timestamp();
     let claims = URL_SAFE_NO_PAD.encode(
@@ -195,4 +198,35 @@ async fn a_promotion_takes_effect_without_a_new_token() {
     app.get("/users", Some(&alice.token)).await.ok(200);
     store.set_role(Id::parse(&alice.id).unwrap(), Role::User).await.unwrap();
     app.get("/users", Some(&alice.token)).await.problem(403);
+}
+
+#[tokio::test]
+async fn access_tokens_verify_with_the_published_keys() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let reply = app.get("/.well-known/jwks.json", None).await;
+    let set = reply.ok(200).clone();
+    assert_eq!(reply.header("cache-control"), Some("public, max-age=300"));
+    let header = jsonwebtoken::decode_header(&alice.token).unwrap();
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::EdDSA);
+    let kid = header.kid.expect("a token names its key");
+    let key = set["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == kid.as_str())
+        .expect("the key is published");
+    assert_eq!(
+        (key["kty"].as_str(), key["crv"].as_str(), key["alg"].as_str()),
+        (Some("OKP"), Some("Ed25519"), Some("EdDSA"))
+    );
+    // Anyone can check a token with the published key alone.
+    let decoding = jsonwebtoken::DecodingKey::from_ed_components(key["x"].as_str().unwrap()).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+    validation.set_issuer(&["events-api"]);
+    let claims =
+        jsonwebtoken::decode::<serde_json::Value>(&alice.token, &decoding, &validation).unwrap().claims;
+    assert_eq!(claims["sub"], alice.id.as_str());
+    // Nothing private is published.
+    assert!(key.get("d").is_none());
 }

@@ -9,7 +9,8 @@ use crate::responses::{
     PROBLEM, PageParams, TooManyRequests, Unauthorized, Unavailable, UserId, problem_example,
 };
 use crate::schemas::{
-    FeedUrl, LogIn, NotificationPage, PatchUser, Problem, Refresh, ReplaceUser, SignUp, TokenPair, UserPage,
+    FeedUrl, Jwks, LogIn, NotificationPage, PatchUser, Problem, Refresh, ReplaceUser, SignUp, TokenPair,
+    UserPage,
 };
 
 #[derive(OpenApi)]
@@ -25,6 +26,7 @@ use crate::schemas::{
     refresh_tokens,
     log_out,
     log_out_everywhere,
+    jwks,
     list_notifications,
     mark_notification_read,
     get_calendar_url,
@@ -287,6 +289,22 @@ fn log_out() {}
     ),
 )]
 fn log_out_everywhere() {}
+
+/// Keys that verify access tokens
+///
+/// The public keys that verify access tokens, as a JWK Set (RFC 7517): Ed25519 keys (RFC 8037)
+/// for the JWS algorithm `EdDSA`, each named by the `kid` in the header of the tokens it signed.
+/// During a key rotation the set holds both keys. Caches may keep it five minutes.
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    tag = "auth",
+    responses(
+        (status = 200, description = "The JWK Set.", body = Jwks,
+            headers(("Cache-Control" = String, description = "`public, max-age=300`."))),
+    ),
+)]
+fn jwks() {}
 
 /// The caller's notifications
 ///

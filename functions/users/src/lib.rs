@@ -5,6 +5,7 @@
 mod accounts;
 mod calendar;
 mod inbox;
+mod jwks;
 mod sessions;
 mod throttle;
 
@@ -22,6 +23,7 @@ pub const ROUTES: shared::http::router::RouteList = &[
     ("/auth/refresh", &["POST"]),
     ("/auth/logout", &["POST"]),
     ("/auth/logout-all", &["POST"]),
+    ("/.well-known/jwks.json", &["GET"]),
     ("/users/me/notifications", &["GET"]),
     ("/users/me/notifications/{id}/read", &["POST"]),
     ("/users/me/calendar", &["GET"]),
@@ -45,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/refresh", post(sessions::refresh))
         .route("/auth/logout", post(sessions::log_out))
         .route("/auth/logout-all", post(sessions::log_out_everywhere))
+        .route("/.well-known/jwks.json", get(jwks::jwks))
         .route("/users/me/notifications", get(inbox::list))
         .route("/users/me/notifications/{id}/read", post(inbox::mark_read))
         .route("/users/me/calendar", get(calendar::url))

@@ -25,20 +25,24 @@ pub struct TokenPair {
 
 const BAD_CREDENTIALS: &str = "the username or password is incorrect";
 
-/// Issues an access token and stores a refresh token.
-fn issue(state: &AppState, user: &UserRecord, refresh: RefreshToken, now: Instant) -> TokenPair {
-    TokenPair {
-        access_token: state.tokens.issue_access(
-            user.id,
-            &user.username,
-            user.role,
-            user.session_version,
-            now,
-        ),
+/// A new access token with `refresh`, made before anything is stored: a process without the
+/// signing key answers 500 having changed nothing.
+fn issue(
+    state: &AppState,
+    user: &UserRecord,
+    refresh: &RefreshToken,
+    now: Instant,
+) -> Result<TokenPair, ApiError> {
+    let access_token = state
+        .tokens
+        .issue_access(user.id, &user.username, user.role, user.session_version, now)
+        .ok_or_else(|| ApiError::Internal("this function holds no access-token signing key".into()))?;
+    Ok(TokenPair {
+        access_token,
         token_type: "Bearer",
         expires_in: state.tokens.access_ttl.as_secs(),
         refresh_token: refresh.expose(),
-    }
+    })
 }
 
 /// How long a refresh token lasts unused, from `now`.
@@ -92,11 +96,12 @@ pub async fn log_in(
     tallies.succeeded(&state).await?;
     let now = Instant::now();
     let refresh = RefreshToken::generate(user.id);
+    let pair = issue(&state, &user, &refresh, now)?;
     // Refused when the password changed since it was checked here.
     if !state.store.store_refresh_token(&refresh, user.session_version, new_session(&state, now)).await? {
         return Err(ApiError::unauthorized(BAD_CREDENTIALS));
     }
-    Ok(respond::secret(&issue(&state, &user, refresh, now)))
+    Ok(respond::secret(&pair))
 }
 
 /// Refreshes are counted per client address: a token cannot be guessed, but each refresh costs
@@ -119,13 +124,14 @@ pub async fn refresh(
     let user = state.store.find_user(presented.user_id).await?.ok_or_else(refused)?;
     let now = Instant::now();
     let next = presented.successor(&state.tokens.refresh_key);
+    let pair = issue(&state, &user, &next, now)?;
     let resend_key = resend_key.as_ref().map(IdempotencyKey::as_str);
     match state
         .store
         .rotate_refresh_token(&presented, &next, resend_key, now, refresh_expiry(&state, now))
         .await?
     {
-        Rotation::Rotated => Ok(respond::secret(&issue(&state, &user, next, now))),
+        Rotation::Rotated => Ok(respond::secret(&pair)),
         Rotation::Refused => Err(refused()),
     }
 }

@@ -3,6 +3,7 @@
 //! tokens are plain values ([`crate::domain::refresh_token`]) that the store keeps hashed.
 
 pub mod feed;
+pub mod keys;
 pub mod password;
 pub mod tokens;
 

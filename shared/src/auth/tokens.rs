@@ -1,11 +1,13 @@
-//! Access tokens: short-lived HS256 JWTs. The algorithm is pinned (no `alg: none`, no RS/HS
+//! Access tokens: short-lived JWTs signed with Ed25519 (JWS `EdDSA`), each naming its key
+//! (`kid`; see [`super::keys`]). The algorithm is pinned (no `alg: none`, no HMAC or RSA
 //! confusion), `exp`, `iat`, `sub` and `iss` are required, and there is no leeway on expiry.
 
 use std::time::Duration;
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use super::keys::KeyRing;
 use crate::config::Config;
 use crate::domain::{Id, Instant, Role};
 use crate::signing::SigningKey;
@@ -39,8 +41,7 @@ impl AccessClaims {
 
 /// Everything that signs or checks a token, a cursor or a feed URL.
 pub struct Tokens {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+    keys: KeyRing,
     validation: Validation,
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
@@ -58,28 +59,27 @@ pub struct Tokens {
 
 impl Tokens {
     pub fn new(config: &Config) -> Self {
-        let secret = &config.jwt_secret;
-        let jwt_key = SigningKey::derive(secret, "access-token").sign(b"key");
-        let mut validation = Validation::new(Algorithm::HS256);
+        let (secret, previous) = (&config.jwt_secret, config.previous_jwt_secret.as_deref());
+        let mut validation = Validation::new(Algorithm::EdDSA);
         validation.leeway = 0;
         validation.validate_exp = true;
         validation.set_required_spec_claims(&["exp", "iat", "sub", "iss"]);
         validation.set_issuer(&[ISSUER]);
         Tokens {
-            encoding: EncodingKey::from_secret(&jwt_key),
-            decoding: DecodingKey::from_secret(&jwt_key),
+            keys: KeyRing::new(config.access_signing_key.as_ref(), &config.access_public_keys),
             validation,
             access_ttl: config.access_token_ttl,
             refresh_ttl: config.refresh_token_ttl,
             session_lifetime: config.session_lifetime,
             refresh_key: SigningKey::derive(secret, "refresh-successor"),
             idempotency_key: SigningKey::derive(secret, "idempotency"),
-            cursor_key: SigningKey::derive(secret, "cursor"),
-            calendar_key: SigningKey::derive(secret, "calendar-feed"),
+            cursor_key: SigningKey::derive_rotating(secret, previous, "cursor"),
+            calendar_key: SigningKey::derive_rotating(secret, previous, "calendar-feed"),
         }
     }
 
-    /// Signs an access token for a user whose sessions are at `session_version`.
+    /// Signs an access token for a user whose sessions are at `session_version`; `None` in a
+    /// process that holds no signing key (only the users function does).
     pub fn issue_access(
         &self,
         user_id: Id,
@@ -87,7 +87,8 @@ impl Tokens {
         role: Role,
         session_version: u32,
         now: Instant,
-    ) -> String {
+    ) -> Option<String> {
+        let (kid, key) = self.keys.signing()?;
         let claims = AccessClaims {
             sv: session_version,
             sub: user_id.to_string(),
@@ -97,77 +98,142 @@ impl Tokens {
             exp: now.unix() + self.access_ttl.as_secs() as i64,
             iss: ISSUER.to_owned(),
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .expect("HS256 signing of plain claims cannot fail")
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(kid.to_owned());
+        jsonwebtoken::encode(&header, &claims, key).ok()
     }
 
-    /// Verifies signature, algorithm, issuer and expiry.
+    /// Verifies the key (by `kid`, among the public keys held), signature, algorithm, issuer and
+    /// expiry.
     pub fn verify_access(&self, token: &str) -> Option<AccessClaims> {
-        let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation).ok()?;
+        let header = jsonwebtoken::decode_header(token).ok()?;
+        if header.alg != Algorithm::EdDSA {
+            return None;
+        }
+        let key = self.keys.verifying(header.kid.as_deref()?)?;
+        let data = jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation).ok()?;
         data.claims.user_id()?;
         Some(data.claims)
+    }
+
+    /// The public keys that verify access tokens, as a JWK Set.
+    pub fn jwks(&self) -> serde_json::Value {
+        self.keys.jwks()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::keys::{NamedKey, generate};
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-    fn tokens(secret: &str) -> Tokens {
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    /// The tokens of a process that signs with `private` (if any) and verifies with `public`.
+    fn tokens(private: Option<&NamedKey>, public: &[&NamedKey]) -> Tokens {
+        let private = private.map(NamedKey::expose);
+        let public = public.iter().map(|key| key.expose()).collect::<Vec<_>>().join(",");
         let config = Config::from_lookup(|name| match name {
             "TABLE_NAME" => Some("t".into()),
-            "JWT_SECRET" => Some(secret.into()),
+            "JWT_SECRET" => Some(SECRET.into()),
+            "ACCESS_TOKEN_SIGNING_KEY" => private.clone(),
+            "ACCESS_TOKEN_PUBLIC_KEYS" => Some(public.clone()),
             _ => None,
         })
         .unwrap();
         Tokens::new(&config)
     }
 
-    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+    fn header(jwt: &str) -> serde_json::Value {
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(jwt.split('.').next().unwrap()).unwrap()).unwrap()
+    }
 
     #[test]
-    fn issues_and_verifies() {
-        let t = tokens(SECRET);
+    fn issues_and_verifies_naming_its_key() {
+        let (private, _) = generate("k1");
+        let t = tokens(Some(&private), &[]);
         let id = Id::new();
-        let jwt = t.issue_access(id, "alice", Role::Admin, 0, Instant::now());
+        let jwt = t.issue_access(id, "alice", Role::Admin, 3, Instant::now()).unwrap();
+        assert_eq!(header(&jwt)["alg"], "EdDSA");
+        assert_eq!(header(&jwt)["kid"], "k1");
         let claims = t.verify_access(&jwt).unwrap();
-        assert_eq!(claims.user_id(), Some(id));
-        assert_eq!(claims.role, Role::Admin);
+        assert_eq!((claims.user_id(), claims.role, claims.sv), (Some(id), Role::Admin, 3));
         assert_eq!(claims.exp - claims.iat, 900);
     }
 
     #[test]
-    fn refuses_expired_foreign_and_tampered_tokens() {
-        let t = tokens(SECRET);
+    fn a_process_without_the_private_key_verifies_but_cannot_mint() {
+        let (private, public) = generate("k1");
+        let minted =
+            tokens(Some(&private), &[]).issue_access(Id::new(), "alice", Role::Admin, 0, Instant::now());
+        let verifier = tokens(None, &[&public]);
+        assert!(verifier.issue_access(Id::new(), "mallory", Role::Admin, 0, Instant::now()).is_none());
+        assert!(verifier.verify_access(&minted.unwrap()).is_some());
+    }
+
+    #[test]
+    fn a_key_rotates_without_signing_anyone_out() {
+        let (old_private, old_public) = generate("2026-11");
+        let (new_private, new_public) = generate("2026-12");
+        let before =
+            tokens(Some(&old_private), &[]).issue_access(Id::new(), "a", Role::User, 0, Instant::now());
+        let before = before.unwrap();
+        // Step 1: every function learns the new public key. Step 2: the users function signs with
+        // the new private key. Tokens of either key verify meanwhile.
+        let during = tokens(Some(&new_private), &[&old_public, &new_public]);
+        let after_switch = during.issue_access(Id::new(), "b", Role::User, 0, Instant::now()).unwrap();
+        assert_eq!(header(&after_switch)["kid"], "2026-12");
+        assert!(during.verify_access(&before).is_some());
+        assert!(during.verify_access(&after_switch).is_some());
+        // Step 3, once the old key's tokens have expired: the old public key is retired.
+        let retired = tokens(Some(&new_private), &[&new_public]);
+        assert!(retired.verify_access(&before).is_none());
+        assert!(retired.verify_access(&after_switch).is_some());
+    }
+
+    #[test]
+    fn refuses_expired_foreign_tampered_and_unknown_key_tokens() {
+        let (private, _) = generate("k1");
+        let t = tokens(Some(&private), &[]);
         let old = Instant::now().plus_seconds(-901);
-        assert!(t.verify_access(&t.issue_access(Id::new(), "alice", Role::User, 0, old)).is_none());
+        assert!(t.verify_access(&t.issue_access(Id::new(), "alice", Role::User, 0, old).unwrap()).is_none());
 
-        let other = tokens("another-secret-another-secret-xx");
-        assert!(
-            t.verify_access(&other.issue_access(Id::new(), "alice", Role::User, 0, Instant::now())).is_none()
-        );
+        // Another key pair under the same key id.
+        let (impostor, _) = generate("k1");
+        let foreign =
+            tokens(Some(&impostor), &[]).issue_access(Id::new(), "alice", Role::User, 0, Instant::now());
+        assert!(t.verify_access(&foreign.unwrap()).is_none());
 
-        let jwt = t.issue_access(Id::new(), "alice", Role::User, 0, Instant::now());
+        let jwt = t.issue_access(Id::new(), "alice", Role::User, 0, Instant::now()).unwrap();
         let mut parts: Vec<String> = jwt.split('.').map(str::to_owned).collect();
         let mut claims: serde_json::Value =
             serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts[1]).unwrap()).unwrap();
         claims["role"] = "admin".into();
         parts[1] = URL_SAFE_NO_PAD.encode(claims.to_string());
         assert!(t.verify_access(&parts.join(".")).is_none());
+        let mut renamed = header(&jwt);
+        renamed["kid"] = "unknown".into();
+        let renamed = format!("{}.{}.{}", URL_SAFE_NO_PAD.encode(renamed.to_string()), parts[1], parts[2]);
+        assert!(t.verify_access(&renamed).is_none());
     }
 
     #[test]
-    fn refuses_alg_none() {
-        let t = tokens(SECRET);
-        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
+    fn refuses_alg_none_and_hmac_tokens() {
+        let (private, _) = generate("k1");
+        let t = tokens(Some(&private), &[]);
         let now = Instant::now().unix();
-        let body = URL_SAFE_NO_PAD.encode(
-            serde_json::json!({"sub": Id::new().to_string(), "name": "alice", "role": "admin", "iat": now, "exp": now + 60, "iss": "events-api"})
-                .to_string(),
-        );
-        assert!(t.verify_access(&format!("{header}.{body}.")).is_none());
-        assert!(t.verify_access(&format!("{header}.{body}")).is_none());
+        let claims = serde_json::json!({"sub": Id::new().to_string(), "name": "alice", "role": "admin", "iat": now, "exp": now + 60, "iss": "events-api"});
+        let body = URL_SAFE_NO_PAD.encode(claims.to_string());
+        let none = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT","kid":"k1"}"#);
+        assert!(t.verify_access(&format!("{none}.{body}.")).is_none());
+        assert!(t.verify_access(&format!("{none}.{body}")).is_none());
+        // An HS256 token whose secret is the public key (the classic algorithm confusion).
+        let mut hs = Header::new(Algorithm::HS256);
+        hs.kid = Some("k1".into());
+        let public = crate::auth::keys::public_of(&private);
+        let key = jsonwebtoken::EncodingKey::from_secret(&public.bytes);
+        assert!(t.verify_access(&jsonwebtoken::encode(&hs, &claims, &key).unwrap()).is_none());
     }
 }
