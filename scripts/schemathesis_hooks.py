@@ -8,6 +8,10 @@ promotes a new admin, so the rest of the run is not stuck on 401s.
 A calendar feed's token is only ever seen inside a URL, which no OpenAPI link can take apart, so
 half of the requests for a feed use the admin's real one.
 
+A well-formed `Idempotency-Key` is replaced by a fresh one, as a client makes a new key for each
+new operation: a generated key used twice would rightly replay the first answer, whose resource a
+later step may have deleted (malformed keys are kept, to be refused).
+
 Valid requests (Schemathesis's positive data, which must be accepted) keep to the rules a JSON
 schema cannot state, as a real client does: a list's `cursor` is only ever one the server issued
 (a client passes back `next_cursor`; any other is a 400 by design, checked by the API tests), so
@@ -98,8 +102,17 @@ def _later(days=30):
     return moment.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _fresh_idempotency_key(case):
+    for name, value in list((case.headers or {}).items()):
+        if name.lower() == "idempotency-key" and isinstance(value, str):
+            well_formed = 0 < len(value.strip()) <= 255 and all(33 <= ord(c) <= 126 for c in value.strip())
+            if well_formed:
+                case.headers[name] = secrets.token_hex(16)
+
+
 @schemathesis.hook
 def map_case(context, case):
+    _fresh_idempotency_key(case)
     if not _is_positive(case):
         return case
     if isinstance(case.query, dict) and "cursor" in case.query:
