@@ -262,7 +262,7 @@ pub struct IdempotencyKeyHeader(
     /// A name the client gives this request (a UUID, say). Sent again with the same key and the
     /// same request within a day, it gets the first answer again (with `Idempotent-Replayed:
     /// true`) and nothing is done twice; the same key with another request is a 422. Keys belong
-    /// to the caller (to the client address, for sign-ups).
+    /// to the caller (for a sign-up, to whoever sends the same body, password included).
     #[param(min_length = 1, max_length = 255, pattern = r"^[!-~]+$")]
     Option<String>,
 );

@@ -168,6 +168,14 @@ impl Config {
             .filter(|raw| !raw.trim().is_empty())
             .map(|raw| key("ACCESS_TOKEN_PUBLIC_KEYS", raw))
             .collect::<Result<Vec<_>, _>>()?;
+        let mut kids: Vec<&str> = access_public_keys.iter().map(|k| k.kid.as_str()).collect();
+        kids.sort_unstable();
+        if let Some(twice) = kids.windows(2).find(|pair| pair[0] == pair[1]) {
+            return Err(ConfigError(format!(
+                "ACCESS_TOKEN_PUBLIC_KEYS names the key id {:?} twice",
+                twice[0]
+            )));
+        }
         let previous_jwt_secret =
             lookup("JWT_SECRET_PREVIOUS").filter(|v| !v.is_empty()).map(String::into_bytes);
         if previous_jwt_secret.as_ref().is_some_and(|p| p.len() < Self::MIN_SECRET_BYTES) {
@@ -244,6 +252,10 @@ mod tests {
         let bad =
             env(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET), ("ACCESS_TOKEN_PUBLIC_KEYS", "k1.short")]);
         assert!(Config::from_lookup(bad).unwrap_err().to_string().contains("ACCESS_TOKEN_PUBLIC_KEYS"));
+        const TWICE: &str =
+            "k1.Cxlrc6qTXmo-ZxwXKGwD7CJ2nx98gAP2ai0dBD_cB_g,k1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        let twice = env(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET), ("ACCESS_TOKEN_PUBLIC_KEYS", TWICE)]);
+        assert!(Config::from_lookup(twice).unwrap_err().to_string().contains("twice"));
     }
 
     #[test]

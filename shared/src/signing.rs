@@ -48,6 +48,18 @@ impl SigningKey {
         mac.finalize().into_bytes().into()
     }
 
+    /// The tags of `message` under the current key and then the previous one: for values that
+    /// are recomputed rather than checked (a refresh token's successor, a request's
+    /// fingerprint), to find one made before the rotation.
+    pub fn tags(&self, message: &[u8]) -> Vec<[u8; 32]> {
+        let previous = self.previous.as_ref().map(|previous| {
+            let mut mac = HmacSha256::new_from_slice(previous).expect("HMAC takes keys of any length");
+            mac.update(message);
+            mac.finalize().into_bytes().into()
+        });
+        std::iter::once(self.sign(message)).chain(previous).collect()
+    }
+
     /// Checks a tag in constant time, against the current key and then the previous one.
     pub fn verify(&self, message: &[u8], tag: &[u8]) -> bool {
         tag_matches(&self.current, message, tag)
@@ -79,5 +91,7 @@ mod tests {
         assert!(during.verify(b"x", &old_tag));
         assert_eq!(during.sign(b"x"), after.sign(b"x"));
         assert!(!after.verify(b"x", &old_tag));
+        assert_eq!(during.tags(b"x"), vec![after.sign(b"x"), old_tag]);
+        assert_eq!(after.tags(b"x"), vec![after.sign(b"x")]);
     }
 }

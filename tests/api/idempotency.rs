@@ -127,8 +127,10 @@ async fn a_sign_up_sent_again_with_its_key_gets_the_same_user() {
     let again = app.post_with_key("/users", None, "k-1", body.clone()).await;
     assert_eq!(again.ok(201), first.ok(201));
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
-    // Anonymous keys belong to the client address: from elsewhere it is a new sign-up.
+    // A retry from another network is the same request too; without the key it is a new one.
     let elsewhere = std::net::Ipv4Addr::new(127, 0, 0, 2);
+    let moved = app.post_with_key_from(elsewhere, "/users", "k-1", body.clone()).await;
+    assert_eq!(moved.ok(201), &first.body);
     let reply = app.post_from(elsewhere, "/users", body.clone()).await;
     assert_eq!(reply.problem(409)["type"], "https://events-api.example.com/problems/already-taken");
     // Another password under the same key is another request.

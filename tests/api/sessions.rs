@@ -165,3 +165,22 @@ async fn access_tokens_issued_before_a_password_change_are_refused() {
     let fresh = access_token(&app.log_in("alice", "a-new-password").await);
     app.get("/users/me", Some(&fresh)).await.ok(200);
 }
+
+#[tokio::test]
+async fn a_family_being_revoked_cannot_rotate_meanwhile() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    // A logout has written its mark and not yet deleted the tokens (the first token of a login
+    // names its family).
+    let token = shared::auth::RefreshToken::parse(&alice.refresh_token).unwrap();
+    let until = AttributeValue::N(Instant::now().plus_seconds(3600).unix().to_string());
+    let mark = shared::store::keys::revoked_family(token.user_id, token.token_id);
+    app.update_item(mark, "SET expires_at = :t", [(":t", until)]).await;
+    // A refresh racing it stores no successor.
+    refresh(&app, &alice.refresh_token).await.problem(401);
+    let successor = token.successor(&app.state.tokens.refresh_key);
+    assert!(app.refresh_token_item(&successor.expose()).await.is_none());
+    // Other sessions go on.
+    let other = refresh_token(&app.log_in("alice", PASSWORD).await);
+    refresh(&app, &other).await.ok(200);
+}

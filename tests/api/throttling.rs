@@ -178,3 +178,34 @@ async fn common_or_personal_passwords_are_refused_with_a_field_error() {
     }
     app.log_in("bob", PASSWORD).await.ok(200);
 }
+
+#[tokio::test]
+async fn an_attempt_given_back_moves_no_wait_forward() {
+    use shared::domain::Instant;
+    use shared::store::throttle::{Attempt, Subject};
+    let app = spawn_app().await;
+    let store = &app.state.store;
+    let limit = strict(3);
+    let subject = Subject { what: "login-account", who: "alice" };
+    let two_hours_ago = Instant::now().plus_seconds(-7200);
+    for _ in 0..3 {
+        assert!(matches!(
+            store.count_attempt(subject, &limit, two_hours_ago).await.unwrap(),
+            Attempt::Counted(_)
+        ));
+    }
+    // The hour's wait after the free attempts has passed: one more may be made.
+    let now = Instant::now();
+    let Attempt::Counted(count) = store.count_attempt(subject, &limit, now).await.unwrap() else {
+        panic!("the wait has passed")
+    };
+    // It is given back (its login was refused elsewhere, say): the tally is as it was, so the
+    // next attempt may still go ahead at once instead of waiting another hour.
+    store.uncount_attempt(subject, &count).await.unwrap();
+    assert!(matches!(store.count_attempt(subject, &limit, now).await.unwrap(), Attempt::Counted(_)));
+    // That one, not given back, closes the gate again, for the next wait (the hour at most).
+    match store.count_attempt(subject, &limit, now).await.unwrap() {
+        Attempt::Wait(seconds) => assert!((3500..=HOUR_AFTER).contains(&seconds), "{seconds}"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -193,12 +193,13 @@ impl TestApp {
     /// POSTs `body` from the loopback address `from` (any of 127.0.0.0/8), as a client at another
     /// address would: the server counts per-address limits by the connection's peer.
     pub async fn post_from(&self, from: Ipv4Addr, path: &str, body: Value) -> Reply {
-        let client = reqwest::Client::builder()
-            .local_address(std::net::IpAddr::V4(from))
-            .timeout(Duration::from_secs(60))
-            .build()
-            .expect("http client");
-        read(client.post(self.url(path)).json(&body).send().await.expect("request sent")).await
+        read(client_at(from).post(self.url(path)).json(&body).send().await.expect("request sent")).await
+    }
+
+    /// [`TestApp::post_from`] with `Idempotency-Key: key`.
+    pub async fn post_with_key_from(&self, from: Ipv4Addr, path: &str, key: &str, body: Value) -> Reply {
+        let request = client_at(from).post(self.url(path)).header("Idempotency-Key", key).json(&body);
+        read(request.send().await.expect("request sent")).await
     }
 
     pub async fn get(&self, path: impl Into<String>, token: Option<&str>) -> Reply {
@@ -288,6 +289,15 @@ pub async fn read(response: reqwest::Response) -> Reply {
     let text = response.text().await.unwrap_or_default();
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
     Reply { status, headers, body, text }
+}
+
+/// A client whose connections come from the loopback address `from`.
+fn client_at(from: Ipv4Addr) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::V4(from))
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("http client")
 }
 
 /// A request the caller builds itself (odd methods, raw bodies, headers).
@@ -405,8 +415,8 @@ impl TestApp {
         out.item
     }
 
-    /// Changes one stored item directly.
-    async fn update_item<const N: usize>(
+    /// Changes one stored item directly (creating it when it is not there).
+    pub async fn update_item<const N: usize>(
         &self,
         key: shared::store::keys::Key,
         expression: &str,

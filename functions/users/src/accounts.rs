@@ -48,16 +48,17 @@ fn taken_conflict(taken: Taken) -> ApiError {
     ApiError::conflict("already-taken", format!("that {what} already taken"))
 }
 
-/// Sign-ups are counted per client address, once the body is valid. With an `Idempotency-Key`
-/// (scoped to the client address), the same sign-up sent again gets the same answer.
+/// Sign-ups are counted per client address, once the body is valid. With an `Idempotency-Key`,
+/// the same sign-up sent again gets the same answer, from whatever address (a phone that moved
+/// from Wi-Fi to mobile data): the same request includes the same password, which only its
+/// sender knows.
 pub async fn sign_up(
     State(state): State<AppState>,
     address: ClientAddress,
     key: Option<IdempotencyKey>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let idempotent =
-        Idempotent::new(&state, key, format!("address:{}", address.as_str()), "POST /users", &body);
+    let idempotent = Idempotent::new(&state, key, "anonymous".to_owned(), "POST /users", &body);
     if let Some(first) = idempotent.replay(&state).await? {
         return Ok(first);
     }

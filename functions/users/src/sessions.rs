@@ -73,7 +73,7 @@ pub async fn log_in(
     let (username, secret) = (checked(username)?, checked(secret)?);
     let account = Username::parse(&username).ok().map(|name| name.key());
     let tallies = LoginTallies::new(account.as_deref(), &address);
-    tallies.count(&state).await?;
+    let counts = tallies.count(&state).await?;
     if account.is_none() || secret.chars().count() > Password::MAX_CHARS {
         metrics::count(metrics::LOGINS_FAILED, 1);
         return Err(ApiError::unauthorized(BAD_CREDENTIALS));
@@ -93,7 +93,7 @@ pub async fn log_in(
         metrics::count(metrics::LOGINS_FAILED, 1);
         return Err(ApiError::unauthorized(BAD_CREDENTIALS));
     };
-    tallies.succeeded(&state).await?;
+    tallies.succeeded(&state, counts).await?;
     let now = Instant::now();
     let refresh = RefreshToken::generate(user.id);
     let pair = issue(&state, &user, &refresh, now)?;
@@ -122,16 +122,18 @@ pub async fn refresh(
     let refused = || ApiError::unauthorized("the refresh token is unknown, expired, revoked or already used");
     let presented = RefreshToken::parse(&checked(token)?).ok_or_else(refused)?;
     let user = state.store.find_user(presented.user_id).await?.ok_or_else(refused)?;
+    if !state.tokens.can_sign() {
+        return Err(ApiError::Internal("this function holds no access-token signing key".into()));
+    }
     let now = Instant::now();
-    let next = presented.successor(&state.tokens.refresh_key);
-    let pair = issue(&state, &user, &next, now)?;
+    let successors = presented.successors(&state.tokens.refresh_key);
     let resend_key = resend_key.as_ref().map(IdempotencyKey::as_str);
     match state
         .store
-        .rotate_refresh_token(&presented, &next, resend_key, now, refresh_expiry(&state, now))
+        .rotate_refresh_token(&presented, &successors, resend_key, now, refresh_expiry(&state, now))
         .await?
     {
-        Rotation::Rotated => Ok(respond::secret(&pair)),
+        Rotation::Rotated(next) => Ok(respond::secret(&issue(&state, &user, &next, now)?)),
         Rotation::Refused => Err(refused()),
     }
 }

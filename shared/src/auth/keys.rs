@@ -43,14 +43,13 @@ pub struct KeyRing {
 
 impl KeyRing {
     /// Signs with `private` (when this process may mint tokens) and verifies with `public`. The
-    /// signing key's own public key always verifies.
+    /// signing key's own public key always verifies, and stands for its key id: a listed public
+    /// key under the same id (a mistake in the settings) could only refuse every new token.
     pub fn new(private: Option<&NamedKey>, public: &[NamedKey]) -> Self {
-        let mut verifying: Vec<NamedKey> = public.to_vec();
-        if let Some(own) = private.map(public_of)
-            && !verifying.contains(&own)
-        {
-            verifying.push(own);
-        }
+        let own = private.map(public_of);
+        let own_kid = own.as_ref().map(|own| own.kid.clone());
+        let listed = public.iter().filter(|key| own_kid.as_ref() != Some(&key.kid)).cloned();
+        let verifying: Vec<NamedKey> = listed.chain(own).collect();
         let signing = private.map(|key| {
             let mut der = PKCS8_ED25519_PREFIX.to_vec();
             der.extend_from_slice(&key.bytes);
@@ -124,5 +123,10 @@ mod tests {
         assert!(!jwks.to_string().contains(&URL_SAFE_NO_PAD.encode(private.bytes)));
         assert!(ring.verifying("old").is_some() && ring.verifying("gone").is_none());
         assert!(KeyRing::new(None, &[old_public]).signing().is_none());
+        // A listed key under the signing key's id gives way to the signing key's own.
+        let (_, impostor) = generate("new");
+        let ring = KeyRing::new(Some(&private), std::slice::from_ref(&impostor));
+        assert_eq!(ring.jwks()["keys"].as_array().unwrap().len(), 1);
+        assert_ne!(ring.jwks()["keys"][0]["x"], URL_SAFE_NO_PAD.encode(impostor.bytes));
     }
 }

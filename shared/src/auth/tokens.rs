@@ -71,8 +71,8 @@ impl Tokens {
             access_ttl: config.access_token_ttl,
             refresh_ttl: config.refresh_token_ttl,
             session_lifetime: config.session_lifetime,
-            refresh_key: SigningKey::derive(secret, "refresh-successor"),
-            idempotency_key: SigningKey::derive(secret, "idempotency"),
+            refresh_key: SigningKey::derive_rotating(secret, previous, "refresh-successor"),
+            idempotency_key: SigningKey::derive_rotating(secret, previous, "idempotency"),
             cursor_key: SigningKey::derive_rotating(secret, previous, "cursor"),
             calendar_key: SigningKey::derive_rotating(secret, previous, "calendar-feed"),
         }
@@ -114,6 +114,11 @@ impl Tokens {
         let data = jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation).ok()?;
         data.claims.user_id()?;
         Some(data.claims)
+    }
+
+    /// Whether this process holds a key to sign access tokens with.
+    pub fn can_sign(&self) -> bool {
+        self.keys.signing().is_some()
     }
 
     /// The public keys that verify access tokens, as a JWK Set.

@@ -46,15 +46,26 @@ impl RefreshToken {
     /// The token that replaces this one when it is spent: the same for every refresh that
     /// presents this token, and unpredictable without `key` (HMAC-SHA-256 of the secret).
     pub fn successor(&self, key: &SigningKey) -> Self {
-        let id_tag = key.sign(format!("id.{}", self.secret).as_bytes());
-        let secret_tag = key.sign(format!("secret.{}", self.secret).as_bytes());
-        let mut id = [0u8; 16];
-        id.copy_from_slice(&id_tag[..16]);
-        RefreshToken {
-            user_id: self.user_id,
-            token_id: Id::from_bytes(id),
-            secret: URL_SAFE_NO_PAD.encode(secret_tag),
-        }
+        self.successors(key).swap_remove(0)
+    }
+
+    /// [`RefreshToken::successor`] under the current key, then under the previous one while
+    /// the secret is rotated: a resend must find the successor its first refresh made.
+    pub fn successors(&self, key: &SigningKey) -> Vec<Self> {
+        let ids = key.tags(format!("id.{}", self.secret).as_bytes());
+        let secrets = key.tags(format!("secret.{}", self.secret).as_bytes());
+        ids.iter()
+            .zip(&secrets)
+            .map(|(id_tag, secret_tag)| {
+                let mut id = [0u8; 16];
+                id.copy_from_slice(&id_tag[..16]);
+                RefreshToken {
+                    user_id: self.user_id,
+                    token_id: Id::from_bytes(id),
+                    secret: URL_SAFE_NO_PAD.encode(secret_tag),
+                }
+            })
+            .collect()
     }
 
     /// The stored fingerprint of the secret.
@@ -95,6 +106,14 @@ mod tests {
         assert_ne!((next.token_id, next.secret_hash()), (t.token_id, t.secret_hash()));
         assert_ne!(next, t.successor(&other_key));
         assert_ne!(next, RefreshToken::generate(t.user_id).successor(&key));
+        let rotating = SigningKey::derive_rotating(
+            b"a-new-secret-a-new-secret-a-new-",
+            Some(b"0123456789abcdef0123456789abcdef"),
+            "refresh-successor",
+        );
+        let both = t.successors(&rotating);
+        assert_eq!(both.len(), 2);
+        assert_eq!(both[1], next, "the successor made before the rotation is still found");
     }
 
     #[test]

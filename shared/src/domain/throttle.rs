@@ -44,12 +44,12 @@ const DAY: u64 = 24 * HOUR;
 impl Default for Limits {
     /// Five tries at a password, then 1 s, 2 s, 4 s, … up to a quarter of an hour between
     /// guesses: about a hundred guesses a day at one account however many addresses they come
-    /// from, while whoever mistypes a password a few times waits seconds. Addresses get far more,
-    /// since one may be a whole office or carrier behind one NAT.
+    /// from, while whoever mistypes a password a few times waits seconds. Addresses get far more
+    /// (300 failed logins an hour), since one may be a whole office or carrier behind one NAT.
     fn default() -> Self {
         Limits {
             login_per_account: Limit { free: 5, first_wait: 1, max_wait: 15 * MINUTE, window: DAY },
-            login_per_address: Limit { free: 100, first_wait: 1, max_wait: 15 * MINUTE, window: DAY },
+            login_per_address: Limit { free: 300, first_wait: 1, max_wait: 15 * MINUTE, window: HOUR },
             sign_up_per_address: Limit { free: 1000, first_wait: 1, max_wait: 15 * MINUTE, window: HOUR },
             refresh_per_address: Limit { free: 1000, first_wait: 1, max_wait: MINUTE, window: 10 * MINUTE },
         }

@@ -78,9 +78,12 @@ impl Idempotent {
         body: &Map<String, Value>,
     ) -> Self {
         Idempotent(key.map(|key| {
-            let tag = state.tokens.idempotency_key.sign(fingerprint(route, body).as_bytes());
-            let tag = tag.iter().map(|byte| format!("{byte:02x}")).collect();
-            Keyed::new(scope, key.as_str(), tag)
+            // Under the current secret, and the previous one while it rotates: a retry of a
+            // request answered before the rotation is still the same request.
+            let tags = state.tokens.idempotency_key.tags(fingerprint(route, body).as_bytes());
+            let tags =
+                tags.iter().map(|tag| tag.iter().map(|byte| format!("{byte:02x}")).collect()).collect();
+            Keyed::new(scope, key.as_str(), tags)
         }))
     }
 

@@ -284,6 +284,11 @@ pub fn tally_began(first_at: i64) -> Condition {
     exists().and(Condition::new("first_at = :first_at").value(":first_at", n(first_at)))
 }
 
+/// The tally is as one count left it: `attempts`, the last at `at`.
+pub fn tally_left_at(attempts: u32, at: i64) -> Condition {
+    tally_counts(attempts).and(Condition::new("last_at = :left_at").value(":left_at", n(at)))
+}
+
 /// The tally counts at least one attempt (one can be given back).
 pub fn attempts_counted() -> Condition {
     exists().and(Condition::new("attempts > :zero").value(":zero", n(0)))

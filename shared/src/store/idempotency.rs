@@ -36,20 +36,23 @@ pub struct Answer {
 pub struct Keyed {
     scope: String,
     key: String,
-    fingerprint: String,
+    /// The request's fingerprint, then any other it may have been remembered under (made with
+    /// a secret since rotated).
+    fingerprints: Vec<String>,
 }
 
 impl Keyed {
-    /// `key` as sent; `fingerprint` identifies the request (see `http::idempotency`).
-    pub fn new(scope: String, key: &str, fingerprint: String) -> Self {
-        Keyed { scope, key: key.to_owned(), fingerprint }
+    /// `key` as sent; `fingerprints` identify the request, the current one first (see
+    /// `http::idempotency`).
+    pub fn new(scope: String, key: &str, fingerprints: Vec<String>) -> Self {
+        Keyed { scope, key: key.to_owned(), fingerprints }
     }
 
     /// The write that remembers `answer`, to go in the create's transaction.
     pub fn remember(&self, answer: &Answer, now: Instant) -> Result<Remember, StoreError> {
         let key = keys::remembered_answer(&self.scope, &self.key);
         let record = AnswerRecord {
-            fingerprint: self.fingerprint.clone(),
+            fingerprint: self.fingerprints.first().cloned().unwrap_or_default(),
             answer: answer.clone(),
             expires_at: now.unix().saturating_add(KEPT_SECONDS),
         };
@@ -87,7 +90,7 @@ impl Store {
         let key = keys::remembered_answer(&keyed.scope, &keyed.key);
         Ok(match self.get_record::<AnswerRecord>(key).await? {
             Some(record) if record.expires_at > now.unix() => {
-                if record.fingerprint == keyed.fingerprint {
+                if keyed.fingerprints.contains(&record.fingerprint) {
                     Prior::Same(record.answer)
                 } else {
                     Prior::Different

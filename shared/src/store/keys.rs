@@ -6,6 +6,7 @@
 //! | user | `USER#<id>` | `PROFILE` | `USERS#<shard>` / `<id>` | | | |
 //! | username / email marker | `USERNAME#<lc>` / `EMAIL#<lc>` | same word | | | | |
 //! | refresh token | `USER#<id>` | `REFRESH#<token id>` | | | | |
+//! | ended refresh family | `USER#<id>` | `REVOKED#<family>` | | | | |
 //! | notification | `USER#<id>` | `NOTIF#<id>` | | | | |
 //! | event | `EVENT#<id>` | `EVENT` | `USER#<organizer>` / `EVENT#<start>#<id>` | `TIME#<yyyy-mm>#<shard>` / `<start>#<id>` | `TIME#<category>#<yyyy-mm>#<shard>` / `<start>#<id>` | `SERIES#<id>` / `<start>#<id>` |
 //! | seat shard 0 | `EVENT#<id>` | `EVENT#SEATS#00` | | | | |
@@ -58,6 +59,11 @@ pub fn refresh_token(user: Id, token: Id) -> Key {
 }
 
 pub const REFRESH_PREFIX: &str = "REFRESH#";
+
+/// The mark of a refresh-token family that was ended (a logout, or a spent token reused).
+pub fn revoked_family(user: Id, family: Id) -> Key {
+    key(user_pk(user), format!("REVOKED#{family}"))
+}
 
 pub fn event_pk(id: Id) -> String {
     format!("EVENT#{id}")

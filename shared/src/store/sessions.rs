@@ -25,8 +25,8 @@ pub const RESEND_GRACE_SECONDS: i64 = 30;
 /// The outcome of presenting a refresh token.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Rotation {
-    /// Spent (now, or by the same refresh sent moments ago); its successor is stored and valid.
-    Rotated,
+    /// Spent (now, or by the same refresh sent moments ago); this successor is stored and valid.
+    Rotated(RefreshToken),
     /// Unknown, expired, already spent or revoked, or its session has ended.
     Refused,
 }
@@ -66,6 +66,13 @@ fn refresh_write(
         record: &record,
     })?;
     Ok(Write::put(item).when(conditions::absent()))
+}
+
+/// The mark of a family ended by a logout or by reuse (see `Store::revoke_family`).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RevokedFamily {
+    /// Unix seconds; the table's TTL attribute.
+    expires_at: i64,
 }
 
 /// The check that a user exists and still has `session_version`.
@@ -123,7 +130,7 @@ impl Store {
     pub async fn rotate_refresh_token(
         &self,
         presented: &RefreshToken,
-        next: &RefreshToken,
+        successors: &[RefreshToken],
         resend_key: Option<&str>,
         now: Instant,
         ttl_end: Instant,
@@ -133,8 +140,11 @@ impl Store {
         };
         let resend_key = resend_key.map(fingerprint);
         if current.used_at.is_some() {
-            return self.resent(presented, &current, (next, resend_key.as_deref()), now).await;
+            return self.resent(presented, &current, (successors, resend_key.as_deref()), now).await;
         }
+        let Some(next) = successors.first() else {
+            return Err(StoreError::Internal("a rotation needs a successor".into()));
+        };
         let session_end = current.session_expires_at.unwrap_or(current.expires_at);
         if session_end <= now.unix() {
             return Ok(Rotation::Refused);
@@ -156,13 +166,16 @@ impl Store {
             spend,
             refresh_write(next, current.family, current.session_version, times)?,
             same_sessions(presented.user_id, current.session_version),
+            Write::check(keys::revoked_family(presented.user_id, current.family), conditions::absent()),
         ];
         match self.transact(writes).await? {
-            Ok(()) => Ok(Rotation::Rotated),
+            Ok(()) => Ok(Rotation::Rotated(next.clone())),
             Err(cancelled) if cancelled.condition_failed(0) => {
                 // Spent a moment ago: by the same refresh resent, or by someone else.
                 match self.presented(presented, now).await? {
-                    Some(spent) => self.resent(presented, &spent, (next, resend_key.as_deref()), now).await,
+                    Some(spent) => {
+                        self.resent(presented, &spent, (successors, resend_key.as_deref()), now).await
+                    }
                     None => Ok(Rotation::Refused),
                 }
             }
@@ -177,24 +190,31 @@ impl Store {
         &self,
         presented: &RefreshToken,
         spent: &RefreshRecord,
-        (next, resend_key): (&RefreshToken, Option<&str>),
+        (successors, resend_key): (&[RefreshToken], Option<&str>),
         now: Instant,
     ) -> Result<Rotation, StoreError> {
         let within_grace = spent
             .used_at
             .is_some_and(|used_at| now.unix().saturating_sub(used_at.unix()) <= RESEND_GRACE_SECONDS);
         let same_refresh = resend_key.is_some_and(|key| spent.resend_key.as_deref() == Some(key));
-        if within_grace && same_refresh && spent.next_token_id == Some(next.token_id) {
-            let successor = self.presented(next, now).await?;
+        let next = successors.iter().find(|next| spent.next_token_id == Some(next.token_id));
+        if let Some(next) = next.filter(|_| within_grace && same_refresh) {
+            let revoked =
+                self.get_record::<RevokedFamily>(keys::revoked_family(presented.user_id, spent.family));
+            let (successor, revoked) = tokio::join!(self.presented(next, now), revoked);
+            let successor = successor?;
+            if revoked?.is_some() {
+                return Ok(Rotation::Refused);
+            }
             let sessions_continue = self
                 .find_user(presented.user_id)
                 .await?
                 .is_some_and(|user| user.session_version == spent.session_version);
             if successor.is_some_and(|s| s.used_at.is_none()) && sessions_continue {
-                return Ok(Rotation::Rotated);
+                return Ok(Rotation::Rotated(next.clone()));
             }
         }
-        self.revoke_family(presented.user_id, spent.family).await?;
+        self.revoke_family(presented.user_id, spent).await?;
         Ok(Rotation::Refused)
     }
 
@@ -203,7 +223,7 @@ impl Store {
     pub async fn end_session(&self, presented: &RefreshToken, now: Instant) -> Result<bool, StoreError> {
         match self.presented(presented, now).await? {
             Some(current) => {
-                self.revoke_family(presented.user_id, current.family).await?;
+                self.revoke_family(presented.user_id, &current).await?;
                 Ok(true)
             }
             None => Ok(false),
@@ -224,8 +244,20 @@ impl Store {
         Ok(self.write(bump).await?.is_ok())
     }
 
-    /// Deletes every refresh token of one family.
-    async fn revoke_family(&self, user_id: Id, family: Id) -> Result<(), StoreError> {
+    /// Ends one family: first a mark that every later rotation checks for in its transaction,
+    /// so a rotation racing this one cannot store a successor that the deletes below miss; then
+    /// every token of the family is deleted. The mark lasts as long as the family's session could.
+    async fn revoke_family(&self, user_id: Id, record: &RefreshRecord) -> Result<(), StoreError> {
+        let family = record.family;
+        let until = record.session_expires_at.unwrap_or(record.expires_at);
+        let mark = to_item(&Stored {
+            pk: &keys::user_pk(user_id),
+            sk: &keys::revoked_family(user_id, family).sk,
+            kind: "revoked_family",
+            index: &IndexKeys::default(),
+            record: &RevokedFamily { expires_at: until },
+        })?;
+        let _ = self.write(Write::put(mark)).await?;
         let out = query::all(
             self.partition(None, keys::user_pk(user_id), Some(keys::REFRESH_PREFIX))
                 .filter_expression("#family = :family")

@@ -34,9 +34,17 @@ pub struct Subject<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Attempt {
     /// Counted; go ahead.
-    Counted,
+    Counted(Count),
     /// Not counted: try again in this many seconds.
     Wait(u64),
+}
+
+/// One counted attempt: the tally as it was before it, so that giving the attempt back restores
+/// the time of the last attempt too, and not only the number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Count {
+    before: Option<Tally>,
+    at: i64,
 }
 
 /// How many times one attempt starts a tally afresh that concurrent attempts keep starting too.
@@ -121,7 +129,7 @@ impl Store {
                 Err(refused) => match tally_of(refused.old)? {
                     Some(stale) if limit.current(Some(Tally::from(&stale)), now).is_none() => {
                         if self.write(restart(subject, limit, &stale, now)?).await?.is_ok() {
-                            return Ok(Attempt::Counted);
+                            return Ok(Attempt::Counted(Count { before: None, at: now }));
                         }
                         continue;
                     }
@@ -132,11 +140,14 @@ impl Store {
                     None => continue,
                 },
             };
-            let before = before.as_ref().map(Tally::from);
+            let before = limit.current(before.as_ref().map(Tally::from), now);
             self.close_gate(subject, limit, limit.charge(before, now), now).await?;
             // Concurrent attempts can pass the gate before the count ahead of them closes it;
             // the count as it was says whether this one was allowed.
-            return Ok(limit.wait(before, now).map_or(Attempt::Counted, Attempt::Wait));
+            return Ok(match limit.wait(before, now) {
+                None => Attempt::Counted(Count { before, at: now }),
+                Some(wait) => Attempt::Wait(wait),
+            });
         }
         Ok(Attempt::Wait(1))
     }
@@ -161,26 +172,30 @@ impl Store {
         Ok(())
     }
 
-    /// Gives one counted attempt back (it turned out well), and reopens the gate its count may
-    /// have closed: the wait that applies is the one the lower count leaves, if any.
-    pub async fn uncount_attempt(
-        &self,
-        subject: Subject<'_>,
-        limit: &Limit,
-        now: Instant,
-    ) -> Result<(), StoreError> {
-        let write = Write::update(
-            keys::throttle(subject.what, subject.who),
-            "SET attempts = attempts - :one REMOVE allowed_at",
-        )
-        .when(conditions::attempts_counted())
-        .value(":one", n(1));
-        // Already at zero, or forgotten: nothing to give back.
-        if let Ok(after) = self.write(write).await?
-            && let Some(after) = tally_of(after)?
-        {
-            self.close_gate(subject, limit, Tally::from(&after), now.unix()).await?;
+    /// Gives a counted attempt back (it turned out well, or was never made): the tally is put
+    /// back as it was before it, its last attempt's time included, so a given-back attempt moves
+    /// no wait forward. When other attempts were counted since, only the number goes back.
+    pub async fn uncount_attempt(&self, subject: Subject<'_>, count: &Count) -> Result<(), StoreError> {
+        let key = || keys::throttle(subject.what, subject.who);
+        let mine = count.before.map_or(1, |before| before.attempts.saturating_add(1));
+        let restore = match count.before {
+            // The tally began with this attempt.
+            None => Write::delete(key()).when(conditions::tally_left_at(mine, count.at)),
+            Some(before) => {
+                Write::update(key(), "SET attempts = :before, last_at = :before_at REMOVE allowed_at")
+                    .when(conditions::tally_left_at(mine, count.at))
+                    .value(":before", n(before.attempts))
+                    .value(":before_at", n(before.last_at))
+            }
+        };
+        if self.write(restore).await?.is_ok() {
+            return Ok(());
         }
+        let fewer = Write::update(key(), "SET attempts = attempts - :one")
+            .when(conditions::attempts_counted())
+            .value(":one", n(1));
+        // Already at zero, or forgotten: nothing to give back.
+        let _ = self.write(fewer).await?;
         Ok(())
     }
 
