@@ -40,7 +40,7 @@ pub struct Summary {
 /// up).
 pub fn emit_metrics(summary: &Summary) {
     use shared::telemetry::metrics::{self, Unit};
-    let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "local".to_owned());
+    let function = metrics::function_name();
     let values = [
         (metrics::REMINDERS_SENT, summary.reminded as f64, Unit::Count),
         ("CleanupsFinished", summary.cleanups_finished as f64, Unit::Count),

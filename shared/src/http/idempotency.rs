@@ -81,8 +81,7 @@ impl Idempotent {
             // Under the current secret, and the previous one while it rotates: a retry of a
             // request answered before the rotation is still the same request.
             let tags = state.tokens.idempotency_key.tags(fingerprint(route, body).as_bytes());
-            let tags =
-                tags.iter().map(|tag| tag.iter().map(|byte| format!("{byte:02x}")).collect()).collect();
+            let tags = tags.iter().map(|tag| hex(tag)).collect();
             Keyed::new(scope, key.as_str(), tags)
         }))
     }
@@ -161,7 +160,11 @@ fn fingerprint(route: &str, body: &Map<String, Value>) -> String {
     hash.update(route.as_bytes());
     hash.update(b"\n");
     canonical(&Value::Object(body.clone()), &mut hash);
-    hash.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
+    hex(&hash.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 fn canonical(value: &Value, hash: &mut Sha256) {

@@ -100,7 +100,7 @@ async fn log_request(request: Request, next: Next) -> Response {
 /// The request's metrics, by function and route: latency, DynamoDB round trips and capacity units,
 /// and whatever the request counted.
 fn emit_metrics(route: &str, latency_ms: f64, usage: Usage, counts: &metrics::Counts) {
-    let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "local".to_owned());
+    let function = metrics::function_name();
     let mut values = vec![
         ("LatencyMs", latency_ms, Unit::Milliseconds),
         ("DynamoDBRoundTrips", f64::from(usage.round_trips), Unit::Count),

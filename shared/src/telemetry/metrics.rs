@@ -88,6 +88,11 @@ pub fn line(dimensions: &[(&str, &str)], metrics: &[(&str, f64, Unit)], timestam
     Value::Object(object).to_string()
 }
 
+/// The `Function` dimension: the Lambda function's name, or `local` off Lambda.
+pub fn function_name() -> String {
+    std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "local".to_owned())
+}
+
 /// Writes `line` to the log as a line of its own.
 pub fn emit(line: &str) {
     tracing::info!(target: TARGET, emf = line);
