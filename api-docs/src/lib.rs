@@ -69,6 +69,8 @@ from one client or at one account, or API Gateway throttling.";
         (name = "auth", description = "Access tokens and rotating refresh tokens."),
         (name = "events", description = "Events, their calendar files, categories, and upcoming events."),
         (name = "registrations", description = "Seats, the waitlist, and both sides' lists."),
+        (name = "tickets", description = "Tickets with QR codes, and check-in at the door."),
+        (name = "team", description = "Co-hosts and door staff of an event."),
         (name = "feedback", description = "Ratings and comments by attendees."),
         (name = "series", description = "Recurring events."),
         (name = "notifications", description = "In-app notifications."),
@@ -102,10 +104,22 @@ const LINKS: &[(&str, &str, &str, &[&str])] = &[
             "give_feedback",
             "register",
             "list_event_registrations",
+            "list_team",
         ],
     ),
     ("create_event", "201", "/series_id", &["list_series", "delete_series"]),
-    ("register", "201", "/event_id", &["get_my_registration", "cancel_my_registration", "give_feedback"]),
+    (
+        "register",
+        "201",
+        "/event_id",
+        &[
+            "get_my_registration",
+            "cancel_my_registration",
+            "give_feedback",
+            "get_my_ticket",
+            "get_my_ticket_image",
+        ],
+    ),
     ("list_notifications", "200", "/results/0/id", &["mark_notification_read"]),
 ];
 

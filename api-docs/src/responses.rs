@@ -361,6 +361,22 @@ id_param!(
     NotificationId
 );
 
+/// A team member of an event, by username.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TeamMemberName {
+    /// The member's username (any case).
+    username: String,
+}
+
+/// The attendee whose check-in is undone.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct AttendeeId {
+    /// The attendee's user id (`registration.user.id` of the check-in).
+    user_id: Id,
+}
+
 /// The personal calendar feed's token, from `GET /users/me/calendar`.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Path)]

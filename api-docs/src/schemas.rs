@@ -340,9 +340,31 @@ pub struct NewFeedback {
     comment: Option<String>,
 }
 
+/// Body of `PUT /events/{id}/team/{username}`.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(json!({"role": "door"})))]
+pub struct TeamRoleBody {
+    /// `cohost` runs the event with the organizer (all but deleting it and managing the team);
+    /// `door` checks people in and reads the attendee list.
+    role: shared::domain::access::TeamRole,
+}
+
+/// Body of `POST /events/{id}/checkins`.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(json!({"code": "MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U"})))]
+pub struct CheckInBody {
+    /// The ticket's code, as its QR holds it (any case; spaces around it are ignored). A string
+    /// that is no ticket's code of this event is a 404.
+    code: String,
+}
+
 // --- Response bodies ------------------------------------------------------------------------------
 
 /// An RFC 9457 problem details document, `application/problem+json`: the shape of every error.
+/// A problem may carry members of its own beside these (`already-checked-in` says when and by
+/// whom: `checked_in_at`, `checked_in_by`).
 #[derive(ToSchema)]
 #[schema(examples(json!({
     "type": "https://events-api.example.com/problems/validation-error",
@@ -478,6 +500,11 @@ page!(
 page!(
     /// A page of notifications, newest first.
     NotificationPage of Notification
+);
+
+page!(
+    /// A page of an event's team.
+    TeamPage of shared::views::TeamMemberView
 );
 
 /// A page of an event's feedback, with the rating over all of it.

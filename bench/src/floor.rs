@@ -66,6 +66,7 @@ pub fn registration_item(who: &Registrant<'_>, now: Instant) -> Result<shared::s
         shard: who.shard,
         created_at: now,
         event_starts_at: who.event_starts_at,
+        ticket: Default::default(),
     };
     let key = keys::registration(who.event, who.user);
     let index = IndexKeys {

@@ -81,6 +81,9 @@ pub struct Config {
     /// `DYNAMODB_TIMEOUT_MS` when that is longer: a request may always wait out one call that
     /// the storage timeout allows, so raising that timeout (for a slow emulator) is not undone.
     pub request_deadline: Duration,
+    /// `CHECKIN_OPENS_BEFORE_SECONDS` (default 7200, 2 hours): how long before an event starts
+    /// its door opens for check-in. It closes at the event's end, or 12 hours after its start.
+    pub checkin_opens_before: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -96,6 +99,7 @@ impl std::fmt::Debug for Config {
             .field("session_lifetime", &self.session_lifetime)
             .field("dynamodb_timeout", &self.dynamodb_timeout)
             .field("request_deadline", &self.request_deadline)
+            .field("checkin_opens_before", &self.checkin_opens_before)
             .finish()
     }
 }
@@ -196,6 +200,7 @@ impl Config {
             session_lifetime: seconds("SESSION_LIFETIME_SECONDS", 90 * 24 * 3600)?,
             dynamodb_timeout,
             request_deadline,
+            checkin_opens_before: seconds("CHECKIN_OPENS_BEFORE_SECONDS", 2 * 3600)?,
         })
     }
 }

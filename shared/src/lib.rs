@@ -7,7 +7,8 @@
 //!   (fallback, 405, CORS, request accounting);
 //! - [`state`]: [`AppState`], built once per process from [`Config`];
 //! - [`auth`]: password hashing, access tokens and calendar-feed tokens;
-//! - [`views`] and [`calendar`]: what responses and iCalendar feeds show of stored records;
+//! - [`views`], [`calendar`] and [`qr`]: what responses, iCalendar feeds and ticket images show
+//!   of stored records;
 //! - [`store`]: the only code that knows DynamoDB (keys, items, conditions, cursors);
 //! - [`domain`]: validated values and rules with no I/O;
 //! - [`signing`], [`telemetry`] and [`config`]: keyed signatures, logging set-up and settings,
@@ -18,6 +19,7 @@ pub mod calendar;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod qr;
 pub mod signing;
 pub mod state;
 pub mod store;
@@ -32,8 +34,19 @@ mod layers {
     use std::path::Path;
 
     /// The crate's top-level modules, from the top layer down.
-    const ORDER: &[&str] =
-        &["http", "state", "auth", "views", "calendar", "store", "domain", "signing", "telemetry", "config"];
+    const ORDER: &[&str] = &[
+        "http",
+        "state",
+        "auth",
+        "views",
+        "calendar",
+        "qr",
+        "store",
+        "domain",
+        "signing",
+        "telemetry",
+        "config",
+    ];
 
     fn layer_of(module: &str) -> usize {
         ORDER.iter().position(|m| *m == module).unwrap_or_else(|| panic!("`{module}` has no layer in ORDER"))

@@ -15,6 +15,8 @@ pub struct AppState {
     pub request_deadline: std::time::Duration,
     /// How often one account or address may try to log in, sign up or refresh.
     pub limits: Limits,
+    /// How long before an event's start its door opens (`CHECKIN_OPENS_BEFORE_SECONDS`).
+    pub checkin_opens_before: std::time::Duration,
 }
 
 impl AppState {
@@ -26,6 +28,7 @@ impl AppState {
             tokens: Arc::new(Tokens::new(config)),
             request_deadline: config.request_deadline,
             limits: Limits::default(),
+            checkin_opens_before: config.checkin_opens_before,
         }
     }
 

@@ -4,8 +4,11 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::access::TeamRole;
 use crate::domain::{Id, Instant, Role};
-use crate::store::items::{EventRecord, RegistrationStatus, UserRecord};
+use crate::store::items::{
+    EventRecord, RegistrationRecord, RegistrationStatus, TeamMemberRecord, UserRecord,
+};
 use crate::store::registrations::Placed;
 
 /// A user. `email` is shown only to the user and to admins.
@@ -127,6 +130,90 @@ impl From<Placed> for RegistrationView {
             status: r.status,
             waitlist_position: placed.waitlist_position,
             created_at: r.created_at,
+        }
+    }
+}
+
+/// Whether a ticket was used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    /// Not checked in yet: good at the door.
+    Valid,
+    CheckedIn,
+}
+
+/// A confirmed registration's ticket: show the code, or its QR, at the door.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Ticket)]
+pub struct TicketView {
+    /// 32 characters of base32: what the QR holds, and what door staff may type in.
+    #[schema(examples("MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U"))]
+    pub code: String,
+    /// The QR image of the code (SVG; needs the same bearer token).
+    #[schema(format = "uri")]
+    pub qr_svg_url: String,
+    pub status: TicketStatus,
+    #[schema(required = true)]
+    pub checked_in_at: Option<Instant>,
+    pub event: EventView,
+}
+
+impl TicketView {
+    pub fn new(
+        code: &str,
+        qr_svg_url: String,
+        registration: &RegistrationRecord,
+        event: EventRecord,
+    ) -> Self {
+        let checked_in_at = registration.ticket.checked_in_at;
+        TicketView {
+            code: code.to_owned(),
+            qr_svg_url,
+            status: if checked_in_at.is_some() { TicketStatus::CheckedIn } else { TicketStatus::Valid },
+            checked_in_at,
+            event: event.into(),
+        }
+    }
+}
+
+/// A ticket checked in at the door.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CheckIn)]
+pub struct CheckInView {
+    pub registration: RegistrationView,
+    pub checked_in_at: Instant,
+    /// Who scanned it.
+    pub checked_in_by: UserRef,
+}
+
+impl CheckInView {
+    /// The check-in of `registration`; `None` when it was not checked in.
+    pub fn of(registration: RegistrationRecord) -> Option<Self> {
+        let ticket = registration.ticket.clone();
+        Some(CheckInView {
+            checked_in_at: ticket.checked_in_at?,
+            checked_in_by: UserRef { id: ticket.checked_in_by_id?, username: ticket.checked_in_by? },
+            registration: Placed { registration, waitlist_position: None }.into(),
+        })
+    }
+}
+
+/// A member of an event's team.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = TeamMember)]
+pub struct TeamMemberView {
+    pub user: UserRef,
+    pub role: TeamRole,
+    pub added_at: Instant,
+}
+
+impl TeamMemberView {
+    pub fn new(member: TeamMemberRecord, username: String) -> Self {
+        TeamMemberView {
+            user: UserRef { id: member.user_id, username },
+            role: member.role,
+            added_at: member.added_at,
         }
     }
 }

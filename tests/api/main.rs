@@ -2,6 +2,7 @@
 
 mod auth;
 mod calendar;
+mod door;
 mod events;
 mod faults;
 mod feedback;
@@ -16,6 +17,7 @@ mod registrations;
 mod routes;
 mod series;
 mod sessions;
+mod team;
 mod throttling;
 mod upcoming;
 mod users;

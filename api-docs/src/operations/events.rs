@@ -2,15 +2,16 @@
 //! (`functions/events`).
 
 use shared::domain::Category;
-use shared::views::EventView;
+use shared::views::{EventView, TeamMemberView};
 use utoipa::{IntoResponses, OpenApi};
 
 use crate::responses::{
     BadQuery, BodyErrors, EventId, IdempotencyKeyHeader, KeyReused, NotFound, OwnerErrors, PROBLEM,
-    PageParams, SeriesId, Unauthorized, Unavailable, problem_example,
+    PageParams, SeriesId, TeamMemberName, Unauthorized, Unavailable, problem_example,
 };
 use crate::schemas::{
-    EventPage, Feedback, FeedbackPage, NewEvent, NewFeedback, PatchEvent, Problem, ReplaceEvent,
+    EventPage, Feedback, FeedbackPage, NewEvent, NewFeedback, PatchEvent, Problem, ReplaceEvent, TeamPage,
+    TeamRoleBody,
 };
 
 #[derive(OpenApi)]
@@ -23,6 +24,9 @@ use crate::schemas::{
     get_event_calendar,
     list_feedback,
     give_feedback,
+    list_team,
+    put_team_member,
+    remove_team_member,
     list_series,
     delete_series,
     list_categories,
@@ -240,3 +244,62 @@ fn delete_series() {}
     ),
 )]
 fn list_categories() {}
+
+/// An event's team (organizer or admin)
+#[utoipa::path(
+    get,
+    path = "/events/{id}/team",
+    tag = "team",
+    params(EventId, PageParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of the team.", body = TeamPage),
+        BadQuery, OwnerErrors, NotFound, Unavailable,
+    ),
+)]
+fn list_team() {}
+
+/// Put someone on an event's team, or change their role (organizer or admin)
+///
+/// A co-host may do what the organizer may except delete the event and manage its team; door
+/// staff may only check tickets in and read the attendee list. Taking effect at once, as does
+/// removing them.
+#[utoipa::path(
+    put,
+    path = "/events/{id}/team/{username}",
+    tag = "team",
+    params(EventId, TeamMemberName),
+    request_body = TeamRoleBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "They were on the team: their role is the one given.", body = TeamMemberView),
+        (status = 201, description = "Added to the team.", body = TeamMemberView,
+            headers(("Location" = String, description = "`/events/{id}/team/{username}`."))),
+        (status = 404, description = "No such event or user.", body = Problem, content_type = PROBLEM,
+            example = json!(problem_example("not-found", "Not Found", 404, "user not found"))),
+        (status = 409, description = "The user is the event's organizer.", body = Problem,
+            content_type = PROBLEM,
+            example = json!(problem_example(
+                "organizer-on-team", "Conflict", 409, "the organizer runs the event already",
+            ))),
+        BodyErrors, OwnerErrors, Unavailable,
+    ),
+)]
+fn put_team_member() {}
+
+/// Take someone off an event's team (organizer or admin)
+#[utoipa::path(
+    delete,
+    path = "/events/{id}/team/{username}",
+    tag = "team",
+    params(EventId, TeamMemberName),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Off the team."),
+        (status = 404, description = "No such event, or the user is not on its team.", body = Problem,
+            content_type = PROBLEM,
+            example = json!(problem_example("not-found", "Not Found", 404, "team member not found"))),
+        OwnerErrors, Unavailable,
+    ),
+)]
+fn remove_team_member() {}

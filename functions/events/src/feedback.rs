@@ -7,14 +7,13 @@ use shared::AppState;
 use shared::domain::text;
 use shared::domain::{Id, Instant};
 use shared::http::Caller;
+use shared::http::access::find_event as find;
 use shared::http::fields::{checked, integer};
 use shared::http::idempotency::{self, Idempotent};
 use shared::http::{ApiError, Fields, IdempotencyKey, JsonObject, PageRequest, QueryMap};
 use shared::store::feedback::FeedbackRefused;
 use shared::store::items::FeedbackRecord;
 use shared::views::UserRef;
-
-use crate::handlers::find;
 
 const MAX_COMMENT_CHARS: usize = 2000;
 

@@ -5,9 +5,11 @@ use axum::extract::{Path, State};
 use axum::http::{Method, header};
 use axum::response::Response;
 use shared::AppState;
+use shared::domain::access::EventAction;
 use shared::domain::recurrence::Recurrence;
 use shared::domain::{EventDraft, Id, Instant, category};
 use shared::http::Caller;
+use shared::http::access;
 use shared::http::idempotency::{self, Idempotent};
 use shared::http::links::{BaseUrl, calendar_response};
 use shared::http::{ApiError, IdempotencyKey, JsonObject, respond};
@@ -86,29 +88,11 @@ fn series(
         .collect()
 }
 
-pub(crate) async fn find(state: &AppState, raw_id: &str) -> Result<EventRecord, ApiError> {
-    let id = Id::parse(raw_id).ok_or_else(|| ApiError::not_found("event"))?;
-    state.store.find_event(id).await?.ok_or_else(|| ApiError::not_found("event"))
-}
-
-/// The event, if the caller organises it or is an admin.
-pub(crate) async fn managed(
-    state: &AppState,
-    caller: &Caller,
-    raw_id: &str,
-) -> Result<EventRecord, ApiError> {
-    let event = find(state, raw_id).await?;
-    if !caller.may_manage(event.organizer_id) {
-        return Err(ApiError::forbidden("only the organizer or an admin may change this event"));
-    }
-    Ok(event)
-}
-
 pub async fn read(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<EventView>, ApiError> {
-    Ok(Json(find(&state, &id).await?.into()))
+    Ok(Json(access::find_event(&state, &id).await?.into()))
 }
 
 /// PUT (a full replacement of the writable fields) or PATCH. The edit is computed from the event
@@ -127,7 +111,7 @@ pub async fn edit(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let current = managed(&state, &caller, &id).await?;
+        let current = access::event_for(&state, &caller, &id, EventAction::Edit).await?;
         let now = Instant::now();
         let draft = if full {
             body::draft(body.clone(), now, Some(current.starts_at))?
@@ -168,7 +152,7 @@ pub async fn delete(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let event = managed(&state, &caller, &id).await?;
+    let event = access::event_for(&state, &caller, &id, EventAction::Delete).await?;
     state.store.delete_event(event.id).await?;
     Ok(respond::no_content())
 }
@@ -178,7 +162,7 @@ pub async fn calendar(
     Path(id): Path<String>,
     BaseUrl(base): BaseUrl,
 ) -> Result<Response, ApiError> {
-    let event = find(&state, &id).await?;
+    let event = access::find_event(&state, &id).await?;
     let body = shared::calendar::event_calendar(&event, &base, Instant::now());
     Ok(calendar_response(body, &format!("{}.ics", event.id)))
 }

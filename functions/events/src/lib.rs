@@ -1,12 +1,13 @@
-//! The events function: event CRUD, series, calendar files, feedback and the category list.
+//! The events function: event CRUD, teams, series, calendar files, feedback and the category list.
 
 mod body;
 mod feedback;
 mod handlers;
 mod series;
+mod team;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use shared::AppState;
 
 /// Every path this function serves, with its methods: `template.yaml` routes these paths here,
@@ -16,6 +17,8 @@ pub const ROUTES: shared::http::router::RouteList = &[
     ("/events/{id}", &["DELETE", "GET", "PATCH", "PUT"]),
     ("/events/{id}/calendar.ics", &["GET"]),
     ("/events/{id}/feedback", &["GET", "POST"]),
+    ("/events/{id}/team", &["GET"]),
+    ("/events/{id}/team/{username}", &["DELETE", "PUT"]),
     ("/series/{id}", &["DELETE", "GET"]),
     ("/categories", &["GET"]),
 ];
@@ -30,6 +33,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/events/{id}/calendar.ics", get(handlers::calendar))
         .route("/events/{id}/feedback", get(feedback::list).post(feedback::give))
+        .route("/events/{id}/team", get(team::list))
+        .route("/events/{id}/team/{username}", put(team::put).delete(team::remove))
         .route("/series/{id}", get(series::list).delete(series::delete))
         .route("/categories", get(handlers::categories))
 }

@@ -4,8 +4,10 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use futures::{StreamExt, TryStreamExt};
 use shared::AppState;
+use shared::domain::access::EventAction;
 use shared::domain::{Id, Instant};
 use shared::http::Caller;
+use shared::http::access;
 use shared::http::{ApiError, PageRequest, QueryMap, respond};
 use shared::views::EventView;
 
@@ -39,9 +41,7 @@ pub async fn delete(
     let Some(first) = occurrences.first() else {
         return Err(ApiError::not_found("series"));
     };
-    if !caller.may_manage(first.organizer_id) {
-        return Err(ApiError::forbidden("only the organizer or an admin may delete this series"));
-    }
+    access::authorize(&state, &caller, first, EventAction::Delete).await?;
     let now = Instant::now();
     let ahead: Vec<Id> = occurrences.iter().filter(|o| o.starts_at > now).map(|o| o.id).collect();
     let store = &state.store;

@@ -6,7 +6,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use shared::AppState;
+use shared::domain::access::EventAction;
 use shared::domain::{Id, Instant};
+use shared::http::access;
 use shared::http::{ApiError, EmptyBody, PageRequest, QueryMap, respond};
 use shared::http::{Caller, Claims};
 use shared::store::items::RegistrationRecord;
@@ -95,11 +97,7 @@ pub async fn list_for_event(
     Path(id): Path<String>,
     query: QueryMap,
 ) -> Result<Response, ApiError> {
-    let event_id = event_id(&id)?;
-    let event = state.store.find_event(event_id).await?.ok_or_else(|| ApiError::not_found("event"))?;
-    if !caller.may_manage(event.organizer_id) {
-        return Err(ApiError::forbidden("only the organizer or an admin may list registrations"));
-    }
+    let event_id = access::event_for(&state, &caller, &id, EventAction::ReadAttendees).await?.id;
     let scope = format!("event-registrations/{event_id}");
     let page = PageRequest::parse(&query, &state.tokens.cursor_key, &scope)?;
     let registrations = state.store.event_registrations(event_id, &page).await?;

@@ -1,9 +1,11 @@
-//! The register function: registrations, cancellations and the lists of both sides.
+//! The register function: registrations, cancellations, the lists of both sides, tickets and
+//! check-in at the door.
 
+mod door;
 mod handlers;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{delete, get, post};
 use shared::AppState;
 
 /// Every path this function serves, with its methods: `template.yaml` routes these paths here,
@@ -11,6 +13,10 @@ use shared::AppState;
 pub const ROUTES: shared::http::router::RouteList = &[
     ("/events/{id}/registrations", &["GET", "POST"]),
     ("/events/{id}/registrations/me", &["DELETE", "GET"]),
+    ("/events/{id}/registrations/me/ticket", &["GET"]),
+    ("/events/{id}/registrations/me/ticket.svg", &["GET"]),
+    ("/events/{id}/checkins", &["POST"]),
+    ("/events/{id}/checkins/{user_id}", &["DELETE"]),
     ("/users/me/registrations", &["GET"]),
 ];
 
@@ -19,6 +25,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/events/{id}/registrations", get(handlers::list_for_event).post(handlers::register))
         .route("/events/{id}/registrations/me", get(handlers::mine).delete(handlers::cancel))
+        .route("/events/{id}/registrations/me/ticket", get(door::ticket))
+        .route("/events/{id}/registrations/me/ticket.svg", get(door::ticket_svg))
+        .route("/events/{id}/checkins", post(door::check_in))
+        .route("/events/{id}/checkins/{user_id}", delete(door::undo_check_in))
         .route("/users/me/registrations", get(handlers::list_mine))
 }
 

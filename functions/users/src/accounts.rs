@@ -121,7 +121,7 @@ pub async fn read(
     Path(id): Path<String>,
 ) -> Result<Json<UserView>, ApiError> {
     let user = target(&state, &id).await?;
-    let show_email = caller.may_manage(user.id);
+    let show_email = caller.may_act_on_account(user.id);
     Ok(Json(UserView::new(user, show_email)))
 }
 
@@ -136,7 +136,7 @@ pub async fn edit(
 ) -> Result<Json<UserView>, ApiError> {
     let full = method == Method::PUT;
     let user = target(&state, &id).await?;
-    if !caller.may_manage(user.id) {
+    if !caller.may_act_on_account(user.id) {
         return Err(ApiError::forbidden("only the user or an admin may change this user"));
     }
     let mut fields = Fields::new(body, &["username", "email", "password", "current_password"]);
@@ -193,7 +193,7 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let user = target(&state, &id).await?;
-    if !caller.may_manage(user.id) {
+    if !caller.may_act_on_account(user.id) {
         return Err(ApiError::forbidden("only the user or an admin may delete this user"));
     }
     state.store.delete_user(&user, INLINE_CLEANUP_BUDGET).await?;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::KeyRing;
 use crate::config::Config;
+use crate::domain::ticket::{TicketCode, TicketNonce};
 use crate::domain::{Id, Instant, Role};
 use crate::signing::SigningKey;
 
@@ -55,6 +56,8 @@ pub struct Tokens {
     pub cursor_key: SigningKey,
     /// Authenticates calendar-feed tokens.
     pub calendar_key: SigningKey,
+    /// Derives tickets' codes from their nonces.
+    pub ticket_key: SigningKey,
 }
 
 impl Tokens {
@@ -75,6 +78,7 @@ impl Tokens {
             idempotency_key: SigningKey::derive_rotating(secret, previous, "idempotency"),
             cursor_key: SigningKey::derive_rotating(secret, previous, "cursor"),
             calendar_key: SigningKey::derive_rotating(secret, previous, "calendar-feed"),
+            ticket_key: SigningKey::derive_rotating(secret, previous, "ticket"),
         }
     }
 
@@ -114,6 +118,18 @@ impl Tokens {
         let data = jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation).ok()?;
         data.claims.user_id()?;
         Some(data.claims)
+    }
+
+    /// The code of the ticket made from `nonce`, as it was made: its hash is stored as
+    /// `lookup`, and while the secret is rotated the code may be the previous key's.
+    pub fn ticket_code(&self, nonce: &TicketNonce, lookup: &str) -> Option<TicketCode> {
+        let codes = self.ticket_key.tags(&nonce.message()).into_iter().map(|tag| TicketCode::from_tag(&tag));
+        codes.into_iter().find(|code| code.lookup() == lookup)
+    }
+
+    /// The code a new ticket made from `nonce` gets.
+    pub fn new_ticket_code(&self, nonce: &TicketNonce) -> TicketCode {
+        TicketCode::from_tag(&self.ticket_key.sign(&nonce.message()))
     }
 
     /// Whether this process holds a key to sign access tokens with.

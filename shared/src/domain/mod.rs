@@ -1,6 +1,7 @@
 //! Validated values and business rules. Nothing here performs I/O: a value of a type in this
 //! module is valid by construction ("parse, don't validate"), so the layers above never re-check.
 
+pub mod access;
 pub mod category;
 pub mod event;
 pub mod ids;
@@ -9,6 +10,7 @@ pub mod recurrence;
 pub mod refresh_token;
 pub mod text;
 pub mod throttle;
+pub mod ticket;
 pub mod time;
 pub mod upcoming;
 pub mod user;

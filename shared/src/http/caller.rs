@@ -11,6 +11,7 @@ use axum::http::request::Parts;
 
 use crate::auth::AccessClaims;
 use crate::domain::Id;
+use crate::domain::access;
 use crate::http::ApiError;
 use crate::state::AppState;
 use crate::store::items::UserRecord;
@@ -28,9 +29,9 @@ impl Caller {
         self.0.role.is_admin()
     }
 
-    /// Whether the caller may act on a resource owned by `owner`.
-    pub fn may_manage(&self, owner: Id) -> bool {
-        self.id() == owner || self.is_admin()
+    /// Whether the caller may act on the account of `owner` (see [`access::may_act_on_account`]).
+    pub fn may_act_on_account(&self, owner: Id) -> bool {
+        access::may_act_on_account(self.id(), self.is_admin(), owner)
     }
 }
 

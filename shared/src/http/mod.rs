@@ -2,6 +2,7 @@
 //! parameters and pagination, the caller extractors, and the finishing layers (fallback, 405,
 //! CORS).
 
+pub mod access;
 pub mod address;
 pub mod body;
 pub mod caller;

@@ -28,6 +28,10 @@ pub enum ApiError {
     NotFound(String),
     #[error("{detail}")]
     Conflict { slug: &'static str, detail: String },
+    /// A conflict whose problem carries members beyond the standard ones (RFC 9457 section 3.2),
+    /// such as when and by whom a ticket was already checked in.
+    #[error("{detail}")]
+    ConflictWith { slug: &'static str, detail: String, members: serde_json::Map<String, serde_json::Value> },
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("{0}")]
@@ -52,6 +56,8 @@ struct Problem<'a> {
     detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     errors: Option<&'a FieldErrors>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    members: Option<&'a serde_json::Map<String, serde_json::Value>>,
 }
 
 impl ApiError {
@@ -102,7 +108,7 @@ impl ApiError {
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Conflict { .. } | ApiError::ConflictWith { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -120,7 +126,7 @@ impl ApiError {
             ApiError::Unauthorized { .. } => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not-found",
-            ApiError::Conflict { slug, .. } => slug,
+            ApiError::Conflict { slug, .. } | ApiError::ConflictWith { slug, .. } => slug,
             ApiError::PayloadTooLarge { .. } => "payload-too-large",
             ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
             ApiError::TooManyRequests { .. } => "too-many-requests",
@@ -153,6 +159,7 @@ pub fn problem_response(status: StatusCode, slug: &str, detail: &str) -> Respons
         status: status.as_u16(),
         detail: detail.to_owned(),
         errors: None,
+        members: None,
     };
     with_problem_type(status, Json(body).into_response())
 }
@@ -173,12 +180,17 @@ impl IntoResponse for ApiError {
             ApiError::Validation(errors) => Some(errors),
             _ => None,
         };
+        let members = match &self {
+            ApiError::ConflictWith { members, .. } => Some(members),
+            _ => None,
+        };
         let body = Problem {
             kind: format!("{PROBLEM_BASE}{}", self.slug()),
             title: status.canonical_reason().unwrap_or("Error"),
             status: status.as_u16(),
             detail: self.detail(),
             errors,
+            members,
         };
         let mut response = with_problem_type(status, Json(body).into_response());
         let headers = response.headers_mut();

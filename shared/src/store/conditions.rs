@@ -203,6 +203,32 @@ pub fn confirmed() -> Condition {
         .value(":confirmed", s(RegistrationStatus::Confirmed.as_str()))
 }
 
+// Tickets and the door.
+
+/// A confirmed registration with no ticket yet, or still with the ticket whose code hashes to
+/// `replacing`: a ticket is given once (unless its code can no longer be shown), never to a waiter.
+pub fn ticket_unissued(replacing: Option<&str>) -> Condition {
+    let seated = exists().and(confirmed());
+    match replacing {
+        None => seated.and(Condition::new("attribute_not_exists(ticket_nonce)")),
+        Some(old) => seated.and(Condition::new("ticket_lookup = :old_lookup").value(":old_lookup", s(old))),
+    }
+}
+
+/// The confirmed registration whose ticket has this code (by its hash), not yet checked in: a
+/// scanned code is good once, and only while its registration holds a seat.
+pub fn ticket_unused(lookup: &str) -> Condition {
+    exists()
+        .and(confirmed())
+        .and(Condition::new("ticket_lookup = :lookup AND attribute_not_exists(checked_in_at)"))
+        .value(":lookup", s(lookup))
+}
+
+/// The registration was checked in (for undoing it).
+pub fn checked_in() -> Condition {
+    exists().and(Condition::new("attribute_exists(checked_in_at)"))
+}
+
 // Users and sessions.
 
 /// The user is there under `username` (a rename did not happen meanwhile).

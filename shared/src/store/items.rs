@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::access::TeamRole;
 use crate::domain::{Id, Instant, Role};
 
 /// A user, as stored under `USER#<id>` / `PROFILE`.
@@ -175,6 +176,37 @@ pub struct RegistrationRecord {
     pub created_at: Instant,
     /// Copied from the event so the user's list can be ordered by it.
     pub event_starts_at: Instant,
+    /// The ticket and its use at the door, once a confirmed registration has a ticket.
+    #[serde(flatten)]
+    pub ticket: TicketState,
+}
+
+/// A registration's ticket (see [`crate::domain::ticket`]): given when first asked for, gone
+/// with the registration.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct TicketState {
+    /// What the ticket's code is derived from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_nonce: Option<String>,
+    /// The code's SHA-256, also the registration's gsi4 key: what a scanned code is looked up by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_lookup: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_in_at: Option<Instant>,
+    /// Who checked the ticket in: their id, and their username then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_in_by_id: Option<Id>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_in_by: Option<String>,
+}
+
+/// A member of an event's team, under `EVENT#<event>` / `TEAM#<user>`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TeamMemberRecord {
+    pub event_id: Id,
+    pub user_id: Id,
+    pub role: TeamRole,
+    pub added_at: Instant,
 }
 
 /// An entry of an event's waitlist queue, under `EVENT#<event>` / `WAIT#<seq>`.

@@ -11,7 +11,8 @@
 //! | event | `EVENT#<id>` | `EVENT` | `USER#<organizer>` / `EVENT#<start>#<id>` | `TIME#<yyyy-mm>#<shard>` / `<start>#<id>` | `TIME#<category>#<yyyy-mm>#<shard>` / `<start>#<id>` | `SERIES#<id>` / `<start>#<id>` |
 //! | seat shard 0 | `EVENT#<id>` | `EVENT#SEATS#00` | | | | |
 //! | seat shard 1.. | `SEATS#<id>#<nn>` | `EVENT#SEATS#<nn>` | | | | |
-//! | registration | `REGS#<event>#<group>` | `REG#<user>` | `USER#<user>` / `REG#<start>#<event>` | `REGS#<event>#<group>` / `C#<seq>` or `W#<seq>` | | |
+//! | registration | `REGS#<event>#<group>` | `REG#<user>` | `USER#<user>` / `REG#<start>#<event>` | `REGS#<event>#<group>` / `C#<seq>` or `W#<seq>` | | `TICKET#<code sha-256>` / `TICKET` once it has a ticket |
+//! | team member | `EVENT#<id>` | `TEAM#<user>` | | | | |
 //! | waitlist entry | `REGS#<event>#<group>` | `WAIT#<seq>` | | | | |
 //! | feedback | `EVENT#<id>` | `FEEDBACK#<user>` | `USER#<user>` / `FEEDBACK#<event>` | `FEEDBACK#<event>` / `<id>` | | |
 //! | reminder marker | `REGS#<event>#<group>` | `REMINDED#<user>` | | | | |
@@ -145,6 +146,21 @@ pub fn confirmed_order(seq: &str) -> String {
 pub fn waitlisted_order(seq: &str) -> String {
     format!("W#{seq}")
 }
+
+/// A member of an event's team: in the event's partition, so that deleting the event takes it.
+pub fn team_member(event: Id, user: Id) -> Key {
+    key(event_pk(event), format!("{TEAM_PREFIX}{user}"))
+}
+
+pub const TEAM_PREFIX: &str = "TEAM#";
+
+/// gsi4 partition of the registration a ticket belongs to, from the SHA-256 of its code.
+pub fn ticket(lookup: &str) -> String {
+    format!("TICKET#{lookup}")
+}
+
+/// gsi4 sort key of a ticket.
+pub const TICKET_SK: &str = "TICKET";
 
 pub fn notification(user: Id, id: Id) -> Key {
     key(user_pk(user), format!("{NOTIFICATION_PREFIX}{id}"))

@@ -192,6 +192,7 @@ impl Store {
                 shard,
                 created_at: now,
                 event_starts_at: starts_at,
+                ticket: Default::default(),
             };
             match self.transact_once(registration_writes(&record, session_version)?).await? {
                 Ok(()) => {
@@ -415,6 +416,7 @@ mod tests {
             shard: 3,
             created_at: now,
             event_starts_at: now.plus_seconds(60),
+            ticket: Default::default(),
         };
         assert_eq!(registration_writes(&record, 0).expect("writes").len(), 3);
         record.status = RegistrationStatus::Waitlisted;

@@ -1,0 +1,58 @@
+//! The caller's standing on an event, read for the rules of [`crate::domain::access`]: every
+//! handler that acts on an event beyond reading it asks here.
+
+use crate::domain::Id;
+use crate::domain::access::{EventAction, EventRole, Standing};
+use crate::http::{ApiError, Caller};
+use crate::state::AppState;
+use crate::store::items::EventRecord;
+
+/// The event `raw_id` names, if the caller may do `action` to it: a 404 when there is no such
+/// event, a 403 when they may not.
+pub async fn event_for(
+    state: &AppState,
+    caller: &Caller,
+    raw_id: &str,
+    action: EventAction,
+) -> Result<EventRecord, ApiError> {
+    let event = find_event(state, raw_id).await?;
+    authorize(state, caller, &event, action).await?;
+    Ok(event)
+}
+
+/// The event `raw_id` names; a 404 when there is none (or the id is not one).
+pub async fn find_event(state: &AppState, raw_id: &str) -> Result<EventRecord, ApiError> {
+    let id = Id::parse(raw_id).ok_or_else(|| ApiError::not_found("event"))?;
+    state.store.find_event(id).await?.ok_or_else(|| ApiError::not_found("event"))
+}
+
+/// A 403 unless the caller may do `action` to `event`.
+pub async fn authorize(
+    state: &AppState,
+    caller: &Caller,
+    event: &EventRecord,
+    action: EventAction,
+) -> Result<(), ApiError> {
+    if standing(state, caller, event).await?.may(action) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!("{} do this to the event", action.who_may())))
+    }
+}
+
+/// What the caller is to `event`. The team is read (consistently) only for someone who is
+/// neither its organizer nor an admin, so a removed member is refused at once.
+pub async fn standing(state: &AppState, caller: &Caller, event: &EventRecord) -> Result<Standing, ApiError> {
+    let admin = caller.is_admin();
+    let role = if caller.id() == event.organizer_id {
+        EventRole::Organizer
+    } else if admin {
+        EventRole::Outsider
+    } else {
+        match state.store.team_role(event.id, caller.id()).await? {
+            Some(role) => EventRole::Team(role),
+            None => EventRole::Outsider,
+        }
+    };
+    Ok(Standing { role, admin })
+}

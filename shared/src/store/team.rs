@@ -1,0 +1,107 @@
+//! An event's team: co-hosts and door staff, each an item in the event's partition (so that
+//! deleting the event takes them), read on every request that needs the caller's role there.
+
+use super::Store;
+use super::batch::Consistency;
+use super::conditions;
+use super::error::StoreError;
+use super::items::{IndexKeys, Stored, TeamMemberRecord, UserRecord};
+use super::keys;
+use super::page::{Page, PageRequest};
+use super::query;
+use super::tx::{Item, Write, from_item, s, to_item};
+use crate::domain::Id;
+use crate::domain::access::TeamRole;
+
+/// What putting someone on a team did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum TeamChange {
+    Added,
+    /// They were on it already; their role is the one given now.
+    RoleSet,
+    /// The event is gone or being deleted.
+    NoEvent,
+}
+
+fn member_item(member: &TeamMemberRecord) -> Result<Item, StoreError> {
+    let key = keys::team_member(member.event_id, member.user_id);
+    to_item(&Stored {
+        pk: &key.pk,
+        sk: &key.sk,
+        kind: "team_member",
+        index: &IndexKeys::default(),
+        record: member,
+    })
+}
+
+impl Store {
+    /// The role `user` holds on `event`'s team, if any: read consistently, so a member just
+    /// removed is refused at once.
+    pub async fn team_role(&self, event: Id, user: Id) -> Result<Option<TeamRole>, StoreError> {
+        Ok(self.team_member(event, user).await?.map(|member| member.role))
+    }
+
+    /// `user`'s membership of `event`'s team, if any.
+    pub async fn team_member(&self, event: Id, user: Id) -> Result<Option<TeamMemberRecord>, StoreError> {
+        self.get_record(keys::team_member(event, user)).await
+    }
+
+    /// Puts `member` on the team, or gives them the role if they are on it already, while the
+    /// event is live (checked in the same transaction).
+    pub async fn put_team_member(&self, member: &TeamMemberRecord) -> Result<TeamChange, StoreError> {
+        let event_live = || Write::check(keys::event(member.event_id), conditions::live());
+        let added = self
+            .transact(vec![event_live(), Write::put(member_item(member)?).when(conditions::absent())])
+            .await?;
+        let cancelled = match added {
+            Ok(()) => return Ok(TeamChange::Added),
+            Err(cancelled) if cancelled.condition_failed(0) => return Ok(TeamChange::NoEvent),
+            Err(cancelled) => cancelled,
+        };
+        if !cancelled.condition_failed(1) {
+            return Err(StoreError::Internal(format!("adding a team member: {:?}", cancelled.reasons)));
+        }
+        let role = Write::update(keys::team_member(member.event_id, member.user_id), "SET #role = :role")
+            .when(conditions::exists())
+            .name("#role", "role")
+            .value(":role", s(member.role.as_str()));
+        match self.transact(vec![event_live(), role]).await? {
+            Ok(()) => Ok(TeamChange::RoleSet),
+            Err(cancelled) if cancelled.condition_failed(0) => Ok(TeamChange::NoEvent),
+            // Removed meanwhile: add them again.
+            Err(_) => Box::pin(self.put_team_member(member)).await,
+        }
+    }
+
+    /// Takes `user` off `event`'s team; `false` when they were not on it.
+    pub async fn remove_team_member(&self, event: Id, user: Id) -> Result<bool, StoreError> {
+        let removed =
+            self.write(Write::delete(keys::team_member(event, user)).when(conditions::exists())).await?;
+        Ok(removed.is_ok())
+    }
+
+    /// One page of `event`'s team, in the order members' ids sort (read consistently), each
+    /// with their username as it is now. Members whose account is gone are left out.
+    pub async fn team(
+        &self,
+        event: Id,
+        page: &PageRequest,
+    ) -> Result<Page<(TeamMemberRecord, String)>, StoreError> {
+        let request =
+            self.partition(None, keys::event_pk(event), Some(keys::TEAM_PREFIX)).consistent_read(true);
+        let members: Page<TeamMemberRecord> = query::page(request, page).await?;
+        let profiles = members.results.iter().map(|member| keys::user(member.user_id)).collect::<Vec<_>>();
+        let users = self.batch_get(&profiles, None, Consistency::Strong).await?;
+        let mut names = std::collections::HashMap::new();
+        for user in users {
+            let user: UserRecord = from_item(user)?;
+            names.insert(user.id, user.username);
+        }
+        let results = members
+            .results
+            .into_iter()
+            .filter_map(|member| names.remove(&member.user_id).map(|name| (member, name)))
+            .collect();
+        Ok(Page { results, next: members.next })
+    }
+}

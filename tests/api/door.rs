@@ -1,0 +1,292 @@
+//! Tickets and check-in: a ticket per seat, its QR, scans at the door (once, even from two doors
+//! at once), codes of other events and of cancelled registrations refused, and the door's hours.
+
+use api_tests::{TestApp, TestUser, spawn_app};
+use serde_json::{Value, json};
+
+/// An event starting within the hour, so its door is open.
+async fn starting_soon(app: &TestApp, organizer: &TestUser, overrides: Value) -> String {
+    let starts = chrono::Utc::now() + chrono::Duration::minutes(60);
+    let mut body = json!({"starts_at": starts.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)});
+    if let (Some(base), Some(extra)) = (body.as_object_mut(), overrides.as_object()) {
+        base.extend(extra.clone());
+    }
+    app.event(organizer, body).await["id"].as_str().expect("an event id").to_owned()
+}
+
+async fn register(app: &TestApp, event: &str, who: &TestUser) -> Value {
+    let reply = app.post(format!("/events/{event}/registrations"), Some(&who.token), json!({})).await;
+    reply.ok(201).clone()
+}
+
+async fn ticket(app: &TestApp, event: &str, who: &TestUser) -> Value {
+    app.get(format!("/events/{event}/registrations/me/ticket"), Some(&who.token)).await.ok(200).clone()
+}
+
+fn code_of(ticket: &Value) -> String {
+    ticket["code"].as_str().expect("a code").to_owned()
+}
+
+#[tokio::test]
+async fn a_seat_has_one_ticket_a_waiter_none_and_cancelling_voids_it() {
+    let app = spawn_app().await;
+    let organizer = app.user("org").await;
+    let people = app.crowd("p", 3).await;
+    let event = starting_soon(&app, &organizer, json!({"capacity": 1, "waitlist_enabled": true})).await;
+    register(&app, &event, &people[0]).await;
+    register(&app, &event, &people[1]).await;
+
+    let path = format!("/events/{event}/registrations/me/ticket");
+    let reply = app.get(&path, Some(&people[0].token)).await;
+    let first = reply.ok(200).clone();
+    assert_eq!(reply.header("cache-control"), Some("no-store"), "a ticket is a credential");
+    let code = code_of(&first);
+    assert_eq!(code.len(), 32);
+    assert!(code.chars().all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c)), "{code}");
+    assert_eq!(first["status"], "valid");
+    assert_eq!(first["checked_in_at"], Value::Null);
+    assert_eq!(first["event"]["id"], event.as_str());
+    assert!(
+        first["qr_svg_url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/events/{event}/registrations/me/ticket.svg"))
+    );
+    assert_eq!(code_of(&ticket(&app, &event, &people[0]).await), code, "the same ticket every time");
+
+    let waiting = app.get(&path, Some(&people[1].token)).await;
+    assert!(waiting.problem(404)["detail"].as_str().unwrap().contains("waitlist"), "{}", waiting.text);
+    app.get(&path, Some(&people[2].token)).await.problem(404);
+    app.get(&path, None).await.problem(401);
+    app.get("/events/01JQ8Z4B2C3D4E5F6G7H8J9K0M/registrations/me/ticket", Some(&people[0].token))
+        .await
+        .problem(404);
+
+    // Cancelling voids the ticket and promotes the waiter, who gets a ticket of their own.
+    app.delete(format!("/events/{event}/registrations/me"), Some(&people[0].token)).await.ok(204);
+    let promoted = code_of(&ticket(&app, &event, &people[1]).await);
+    assert_ne!(promoted, code);
+    let scan =
+        app.post(format!("/events/{event}/checkins"), Some(&organizer.token), json!({"code": code})).await;
+    scan.problem(404);
+    // Registering again gives a new ticket: the old code stays void.
+    register(&app, &event, &people[0]).await;
+    app.delete(format!("/events/{event}/registrations/me"), Some(&people[1].token)).await.ok(204);
+    let again = code_of(&ticket(&app, &event, &people[0]).await);
+    assert_ne!(again, code);
+    let scan =
+        app.post(format!("/events/{event}/checkins"), Some(&organizer.token), json!({"code": code})).await;
+    scan.problem(404);
+    let scan =
+        app.post(format!("/events/{event}/checkins"), Some(&organizer.token), json!({"code": again})).await;
+    scan.ok(201);
+}
+
+#[tokio::test]
+async fn two_doors_scanning_one_ticket_at_once_let_it_in_once() {
+    let app = spawn_app().await;
+    let organizer = app.user("org").await;
+    let door = app.user("doorkeeper").await;
+    let guest = app.user("guest").await;
+    let event = starting_soon(&app, &organizer, json!({})).await;
+    app.put(format!("/events/{event}/team/doorkeeper"), Some(&organizer.token), json!({"role": "door"}))
+        .await
+        .ok(201);
+    register(&app, &event, &guest).await;
+    let code = code_of(&ticket(&app, &event, &guest).await);
+
+    let path = format!("/events/{event}/checkins");
+    let scans = (0..12).map(|i| {
+        let scanner = if i % 2 == 0 { &door } else { &organizer };
+        app.post(&path, Some(&scanner.token), json!({"code": code.to_lowercase()}))
+    });
+    let replies = futures::future::join_all(scans).await;
+    let admitted: Vec<_> = replies.iter().filter(|r| r.status == 201).collect();
+    assert_eq!(admitted.len(), 1, "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
+    let first = admitted[0];
+    assert_eq!(first.header("location"), Some(format!("/events/{event}/checkins/{}", guest.id).as_str()));
+    assert_eq!(first.body["registration"]["user"]["id"], guest.id.as_str());
+    assert_eq!(first.body["registration"]["status"], "confirmed");
+    let by = first.body["checked_in_by"]["username"].as_str().unwrap();
+    assert!(by == "doorkeeper" || by == "org", "{by}");
+    for reply in replies.iter().filter(|r| r.status != 201) {
+        let problem = reply.problem(409);
+        assert!(problem["type"].as_str().unwrap().ends_with("/already-checked-in"));
+        assert_eq!(problem["checked_in_at"], first.body["checked_in_at"], "says when");
+        assert_eq!(problem["checked_in_by"], first.body["checked_in_by"], "and by whom");
+        assert!(problem["detail"].as_str().unwrap().contains(by));
+    }
+    let shown = ticket(&app, &event, &guest).await;
+    assert_eq!(
+        (shown["status"].clone(), shown["checked_in_at"].clone()),
+        (json!("checked_in"), first.body["checked_in_at"].clone())
+    );
+
+    // Undone, the ticket scans again; undoing twice is a 404.
+    let undo = format!("/events/{event}/checkins/{}", guest.id);
+    app.delete(&undo, Some(&door.token)).await.ok(204);
+    app.delete(&undo, Some(&door.token)).await.problem(404);
+    assert_eq!(ticket(&app, &event, &guest).await["status"], "valid");
+    app.post(&path, Some(&door.token), json!({"code": code})).await.ok(201);
+    app.delete(format!("/events/{event}/checkins/not-an-id"), Some(&door.token)).await.problem(404);
+}
+
+#[tokio::test]
+async fn codes_work_only_at_their_own_event_and_only_for_the_team() {
+    let app = spawn_app().await;
+    let organizer = app.user("org").await;
+    let admin = app.admin("boss").await;
+    let people = app.crowd("p", 2).await;
+    let event = starting_soon(&app, &organizer, json!({})).await;
+    let other = starting_soon(&app, &organizer, json!({})).await;
+    register(&app, &event, &people[0]).await;
+    register(&app, &other, &people[1]).await;
+    let code = code_of(&ticket(&app, &event, &people[0]).await);
+
+    // A code of another event is unknown here, even to the organizer of both.
+    let at_other =
+        app.post(format!("/events/{other}/checkins"), Some(&organizer.token), json!({"code": code})).await;
+    at_other.problem(404);
+    let path = format!("/events/{event}/checkins");
+    // Neither an attendee nor anyone off the team may scan.
+    app.post(&path, Some(&people[0].token), json!({"code": code})).await.problem(403);
+    app.post(&path, Some(&people[1].token), json!({"code": code})).await.problem(403);
+    app.post(&path, None, json!({"code": code})).await.problem(401);
+    // Malformed and unknown codes match no ticket; a body without a code is a 400.
+    for bad in ["", "short", "MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U", &code[..31]] {
+        app.post(&path, Some(&organizer.token), json!({"code": bad})).await.problem(404);
+    }
+    let missing = app.post(&path, Some(&organizer.token), json!({})).await;
+    assert!(missing.problem(400)["errors"]["code"].is_array());
+    app.post(&path, Some(&organizer.token), json!({"code": code, "user_id": people[0].id}))
+        .await
+        .problem(400);
+    app.post(&path, Some(&organizer.token), json!({"code": 5})).await.problem(400);
+    app.post("/events/01JQ8Z4B2C3D4E5F6G7H8J9K0M/checkins", Some(&organizer.token), json!({"code": code}))
+        .await
+        .problem(404);
+    // An admin may.
+    app.post(&path, Some(&admin.token), json!({"code": code})).await.ok(201);
+}
+
+#[tokio::test]
+async fn the_door_opens_two_hours_before_the_start_and_closes_at_the_end() {
+    let app = spawn_app().await;
+    let organizer = app.user("org").await;
+    let guest = app.user("guest").await;
+    let next_week = app.event(&organizer, json!({})).await["id"].as_str().unwrap().to_owned();
+    register(&app, &next_week, &guest).await;
+    let code = code_of(&ticket(&app, &next_week, &guest).await);
+    let path = format!("/events/{next_week}/checkins");
+    let early = app.post(&path, Some(&organizer.token), json!({"code": code})).await;
+    assert!(early.problem(409)["type"].as_str().unwrap().ends_with("/check-in-not-open"));
+
+    // Started more than 12 hours ago with no end: closed.
+    app.move_start(&next_week, "2020-01-01T00:00:00Z").await;
+    let late = app.post(&path, Some(&organizer.token), json!({"code": code})).await;
+    assert!(late.problem(409)["type"].as_str().unwrap().ends_with("/check-in-closed"));
+
+    // Started an hour ago, with no end: open.
+    let an_hour_ago =
+        (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    app.move_start(&next_week, &an_hour_ago).await;
+    app.post(&path, Some(&organizer.token), json!({"code": code})).await.ok(201);
+}
+
+#[tokio::test]
+async fn the_qr_image_decodes_back_to_the_code() {
+    let app = spawn_app().await;
+    let organizer = app.user("org").await;
+    let guest = app.user("guest").await;
+    let event = starting_soon(&app, &organizer, json!({})).await;
+    register(&app, &event, &guest).await;
+    let code = code_of(&ticket(&app, &event, &guest).await);
+    let reply = app.get(format!("/events/{event}/registrations/me/ticket.svg"), Some(&guest.token)).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("content-type"), Some("image/svg+xml"));
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    assert_eq!(decode_qr(&reply.text), code);
+    app.get(format!("/events/{event}/registrations/me/ticket.svg"), Some(&organizer.token))
+        .await
+        .problem(404);
+}
+
+/// Rasterizes the SVG (a white square and one path of axis-aligned rectangles, each
+/// `M x y` followed by `h`, `v`, `H` and `V` moves) and decodes it with `rqrr`.
+fn decode_qr(svg: &str) -> String {
+    let size = attribute(svg, "width").parse::<usize>().expect("a width");
+    let path = attribute(&svg[svg.find("<path").expect("a path")..], "d");
+    let mut dark = vec![false; size * size];
+    for sub in path.split('M').filter(|s| !s.is_empty()) {
+        let points = trace(sub);
+        let (x0, x1) = span(points.iter().map(|p| p.0));
+        let (y0, y1) = span(points.iter().map(|p| p.1));
+        for y in y0..y1 {
+            for x in x0..x1 {
+                dark[y * size + x] = true;
+            }
+        }
+    }
+    let mut image =
+        rqrr::PreparedImage::prepare_from_greyscale(
+            size,
+            size,
+            |x, y| {
+                if dark[y * size + x] { 0 } else { 255 }
+            },
+        );
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code in the image");
+    grids[0].decode().expect("a readable QR code").1
+}
+
+fn attribute<'a>(text: &'a str, name: &str) -> &'a str {
+    let start = text.find(&format!(" {name}=\"")).expect("the attribute") + name.len() + 3;
+    &text[start..start + text[start..].find('"').expect("a closing quote")]
+}
+
+/// The corners one subpath visits.
+fn trace(sub: &str) -> Vec<(usize, usize)> {
+    let mut tokens = Vec::new();
+    let mut number = String::new();
+    for c in sub.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        if !number.is_empty() {
+            tokens.push(Token::Number(number.parse().expect("a number")));
+            number.clear();
+        }
+        if c.is_ascii_alphabetic() {
+            tokens.push(Token::Command(c));
+        }
+    }
+    let mut numbers = tokens.iter().filter_map(|t| if let Token::Number(n) = t { Some(*n) } else { None });
+    let mut at = (numbers.next().expect("x"), numbers.next().expect("y"));
+    let mut points = vec![at];
+    let mut rest = tokens.iter().skip(2);
+    while let Some(token) = rest.next() {
+        let Token::Command(command) = token else { panic!("a number without a command") };
+        let Some(Token::Number(n)) = rest.next() else { break };
+        match command {
+            'h' => at.0 += n,
+            'v' => at.1 += n,
+            'H' => at.0 = *n,
+            'V' => at.1 = *n,
+            'z' | 'Z' => break,
+            other => panic!("unexpected path command {other}"),
+        }
+        points.push(at);
+    }
+    points
+}
+
+enum Token {
+    Number(usize),
+    Command(char),
+}
+
+fn span(values: impl Iterator<Item = usize>) -> (usize, usize) {
+    values.fold((usize::MAX, 0), |(lo, hi), v| (lo.min(v), hi.max(v)))
+}
