@@ -7,8 +7,8 @@
 //!   (fallback, 405, CORS, request accounting);
 //! - [`state`]: [`AppState`], built once per process from [`Config`];
 //! - [`auth`]: password hashing, access tokens and calendar-feed tokens;
-//! - [`views`], [`calendar`] and [`qr`]: what responses, iCalendar feeds and ticket images show
-//!   of stored records;
+//! - [`views`], [`calendar`], [`qr`] and [`export`]: what responses, iCalendar feeds, ticket
+//!   images and the attendee CSV show of stored records;
 //! - [`store`]: the only code that knows DynamoDB (keys, items, conditions, cursors);
 //! - [`domain`]: validated values and rules with no I/O;
 //! - [`signing`], [`telemetry`] and [`config`]: keyed signatures, logging set-up and settings,
@@ -18,6 +18,7 @@ pub mod auth;
 pub mod calendar;
 pub mod config;
 pub mod domain;
+pub mod export;
 pub mod http;
 pub mod qr;
 pub mod signing;
@@ -41,6 +42,7 @@ mod layers {
         "views",
         "calendar",
         "qr",
+        "export",
         "store",
         "domain",
         "signing",

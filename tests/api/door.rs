@@ -290,3 +290,102 @@ enum Token {
 fn span(values: impl Iterator<Item = usize>) -> (usize, usize) {
     values.fold((usize::MAX, 0), |(lo, hi), v| (lo.min(v), hi.max(v)))
 }
+
+#[tokio::test]
+async fn the_attendee_export_is_csv_a_spreadsheet_cannot_run() {
+    let app = spawn_app().await;
+    let organizer = app.user("org").await;
+    let door = app.user("doorkeeper").await;
+    let stranger = app.user("stranger").await;
+    let event = starting_soon(&app, &organizer, json!({"capacity": 2, "waitlist_enabled": true})).await;
+    app.put(format!("/events/{event}/team/doorkeeper"), Some(&organizer.token), json!({"role": "door"}))
+        .await
+        .ok(201);
+    // People who chose names and addresses a spreadsheet would run as formulas.
+    let mut people = Vec::new();
+    for (name, email) in
+        [("-cmd", "=1+2@example.com"), ("plain", "plain@example.com"), ("sum", "+x@example.com")]
+    {
+        app.post("/users", None, json!({"username": name, "email": email, "password": api_tests::PASSWORD}))
+            .await
+            .ok(201);
+        let tokens = app.log_in(name, api_tests::PASSWORD).await;
+        let token = tokens.ok(200)["access_token"].as_str().unwrap().to_owned();
+        people.push((name, email, token));
+    }
+    for (_, _, token) in &people {
+        app.post(format!("/events/{event}/registrations"), Some(token), json!({})).await.ok(201);
+    }
+    let code = app.get(format!("/events/{event}/registrations/me/ticket"), Some(&people[0].2)).await.ok(200)
+        ["code"]
+        .clone();
+    let scanned =
+        app.post(format!("/events/{event}/checkins"), Some(&door.token), json!({"code": code})).await;
+    let checked_in_at = scanned.ok(201)["checked_in_at"].as_str().unwrap().to_owned();
+
+    let path = format!("/events/{event}/attendees.csv");
+    let reply = app.get(&path, Some(&door.token)).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.header("content-type"), Some("text/csv; charset=utf-8; header=present"));
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    assert!(reply.header("content-disposition").unwrap().starts_with("attachment;"));
+    assert!(reply.text.contains("\r\n") && !reply.text.replace("\r\n", "").contains('\n'), "CRLF lines");
+    let rows = read_csv(&reply.text);
+    assert_eq!(
+        rows[0],
+        ["username", "email", "status", "waitlist_position", "registered_at", "checked_in_at"]
+    );
+    assert_eq!(rows.len(), 4);
+    let row =
+        |name: &str| rows.iter().find(|r| r[0].trim_start_matches('\'') == name).expect("a row").clone();
+    assert_eq!(row("-cmd")[..4], ["'-cmd", "'=1+2@example.com", "confirmed", ""]);
+    assert_eq!(row("-cmd")[5], checked_in_at);
+    assert_eq!(row("plain")[..4], ["plain", "plain@example.com", "confirmed", ""]);
+    assert_eq!(row("plain")[5], "");
+    assert_eq!(row("sum")[..4], ["sum", "'+x@example.com", "waitlisted", "1"]);
+    assert!(rows[1..].iter().all(|r| !r.iter().any(|cell| cell.starts_with(['=', '+', '-', '@']))));
+
+    app.get(&path, Some(&organizer.token)).await.ok(200);
+    app.get(&path, Some(&stranger.token)).await.problem(403);
+    app.get(&path, Some(&people[1].2)).await.problem(403);
+    app.get(&path, None).await.problem(401);
+    app.get("/events/01JQ8Z4B2C3D4E5F6G7H8J9K0M/attendees.csv", Some(&organizer.token)).await.problem(404);
+}
+
+#[tokio::test]
+async fn an_export_of_many_pages_lists_everyone_once_in_order() {
+    let app = spawn_app().await;
+    let organizer = app.user("org").await;
+    let people = app.crowd("p", 230).await;
+    let event = starting_soon(&app, &organizer, json!({"capacity": 150, "waitlist_enabled": true})).await;
+    for person in &people {
+        register(&app, &event, person).await;
+    }
+    let reply = app.get(format!("/events/{event}/attendees.csv"), Some(&organizer.token)).await;
+    assert_eq!(reply.status, 200);
+    let rows = read_csv(&reply.text);
+    assert_eq!(rows.len(), 231, "a header and one row each, over three pages");
+    let mut names: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+    let confirmed = rows[1..].iter().take_while(|r| r[2] == "confirmed").count();
+    assert_eq!(confirmed, 150, "confirmed first");
+    let positions: Vec<String> = rows[151..].iter().map(|r| r[3].clone()).collect();
+    assert_eq!(positions, (1..=80).map(|p| p.to_string()).collect::<Vec<_>>(), "then the waitlist in order");
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), 230);
+}
+
+/// The rows of `text` as Python's `csv` module reads them.
+fn read_csv(text: &str) -> Vec<Vec<String>> {
+    use std::io::Write;
+    let mut python = std::process::Command::new("python3")
+        .args(["-c", "import csv, io, json, sys; print(json.dumps(list(csv.reader(io.StringIO(sys.stdin.read(), newline='')))))"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    python.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("writing the CSV");
+    let out = python.wait_with_output().expect("python3 answers");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("rows as JSON")
+}

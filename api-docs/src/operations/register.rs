@@ -19,6 +19,7 @@ use crate::schemas::{CheckInBody, Problem, RegistrationPage};
     list_my_registrations,
     get_my_ticket,
     get_my_ticket_image,
+    export_attendees,
     check_in,
     undo_check_in,
 ))]
@@ -208,3 +209,29 @@ fn check_in() {}
     ),
 )]
 fn undo_check_in() {}
+
+/// The attendee list as CSV (organizer, co-host, door staff or admin)
+///
+/// RFC 4180, UTF-8, a header row, CRLF line ends: one row per registration, confirmed first, then
+/// the waitlist in order. Streamed a page at a time, so any size of event can be exported. A cell
+/// a spreadsheet would run as a formula (beginning with `=`, `+`, `-`, `@`, a tab or a carriage
+/// return) is written with a leading `'`. Personal data: never cached.
+#[utoipa::path(
+    get,
+    path = "/events/{id}/attendees.csv",
+    tag = "tickets",
+    params(EventId),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The attendee list.", content_type = "text/csv", body = String,
+            headers(
+                ("Content-Disposition" = String, description = "`attachment; filename=\"<id>-attendees.csv\"`."),
+                ("Cache-Control" = String, description = "`no-store`."),
+            ),
+            example = "username,email,status,waitlist_position,registered_at,checked_in_at\r\n\
+                alice,alice@example.com,confirmed,,2027-02-01T10:00:00Z,2027-03-01T17:42:10Z\r\n\
+                bob,bob@example.com,waitlisted,1,2027-02-02T09:30:00Z,\r\n"),
+        OwnerErrors, NotFound, Unavailable,
+    ),
+)]
+fn export_attendees() {}

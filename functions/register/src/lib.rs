@@ -1,7 +1,8 @@
-//! The register function: registrations, cancellations, the lists of both sides, tickets and
-//! check-in at the door.
+//! The register function: registrations, cancellations, the lists of both sides, tickets,
+//! check-in at the door and the attendee export.
 
 mod door;
+mod export;
 mod handlers;
 
 use axum::Router;
@@ -15,6 +16,7 @@ pub const ROUTES: shared::http::router::RouteList = &[
     ("/events/{id}/registrations/me", &["DELETE", "GET"]),
     ("/events/{id}/registrations/me/ticket", &["GET"]),
     ("/events/{id}/registrations/me/ticket.svg", &["GET"]),
+    ("/events/{id}/attendees.csv", &["GET"]),
     ("/events/{id}/checkins", &["POST"]),
     ("/events/{id}/checkins/{user_id}", &["DELETE"]),
     ("/users/me/registrations", &["GET"]),
@@ -27,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/events/{id}/registrations/me", get(handlers::mine).delete(handlers::cancel))
         .route("/events/{id}/registrations/me/ticket", get(door::ticket))
         .route("/events/{id}/registrations/me/ticket.svg", get(door::ticket_svg))
+        .route("/events/{id}/attendees.csv", get(export::attendees_csv))
         .route("/events/{id}/checkins", post(door::check_in))
         .route("/events/{id}/checkins/{user_id}", delete(door::undo_check_in))
         .route("/users/me/registrations", get(handlers::list_mine))

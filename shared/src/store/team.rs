@@ -2,14 +2,13 @@
 //! deleting the event takes them), read on every request that needs the caller's role there.
 
 use super::Store;
-use super::batch::Consistency;
 use super::conditions;
 use super::error::StoreError;
-use super::items::{IndexKeys, Stored, TeamMemberRecord, UserRecord};
+use super::items::{IndexKeys, Stored, TeamMemberRecord};
 use super::keys;
 use super::page::{Page, PageRequest};
 use super::query;
-use super::tx::{Item, Write, from_item, s, to_item};
+use super::tx::{Item, Write, s, to_item};
 use crate::domain::Id;
 use crate::domain::access::TeamRole;
 
@@ -90,17 +89,12 @@ impl Store {
         let request =
             self.partition(None, keys::event_pk(event), Some(keys::TEAM_PREFIX)).consistent_read(true);
         let members: Page<TeamMemberRecord> = query::page(request, page).await?;
-        let profiles = members.results.iter().map(|member| keys::user(member.user_id)).collect::<Vec<_>>();
-        let users = self.batch_get(&profiles, None, Consistency::Strong).await?;
-        let mut names = std::collections::HashMap::new();
-        for user in users {
-            let user: UserRecord = from_item(user)?;
-            names.insert(user.id, user.username);
-        }
+        let ids: Vec<Id> = members.results.iter().map(|member| member.user_id).collect();
+        let mut users = self.profiles(&ids).await?;
         let results = members
             .results
             .into_iter()
-            .filter_map(|member| names.remove(&member.user_id).map(|name| (member, name)))
+            .filter_map(|member| users.remove(&member.user_id).map(|user| (member, user.username)))
             .collect();
         Ok(Page { results, next: members.next })
     }

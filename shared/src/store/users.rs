@@ -1,9 +1,12 @@
 //! Users, their username and email reservations, and the admin list.
 
+use std::collections::HashMap;
+
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::Store;
+use super::batch::Consistency;
 use super::conditions;
 use super::cursor::StartKey;
 use super::error::{StoreError, classify};
@@ -114,6 +117,17 @@ impl Store {
             return Ok(None);
         };
         self.find_user(marker.user_id).await
+    }
+
+    /// The users of `ids` that still exist, by id, read consistently (100 per call).
+    pub async fn profiles(&self, ids: &[Id]) -> Result<HashMap<Id, UserRecord>, StoreError> {
+        let keys: Vec<Key> = ids.iter().map(|id| keys::user(*id)).collect();
+        let mut found = HashMap::with_capacity(keys.len());
+        for item in self.batch_get(&keys, None, Consistency::Strong).await? {
+            let user: UserRecord = from_item(item)?;
+            found.insert(user.id, user);
+        }
+        Ok(found)
     }
 
     /// One item by key, consistently read.
