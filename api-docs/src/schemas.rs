@@ -242,6 +242,10 @@ macro_rules! event_body {
             /// When full, further registrations wait in line (or are refused when false).
             #[schema(nullable = false, default = true)]
             waitlist_enabled: Option<bool>,
+            /// `unlisted`: in no public list (`GET /events/upcoming`); anyone with the id may read
+            /// it and register.
+            #[schema(default = "public")]
+            visibility: Option<shared::domain::Visibility>,
             $($(#[$more_meta])* $more: $more_type,)*
         }
     };
@@ -323,6 +327,8 @@ pub struct PatchEvent {
     timezone: Option<Timezone>,
     #[schema(nullable = false)]
     waitlist_enabled: Option<bool>,
+    /// `null` makes the event public again.
+    visibility: Option<shared::domain::Visibility>,
 }
 
 /// Body of `POST /events/{id}/feedback`.

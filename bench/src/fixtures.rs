@@ -86,6 +86,7 @@ pub fn event(organizer: &User, spec: &EventSpec<'_>, now: Instant) -> Result<Eve
         capacity: Capacity::new(i64::from(spec.capacity))?,
         category: spec.category.map(Category::parse).transpose()?,
         waitlist_enabled: true,
+        visibility: Default::default(),
     };
     Ok(shared::store::events::new_event(Id::new(), (organizer.id, &organizer.username), None, &draft, now))
 }

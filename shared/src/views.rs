@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::access::TeamRole;
-use crate::domain::{Id, Instant, Role};
+use crate::domain::{Id, Instant, Role, Visibility};
 use crate::store::items::{
     EventRecord, RegistrationRecord, RegistrationStatus, TeamMemberRecord, UserRecord,
 };
@@ -70,6 +70,8 @@ pub struct EventView {
     /// `capacity - confirmed_count`.
     pub seats_left: u32,
     pub waitlist_enabled: bool,
+    /// `unlisted` events are in no public list; anyone with the id may read and register.
+    pub visibility: Visibility,
     pub organizer: UserRef,
     /// The series the event is an occurrence of.
     #[schema(required = true)]
@@ -99,6 +101,7 @@ impl From<EventRecord> for EventView {
             waitlist_count: e.waitlist_count,
             seats_left,
             waitlist_enabled: e.waitlist_enabled,
+            visibility: e.visibility,
             organizer: UserRef { id: e.organizer_id, username: e.organizer_username },
             series_id: e.series_id,
             created_at: e.created_at,

@@ -21,3 +21,4 @@ mod team;
 mod throttling;
 mod upcoming;
 mod users;
+mod visibility;

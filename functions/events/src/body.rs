@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 use shared::domain::recurrence::Recurrence;
 use shared::domain::{
-    Capacity, Category, Description, EventDraft, EventPatch, Instant, Location, Timezone, Title,
+    Capacity, Category, Description, EventDraft, EventPatch, Instant, Location, Timezone, Title, Visibility,
 };
 use shared::http::fields::{Slot, boolean, checked, instant, integer, text};
 use shared::http::{ApiError, Fields};
@@ -18,6 +18,7 @@ const WRITABLE: &[&str] = &[
     "category",
     "timezone",
     "waitlist_enabled",
+    "visibility",
 ];
 
 /// The body of `POST /events`: the writable fields and, for a series, its recurrence.
@@ -72,6 +73,7 @@ pub fn draft(
     let category = f.optional("category", text(Category::parse)).value();
     let timezone = f.optional("timezone", text(Timezone::parse)).value().unwrap_or_default();
     let waitlist_enabled = f.present("waitlist_enabled", boolean).unwrap_or(true);
+    let visibility = f.optional("visibility", text(Visibility::parse)).value().unwrap_or_default();
     if let Some(starts_at) = starts_at {
         times(&mut f, starts_at, ends_at, now, current_start);
     }
@@ -86,6 +88,7 @@ pub fn draft(
         capacity: checked(capacity)?,
         category,
         waitlist_enabled,
+        visibility,
     };
     Ok(draft)
 }
@@ -107,6 +110,11 @@ pub fn patched(body: Map<String, Value>, current: &EventDraft, now: Instant) -> 
             Slot::Value(tz) => Some(tz),
         },
         waitlist_enabled: f.present("waitlist_enabled", boolean),
+        visibility: match f.optional("visibility", text(Visibility::parse)) {
+            Slot::Absent | Slot::Invalid => None,
+            Slot::Null => Some(Visibility::default()),
+            Slot::Value(visibility) => Some(visibility),
+        },
     };
     // Against a refused new start, the stored one would give a misleading answer.
     if f.is_valid_field("starts_at") && f.is_valid_field("ends_at") {
@@ -156,5 +164,6 @@ pub fn stored_draft(event: &shared::store::items::EventRecord) -> Result<EventDr
             .transpose()
             .map_err(|_| corrupt("category"))?,
         waitlist_enabled: event.waitlist_enabled,
+        visibility: event.visibility,
     })
 }

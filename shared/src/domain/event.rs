@@ -88,6 +88,35 @@ impl Default for Timezone {
     }
 }
 
+/// Who finds an event: anyone browsing (`public`), or only those given its id (`unlisted`). An
+/// unlisted event is never in a public list, and is read and registered for as any other.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    #[default]
+    Public,
+    Unlisted,
+}
+
+impl Visibility {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "public" => Ok(Visibility::Public),
+            "unlisted" => Ok(Visibility::Unlisted),
+            _ => Err("must be \"public\" or \"unlisted\"".to_owned()),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Unlisted => "unlisted",
+        }
+    }
+}
+
 /// The writable state of an event, every field already valid on its own.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EventDraft {
@@ -100,6 +129,7 @@ pub struct EventDraft {
     pub capacity: Capacity,
     pub category: Option<Category>,
     pub waitlist_enabled: bool,
+    pub visibility: Visibility,
 }
 
 /// A partial update: `None` leaves a field alone; `Some(None)` clears an optional one.
@@ -114,6 +144,7 @@ pub struct EventPatch {
     pub capacity: Option<Capacity>,
     pub category: Option<Option<Category>>,
     pub waitlist_enabled: Option<bool>,
+    pub visibility: Option<Visibility>,
 }
 
 impl EventDraft {
@@ -148,6 +179,7 @@ impl EventDraft {
             capacity: patch.capacity.unwrap_or(self.capacity),
             category: patch.category.unwrap_or(self.category),
             waitlist_enabled: patch.waitlist_enabled.unwrap_or(self.waitlist_enabled),
+            visibility: patch.visibility.unwrap_or(self.visibility),
         }
     }
 }
@@ -171,6 +203,7 @@ mod tests {
             capacity: Capacity::new(10).unwrap(),
             category: None,
             waitlist_enabled: true,
+            visibility: Visibility::Public,
         }
     }
 

@@ -16,7 +16,7 @@ pub mod upcoming;
 pub mod user;
 
 pub use category::Category;
-pub use event::{Capacity, Description, EventDraft, EventPatch, Location, Timezone, Title};
+pub use event::{Capacity, Description, EventDraft, EventPatch, Location, Timezone, Title, Visibility};
 pub use ids::Id;
 pub use page::Limit;
 pub use time::Instant;

@@ -109,6 +109,7 @@ pub fn new_event(
         confirmed_count: 0,
         waitlist_count: 0,
         waitlist_enabled: true,
+        visibility: Default::default(),
         organizer_id: organizer.0,
         organizer_username: organizer.1.to_owned(),
         series_id,
@@ -141,6 +142,7 @@ pub fn edited(current: &EventRecord, draft: &EventDraft, now: Instant) -> EventR
     next.capacity = draft.capacity.get();
     next.category = draft.category.map(|c| c.slug.to_owned());
     next.waitlist_enabled = draft.waitlist_enabled;
+    next.visibility = draft.visibility;
     next.version = current.version + 1;
     next.updated_at = now;
     next
@@ -153,6 +155,7 @@ pub fn changes_anything(current: &EventRecord, next: &EventRecord) -> bool {
         != (&next.title, &next.description, next.starts_at, next.ends_at, &next.timezone)
         || (&current.location, current.capacity, &current.category, current.waitlist_enabled)
             != (&next.location, next.capacity, &next.category, next.waitlist_enabled)
+        || current.visibility != next.visibility
 }
 
 /// The event item rewritten as `next`, index keys included, on condition it is still `current`'s
@@ -168,6 +171,7 @@ fn event_rewrite(current: &EventRecord, next: &EventRecord) -> Write {
         ("location_search", s(&next.location_search)),
         ("capacity", n(next.capacity)),
         ("waitlist_enabled", AttributeValue::Bool(next.waitlist_enabled)),
+        ("visibility", s(next.visibility.as_str())),
         ("version", n(next.version)),
         ("updated_at", s(next.updated_at.to_string())),
     ];

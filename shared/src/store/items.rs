@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::access::TeamRole;
-use crate::domain::{Id, Instant, Role};
+use crate::domain::{Id, Instant, Role, Visibility};
 
 /// A user, as stored under `USER#<id>` / `PROFILE`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -57,6 +57,9 @@ pub struct EventRecord {
     #[serde(default, skip_serializing)]
     pub waitlist_count: u32,
     pub waitlist_enabled: bool,
+    /// Unlisted events carry it; events stored before visibility existed are public.
+    #[serde(default)]
+    pub visibility: Visibility,
     pub organizer_id: Id,
     pub organizer_username: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

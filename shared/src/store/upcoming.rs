@@ -30,8 +30,8 @@ use super::items::EventRecord;
 use super::keys;
 use super::page::{Page, PageRequest};
 use super::tx::{Item, from_item, s};
-use crate::domain::Instant;
 use crate::domain::upcoming::UpcomingFilter;
+use crate::domain::{Instant, Visibility};
 
 /// Items the index may hand us per request, read units and rounds of reads, before we answer with
 /// what we have.
@@ -503,7 +503,10 @@ pub fn upcoming_shard_query(
             .expression_attribute_values(":upper", s(upper)),
         None => query.key_condition_expression("#pk = :bucket AND #sk >= :lower"),
     };
-    let mut conditions = vec!["attribute_not_exists(deleting)"];
+    // Unlisted events are in the time index (the reminders find them there) but in no list.
+    let mut conditions =
+        vec!["attribute_not_exists(deleting)", "(attribute_not_exists(visibility) OR visibility = :public)"];
+    query = query.expression_attribute_values(":public", s(Visibility::Public.as_str()));
     if let Some(title) = &filter.title {
         conditions.push("contains(title_search, :title)");
         query = query.expression_attribute_values(":title", s(title));
