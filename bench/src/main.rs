@@ -17,6 +17,7 @@
 mod artefacts;
 mod coldstart;
 mod cost;
+mod export;
 mod fixtures;
 mod floor;
 mod guessing;
@@ -35,7 +36,11 @@ use std::time::Instant;
 use dynamodb_local::DynamoDbLocal;
 use report::Report;
 
-const SECTIONS: &[&str] = &["cold", "overhead", "cost", "upcoming", "rush", "heat", "guessing", "size"];
+/// Registrations in the attendee export's event.
+const EXPORT_ROWS: usize = 10_000;
+
+const SECTIONS: &[&str] =
+    &["cold", "overhead", "cost", "upcoming", "rush", "heat", "export", "guessing", "size"];
 
 struct Options {
     runs: usize,
@@ -49,7 +54,7 @@ struct Options {
 }
 
 const USAGE: &str = "usage: bench [--runs N] [--samples N] [--events N] [--registrations N] [--capacity N]
-             [--in-flight N] [--only cold,overhead,cost,upcoming,rush,heat,guessing,size] [--bin-dir DIR]
+             [--in-flight N] [--only cold,overhead,cost,upcoming,rush,heat,export,guessing,size] [--bin-dir DIR]
   --runs           cold starts per binary (default 60)
   --samples        samples per side and endpoint of the overhead section (default 400)
   --events         events for the upcoming section (default 100000)
@@ -207,6 +212,11 @@ async fn main() {
         && let Err(e) = heat::bench(&ctx, &heat::Day::default(), &mut report).await
     {
         failed.push(format!("busy day: {e}"));
+    }
+    if run("export")
+        && let Err(e) = export::bench(&ctx, EXPORT_ROWS, &mut report).await
+    {
+        failed.push(format!("attendee export: {e}"));
     }
     if run("guessing") {
         guessing::bench(&mut report);

@@ -10,6 +10,7 @@ use crate::store::items::{
     EventRecord, RegistrationRecord, RegistrationStatus, TeamMemberRecord, UserRecord,
 };
 use crate::store::registrations::Placed;
+use crate::store::stats::EventStats;
 
 /// A user. `email` is shown only to the user and to admins.
 #[derive(Debug, Serialize, ToSchema)]
@@ -217,6 +218,64 @@ impl TeamMemberView {
             user: UserRef { id: member.user_id, username },
             role: member.role,
             added_at: member.added_at,
+        }
+    }
+}
+
+/// An event's numbers: the live counts, and what happened each day (UTC).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = EventStats)]
+pub struct StatsView {
+    pub capacity: u32,
+    /// Seats taken now.
+    pub confirmed: u32,
+    /// People on the waitlist now.
+    pub waitlisted: u32,
+    /// Registrations checked in at the door now.
+    pub checked_in: i64,
+    /// Registrations cancelled (by their user, or with their account).
+    pub cancelled: i64,
+    /// Each day something happened, oldest first.
+    pub registrations_per_day: Vec<DayView>,
+    /// The mean rating (not rounded); `null` before the first feedback.
+    #[schema(required = true)]
+    pub average_rating: Option<f64>,
+    pub rating_count: u64,
+}
+
+/// One UTC day of an event's registrations.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DayView {
+    /// `YYYY-MM-DD`, UTC.
+    #[schema(examples("2027-02-14"))]
+    pub date: String,
+    pub registrations: i64,
+    pub cancellations: i64,
+    pub check_ins: i64,
+}
+
+impl From<EventStats> for StatsView {
+    fn from(stats: EventStats) -> Self {
+        let totals = stats.totals();
+        let event = &stats.event;
+        StatsView {
+            capacity: event.capacity,
+            confirmed: event.confirmed_count,
+            waitlisted: event.waitlist_count,
+            checked_in: totals.checked_in,
+            cancelled: totals.cancelled,
+            average_rating: event.average_rating(),
+            rating_count: event.rating_count,
+            registrations_per_day: stats
+                .days
+                .into_iter()
+                .map(|(date, day)| DayView {
+                    date,
+                    registrations: day.registered,
+                    cancellations: day.cancelled,
+                    check_ins: day.checked_in,
+                })
+                .collect(),
         }
     }
 }

@@ -389,3 +389,57 @@ fn read_csv(text: &str) -> Vec<Vec<String>> {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("rows as JSON")
 }
+
+#[tokio::test]
+async fn the_stats_follow_every_registration_cancellation_and_check_in() {
+    let app = spawn_app().await;
+    let organizer = app.user("org").await;
+    let cohost = app.user("cohost").await;
+    let door = app.user("doorkeeper").await;
+    let people = app.crowd("p", 5).await;
+    let event = starting_soon(&app, &organizer, json!({"capacity": 3, "waitlist_enabled": true})).await;
+    for (who, role) in [("cohost", "cohost"), ("doorkeeper", "door")] {
+        app.put(format!("/events/{event}/team/{who}"), Some(&organizer.token), json!({"role": role}))
+            .await
+            .ok(201);
+    }
+    for person in &people {
+        register(&app, &event, person).await;
+    }
+    // Two check in; one of them undoes it; one confirmed and one waiting cancel.
+    for person in &people[..2] {
+        let code = code_of(&ticket(&app, &event, person).await);
+        app.post(format!("/events/{event}/checkins"), Some(&door.token), json!({"code": code})).await.ok(201);
+    }
+    app.delete(format!("/events/{event}/checkins/{}", people[1].id), Some(&door.token)).await.ok(204);
+    app.delete(format!("/events/{event}/registrations/me"), Some(&people[0].token)).await.ok(204);
+    app.delete(format!("/events/{event}/registrations/me"), Some(&people[4].token)).await.ok(204);
+
+    let path = format!("/events/{event}/stats");
+    let stats = app.get(&path, Some(&cohost.token)).await.ok(200).clone();
+    assert_eq!(stats["capacity"], 3);
+    assert_eq!(stats["confirmed"], 3, "p1, p2 and p3 promoted");
+    assert_eq!(stats["waitlisted"], 0);
+    assert_eq!(stats["checked_in"], 0, "p0 checked in and cancelled; p1's was undone");
+    assert_eq!(stats["cancelled"], 2);
+    assert_eq!(stats["average_rating"], Value::Null);
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let days = stats["registrations_per_day"].as_array().unwrap();
+    assert_eq!(days.len(), 1, "{days:?}");
+    assert_eq!(days[0], json!({"date": today, "registrations": 5, "cancellations": 2, "check_ins": 0}));
+
+    // A check-in that stands is counted.
+    let code = code_of(&ticket(&app, &event, &people[2]).await);
+    app.post(format!("/events/{event}/checkins"), Some(&organizer.token), json!({"code": code}))
+        .await
+        .ok(201);
+    let after = app.get(&path, Some(&organizer.token)).await.ok(200).clone();
+    assert_eq!(after["checked_in"], 1);
+    assert_eq!(after["registrations_per_day"][0]["check_ins"], 1);
+
+    // The numbers are the team's, but not the door's.
+    app.get(&path, Some(&door.token)).await.problem(403);
+    app.get(&path, Some(&people[2].token)).await.problem(403);
+    app.get(&path, None).await.problem(401);
+    app.get("/events/01JQ8Z4B2C3D4E5F6G7H8J9K0M/stats", Some(&organizer.token)).await.problem(404);
+}

@@ -2,7 +2,7 @@
 //! (`functions/events`).
 
 use shared::domain::Category;
-use shared::views::{EventView, TeamMemberView};
+use shared::views::{EventView, StatsView, TeamMemberView};
 use utoipa::{IntoResponses, OpenApi};
 
 use crate::responses::{
@@ -24,6 +24,7 @@ use crate::schemas::{
     get_event_calendar,
     list_feedback,
     give_feedback,
+    event_stats,
     list_team,
     put_team_member,
     remove_team_member,
@@ -303,3 +304,20 @@ fn put_team_member() {}
     ),
 )]
 fn remove_team_member() {}
+
+/// An event's numbers (organizer, co-host or admin)
+///
+/// Seats taken and people waiting now, check-ins and cancellations, what happened each UTC day,
+/// and the rating: all from counters kept in the same transactions as the changes.
+#[utoipa::path(
+    get,
+    path = "/events/{id}/stats",
+    tag = "team",
+    params(EventId),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The event's numbers.", body = StatsView),
+        OwnerErrors, NotFound, Unavailable,
+    ),
+)]
+fn event_stats() {}

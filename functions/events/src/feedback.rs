@@ -116,7 +116,7 @@ pub async fn list(
     let feedback = state.store.feedback(event.id, &page).await?;
     let summary = Summary {
         // The exact mean: rounding is for whoever displays it.
-        average_rating: (event.rating_count > 0).then(|| event.rating_sum as f64 / event.rating_count as f64),
+        average_rating: event.average_rating(),
         count: event.rating_count,
     };
     Ok(feedback.map(FeedbackView::from).respond_with(&state.tokens.cursor_key, &scope, summary))

@@ -1,9 +1,10 @@
-//! The events function: event CRUD, teams, series, calendar files, feedback and the category list.
+//! The events function: event CRUD, teams, stats, series, calendar files, feedback and the category list.
 
 mod body;
 mod feedback;
 mod handlers;
 mod series;
+mod stats;
 mod team;
 
 use axum::Router;
@@ -17,6 +18,7 @@ pub const ROUTES: shared::http::router::RouteList = &[
     ("/events/{id}", &["DELETE", "GET", "PATCH", "PUT"]),
     ("/events/{id}/calendar.ics", &["GET"]),
     ("/events/{id}/feedback", &["GET", "POST"]),
+    ("/events/{id}/stats", &["GET"]),
     ("/events/{id}/team", &["GET"]),
     ("/events/{id}/team/{username}", &["DELETE", "PUT"]),
     ("/series/{id}", &["DELETE", "GET"]),
@@ -33,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/events/{id}/calendar.ics", get(handlers::calendar))
         .route("/events/{id}/feedback", get(feedback::list).post(feedback::give))
+        .route("/events/{id}/stats", get(stats::read))
         .route("/events/{id}/team", get(team::list))
         .route("/events/{id}/team/{username}", put(team::put).delete(team::remove))
         .route("/series/{id}", get(series::list).delete(series::delete))

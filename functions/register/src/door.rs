@@ -110,13 +110,13 @@ pub async fn check_in(
     door_open(&state, &event, now)?;
     let void = || ApiError::NotFound("no valid ticket of this event has this code".into());
     let code = TicketCode::parse(&checked(code)?).ok_or_else(void)?;
-    let holder = state.store.ticket_holder(&code).await?.filter(|(event_id, _)| *event_id == event.id);
+    let holder = state.store.ticket_holder(&code).await?.filter(|holder| holder.event_id == event.id);
     let Some(holder) = holder else { return Err(void()) };
-    match state.store.check_in(holder, &code, (caller.id(), &caller.0.username), now).await? {
+    match state.store.check_in(&holder, &code, (caller.id(), &caller.0.username), now).await? {
         CheckIn::Admitted(registration) => {
             let view = CheckInView::of(registration)
                 .ok_or_else(|| ApiError::Internal("a check-in not stored".into()))?;
-            Ok(respond::created(format!("/events/{}/checkins/{}", event.id, holder.1), &view))
+            Ok(respond::created(format!("/events/{}/checkins/{}", event.id, holder.user_id), &view))
         }
         CheckIn::AlreadyIn(registration) => Err(already_in(registration)),
         CheckIn::Void => Err(void()),

@@ -74,6 +74,11 @@ impl Instant {
         Instant(self.0 + chrono::Duration::seconds(secs))
     }
 
+    /// The UTC day (`YYYY-MM-DD`): what an event's daily counts are kept by.
+    pub fn day(self) -> String {
+        self.0.format("%Y-%m-%d").to_string()
+    }
+
     /// The month bucket of the time index (`YYYY-MM`), see `store::keys`.
     pub fn month(self) -> String {
         self.0.format("%Y-%m").to_string()

@@ -216,17 +216,32 @@ pub fn ticket_unissued(replacing: Option<&str>) -> Condition {
 }
 
 /// The confirmed registration whose ticket has this code (by its hash), not yet checked in: a
-/// scanned code is good once, and only while its registration holds a seat.
-pub fn ticket_unused(lookup: &str) -> Condition {
+/// scanned code is good once, and only while its registration holds a seat, on `shard` (the seat
+/// shard the check-in is counted on, the registration's own).
+pub fn ticket_unused(lookup: &str, shard: u8) -> Condition {
     exists()
         .and(confirmed())
-        .and(Condition::new("ticket_lookup = :lookup AND attribute_not_exists(checked_in_at)"))
+        .and(Condition::new(
+            "ticket_lookup = :lookup AND attribute_not_exists(checked_in_at) AND #shard = :shard",
+        ))
+        .name("#shard", "shard")
         .value(":lookup", s(lookup))
+        .value(":shard", n(shard))
 }
 
-/// The registration was checked in (for undoing it).
-pub fn checked_in() -> Condition {
-    exists().and(Condition::new("attribute_exists(checked_in_at)"))
+/// The registration was checked in at `at`, as read (undoing it counts one fewer that day).
+pub fn checked_in_at(at: Instant) -> Condition {
+    exists().and(Condition::new("checked_in_at = :checked_in_at").value(":checked_in_at", s(at.to_string())))
+}
+
+/// The registration's check-in is as read: none, or the one made at `at`.
+pub fn checked_in_as_read(at: Option<Instant>) -> Condition {
+    match at {
+        None => Condition::new("attribute_not_exists(checked_in_at)"),
+        Some(at) => {
+            Condition::new("checked_in_at = :checked_in_at").value(":checked_in_at", s(at.to_string()))
+        }
+    }
 }
 
 // Users and sessions.

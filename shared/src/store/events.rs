@@ -403,7 +403,7 @@ impl Store {
     }
 
     /// Deletes an event and everything stored under it (registrations, waitlist entries and
-    /// reminder markers in their groups, feedback). The event is first marked as being deleted,
+    /// reminder markers in their groups, feedback, its team and its day counts). The event is first marked as being deleted,
     /// which hides it and stops new registrations; the items under it then go in batches; the
     /// event item goes last, so a deletion cut short is finished by repeating it. The seat shards are marked first, which
     /// closes registrations, and deleted just before the event. Returns the event as it was.
@@ -440,6 +440,9 @@ impl Store {
             self.purge_partition(&group, None).await?;
         }
         self.purge_partition(&keys::event_pk(id), Some(keys::EVENT_ITEMS_PREFIX)).await?;
+        for shard in 1..event.seat_shards {
+            self.purge_partition(&keys::seat_shard_pk(id, shard), Some(keys::SEATS_PREFIX)).await?;
+        }
         for key in event_keys(&event).into_iter().rev() {
             self.write(Write::delete(key)).await?.ok();
         }

@@ -94,6 +94,11 @@ impl EventRecord {
         self.capacity.saturating_sub(self.confirmed_count)
     }
 
+    /// The mean rating, not rounded; `None` before the first.
+    pub fn average_rating(&self) -> Option<f64> {
+        (self.rating_count > 0).then(|| self.rating_sum as f64 / self.rating_count as f64)
+    }
+
     /// The event with the counters summed over its seat shards.
     pub fn with_counters<'a>(mut self, shards: impl IntoIterator<Item = &'a SeatShard>) -> Self {
         (self.confirmed_count, self.waitlist_count, self.rating_sum, self.rating_count) = (0, 0, 0, 0);

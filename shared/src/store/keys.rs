@@ -11,6 +11,7 @@
 //! | event | `EVENT#<id>` | `EVENT` | `USER#<organizer>` / `EVENT#<start>#<id>` | `TIME#<yyyy-mm>#<shard>` / `<start>#<id>` | `TIME#<category>#<yyyy-mm>#<shard>` / `<start>#<id>` | `SERIES#<id>` / `<start>#<id>` |
 //! | seat shard 0 | `EVENT#<id>` | `EVENT#SEATS#00` | | | | |
 //! | seat shard 1.. | `SEATS#<id>#<nn>` | `EVENT#SEATS#<nn>` | | | | |
+//! | day counts | the seat shard's pk | `DAY#<yyyy-mm-dd>` | | | | |
 //! | registration | `REGS#<event>#<group>` | `REG#<user>` | `USER#<user>` / `REG#<start>#<event>` | `REGS#<event>#<group>` / `C#<seq>` or `W#<seq>` | | `TICKET#<code sha-256>` / `TICKET` once it has a ticket |
 //! | team member | `EVENT#<id>` | `TEAM#<user>` | | | | |
 //! | waitlist entry | `REGS#<event>#<group>` | `WAIT#<seq>` | | | | |
@@ -91,6 +92,15 @@ pub fn seat_shard(event: Id, shard: u8) -> Key {
 }
 
 pub const SEATS_PREFIX: &str = "EVENT#SEATS#";
+
+/// An event's counts of one UTC day (registrations, cancellations, check-ins) made through one
+/// seat shard, beside that shard: a change adds to the counts of the shard it already touches,
+/// so the counts never make registrations on different shards wait for each other.
+pub fn day_counts(event: Id, shard: u8, day: &str) -> Key {
+    key(seat_shard_pk(event, shard), format!("{DAY_COUNTS_PREFIX}{day}"))
+}
+
+pub const DAY_COUNTS_PREFIX: &str = "DAY#";
 
 /// The sort keys of the event item and its first seat shard start with this, and no other item of
 /// the event's partition does.

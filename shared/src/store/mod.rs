@@ -25,6 +25,7 @@ pub mod role;
 pub mod seats;
 pub mod series;
 pub mod sessions;
+pub mod stats;
 pub mod table;
 pub mod team;
 pub mod throttle;

@@ -15,6 +15,7 @@ use super::items::{RegistrationRecord, RegistrationStatus, SeatShard, WaitlistEn
 use super::keys;
 use super::registrations::{RegisterRefused, Registered, registration_item, waitlist_item};
 use super::seats::{self, Seats};
+use super::stats::{self, Counted};
 use super::tx::{Write, from_item, n};
 use crate::domain::{Id, Instant};
 
@@ -119,8 +120,8 @@ impl Retries {
 
 /// The writes of one registration: the shard's count under the capacity rules, the registration
 /// (only if the user has none), the check that the user still exists under that name with the
-/// caller's sessions (`session_version`), and for a waiter the queue entry. Members 0, 1 and 2 are
-/// read back by [`Store::read_refusal`].
+/// caller's sessions (`session_version`), for a waiter the queue entry, and the day's count.
+/// Members 0, 1 and 2 are read back by [`Store::read_refusal`].
 fn registration_writes(record: &RegistrationRecord, session_version: u32) -> Result<Vec<Write>, StoreError> {
     let open = conditions::open_for_registration(record.event_starts_at, record.created_at);
     let shard_key = keys::seat_shard(record.event_id, record.shard);
@@ -145,6 +146,7 @@ fn registration_writes(record: &RegistrationRecord, session_version: u32) -> Res
         let entry = WaitlistEntry { user_id: record.user_id, seq: record.seq.clone(), shard: record.shard };
         writes.push(Write::put(waitlist_item(record.event_id, &entry)?).when(conditions::absent()));
     }
+    writes.extend(stats::counts(record.event_id, record.shard, &[(record.created_at, Counted::Registered)]));
     Ok(writes)
 }
 
@@ -418,8 +420,8 @@ mod tests {
             event_starts_at: now.plus_seconds(60),
             ticket: Default::default(),
         };
-        assert_eq!(registration_writes(&record, 0).expect("writes").len(), 3);
-        record.status = RegistrationStatus::Waitlisted;
         assert_eq!(registration_writes(&record, 0).expect("writes").len(), 4);
+        record.status = RegistrationStatus::Waitlisted;
+        assert_eq!(registration_writes(&record, 0).expect("writes").len(), 5);
     }
 }

@@ -24,6 +24,7 @@ use super::notifications::{notification, notification_write};
 use super::page::{Page, PageRequest};
 use super::query;
 use super::seats::{self, Seats};
+use super::stats::{self, Counted};
 use super::tx::{Item, Write, from_item, n, s, to_item};
 use crate::domain::{Id, Instant};
 
@@ -337,13 +338,21 @@ impl Store {
         registration: &RegistrationRecord,
     ) -> Result<(Vec<Write>, Option<Id>), StoreError> {
         let event_id = registration.event_id;
-        let remove = Write::delete(keys::registration(event_id, registration.user_id))
-            .when(conditions::registration_is(registration.status, &registration.seq));
+        let checked_in_at = registration.ticket.checked_in_at;
+        let remove = Write::delete(keys::registration(event_id, registration.user_id)).when(
+            conditions::registration_is(registration.status, &registration.seq)
+                .and(conditions::checked_in_as_read(checked_in_at)),
+        );
+        let mut changes = vec![(Instant::now(), Counted::Cancelled)];
+        changes.extend(checked_in_at.map(|at| (at, Counted::CheckInUndone)));
+        let day_counts = stats::counts(event_id, registration.shard, &changes);
         if registration.status == RegistrationStatus::Waitlisted {
             let entry =
                 Write::delete(keys::waitlist_entry(event_id, registration.user_id, &registration.seq));
             let counted = one_fewer_waiting(event_id, registration.shard, conditions::live());
-            return Ok((vec![remove, entry, counted], None));
+            let mut writes = vec![remove, entry, counted];
+            writes.extend(day_counts);
+            return Ok((writes, None));
         }
         let (title, seats) = match self.event_with_seats(event_id).await? {
             Some((event, seats)) => (event.title, seats),
@@ -367,6 +376,7 @@ impl Store {
                 None
             }
         };
+        writes.extend(day_counts);
         Ok((writes, promoted))
     }
 
