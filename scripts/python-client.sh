@@ -33,7 +33,12 @@ if ! (cd "$LOG_DIR" && PATH="$root/.venv/bin:$PATH" "$root/$GENERATOR" generate 
   echo "openapi-python-client refused the document" >&2
   exit 1
 fi
-if grep -qi "warning" "$LOG_DIR/generate.log"; then
+# One warning is expected and allowed: the generator reads no image media type, so it leaves the
+# body of the ticket's QR code (`image/svg+xml`) out of the generated client (the call itself is
+# generated). Any other warning fails the check.
+warnings=$(grep -c "^WARNING" "$LOG_DIR/generate.log" || true)
+svg_only=$(grep -c "Unsupported content_type image/svg+xml" "$LOG_DIR/generate.log" || true)
+if [ "$warnings" -ne "$svg_only" ] || grep -i "warning" "$LOG_DIR/generate.log" | grep -vqE "^WARNING parsing GET /events/\{id\}/registrations/me/ticket.svg |^Warning\(s\) encountered while generating"; then
   cat "$LOG_DIR/generate.log" >&2
   echo "openapi-python-client generated the client with warnings" >&2
   exit 1

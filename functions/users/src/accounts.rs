@@ -6,6 +6,7 @@ use axum::http::Method;
 use axum::response::Response;
 use shared::AppState;
 use shared::auth::password;
+use shared::domain::access;
 use shared::domain::{Email, Id, Instant, Password, Role, Username};
 use shared::http::Caller;
 use shared::http::fields::{checked, raw_string, text};
@@ -101,7 +102,7 @@ pub async fn list(
     caller: Caller,
     query: QueryMap,
 ) -> Result<Response, ApiError> {
-    if !caller.is_admin() {
+    if !access::may_list_users(caller.is_admin()) {
         return Err(ApiError::forbidden("only admins may list users"));
     }
     let page = PageRequest::parse(&query, &state.tokens.cursor_key, "users")?;
@@ -151,7 +152,7 @@ pub async fn edit(
     ];
     let new_password = fields.present("password", text(|raw| Password::parse_for(raw, &context)));
     let current_password = fields.present("current_password", raw_string);
-    let needs_current = new_password.is_some() && !caller.is_admin();
+    let needs_current = new_password.is_some() && access::password_change_needs_current(caller.is_admin());
     if needs_current && current_password.is_none() {
         fields.fail("current_password", "is required to change the password".into());
     }

@@ -1,6 +1,6 @@
 //! Who may do what: the one place that knows the roles. Every authorization decision of the API
-//! is a call to [`Standing::may`] (on an event) or [`may_act_on_account`] (on a user's account);
-//! handlers never compare ids themselves.
+//! is a call to [`Standing::may`] (on an event) or to one of the account rules below; handlers
+//! never compare ids or roles themselves.
 //!
 //! On an event, the organizer may do everything; a co-host everything but deleting the event
 //! and managing its team; door staff only check people in and read the attendee list. An admin
@@ -102,10 +102,21 @@ impl Standing {
     }
 }
 
-/// Whether `caller` (an admin or not) may act on the account of `owner`, or on what it owns
-/// alone (a series, a profile).
+/// Whether `caller` (an admin or not) may act on the account of `owner`: read its email, change
+/// or delete it.
 pub fn may_act_on_account(caller: Id, admin: bool, owner: Id) -> bool {
     admin || caller == owner
+}
+
+/// Whether someone may list every user: admins only.
+pub fn may_list_users(admin: bool) -> bool {
+    admin
+}
+
+/// Whether a new password must come with the current one: always, except from an admin setting
+/// someone's password (who does not know it).
+pub fn password_change_needs_current(admin: bool) -> bool {
+    !admin
 }
 
 #[cfg(test)]
@@ -155,5 +166,7 @@ mod tests {
         assert!(may_act_on_account(me, false, me));
         assert!(!may_act_on_account(me, false, other));
         assert!(may_act_on_account(me, true, other));
+        assert!(may_list_users(true) && !may_list_users(false));
+        assert!(password_change_needs_current(false) && !password_change_needs_current(true));
     }
 }
