@@ -115,3 +115,27 @@ fn template_table_matches_the_table_the_code_creates() {
         assert_eq!(declared["Projection"]["ProjectionType"], "ALL");
     }
 }
+
+/// Every alarm on one route's metrics names a route the HTTP API has (`ANY <path>`, as routes are
+/// declared): an alarm on a route key that does not exist would never fire.
+#[test]
+fn route_alarms_name_real_routes() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+    let template: Value =
+        serde_yaml::from_str(&std::fs::read_to_string(path).expect("reading")).expect("YAML");
+    let keys: BTreeSet<String> =
+        template_routes().into_iter().map(|(_, path)| format!("ANY {path}")).collect();
+    let mut alarmed = 0;
+    for (name, resource) in template["Resources"].as_mapping().expect("Resources") {
+        if resource["Type"] != "AWS::CloudWatch::Alarm" {
+            continue;
+        }
+        let Some(dimensions) = resource["Properties"]["Dimensions"].as_sequence() else { continue };
+        for dimension in dimensions.iter().filter(|d| d["Name"] == "Route") {
+            let route = dimension["Value"].as_str().expect("a route key");
+            assert!(keys.contains(route), "{name:?} watches {route}, which no function serves");
+            alarmed += 1;
+        }
+    }
+    assert!(alarmed >= 5, "the main routes each have a latency alarm");
+}

@@ -11,6 +11,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{Any, CorsLayer};
 
 use super::problem::problem_response;
+use lambda_http::request::RequestContext;
+
 use crate::AppState;
 use crate::domain::Id;
 use crate::store::deadline;
@@ -57,8 +59,14 @@ async fn remember_route(request: Request, next: Next) -> Response {
     response
 }
 
-/// A request id from the client, if it is a plausible one, else a fresh one.
+/// The request's id: on AWS, API Gateway's (the `requestId` of its access log line, so the two
+/// logs join); locally, the client's `X-Request-Id` if it is a plausible one, else a fresh one.
 fn request_id(request: &Request) -> String {
+    if let Some(RequestContext::ApiGatewayV2(context)) = request.extensions().get::<RequestContext>()
+        && let Some(id) = &context.request_id
+    {
+        return id.clone();
+    }
     request
         .headers()
         .get("x-request-id")
@@ -75,6 +83,8 @@ fn request_id(request: &Request) -> String {
 async fn log_request(request: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
     let id = request_id(&request);
+    // The invocation's id on AWS, which X-Ray's trace of it carries.
+    let invocation = request.extensions().get::<lambda_http::Context>().map(|c| c.request_id.clone());
     let method = request.method().clone();
     let ((mut response, usage), counts) = metrics::counting(measure(next.run(request))).await;
     let route = response.extensions().get::<Route>().map_or("(unmatched)", |r| r.0.as_str()).to_owned();
@@ -82,6 +92,7 @@ async fn log_request(request: Request, next: Next) -> Response {
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     tracing::info!(
         request_id = %id,
+        lambda_request_id = invocation.as_deref(),
         method = %method,
         route = %route,
         status,
@@ -156,4 +167,32 @@ fn cors() -> CorsLayer {
             HeaderName::from_static("x-request-id"),
         ])
         .max_age(std::time::Duration::from_secs(3600))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(header: Option<&str>, api_gateway: Option<&str>) -> Request {
+        let mut request = Request::new(axum::body::Body::empty());
+        if let Some(value) = header {
+            request.headers_mut().insert("x-request-id", HeaderValue::from_str(value).expect("a header"));
+        }
+        if let Some(id) = api_gateway {
+            let mut context =
+                lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext::default();
+            context.request_id = Some(id.to_owned());
+            request.extensions_mut().insert(RequestContext::ApiGatewayV2(context));
+        }
+        request
+    }
+
+    #[test]
+    fn the_request_id_is_api_gateways_then_the_clients_then_a_new_one() {
+        assert_eq!(request_id(&request(Some("client-1"), Some("zG3DnIXkdOys2g=="))), "zG3DnIXkdOys2g==");
+        assert_eq!(request_id(&request(Some("client-1"), None)), "client-1");
+        let fresh = request_id(&request(Some("not plausible!"), None));
+        assert!(Id::parse(&fresh).is_some(), "{fresh}");
+        assert_ne!(request_id(&request(None, None)), request_id(&request(None, None)));
+    }
 }
