@@ -27,6 +27,8 @@ pub struct Stored {
     pub duplicates: usize,
     /// waitlist entries in queue order: user ids
     pub queue: Vec<String>,
+    /// Every item of the event's partitions, whatever its type.
+    pub items: usize,
 }
 
 fn text(item: &HashMap<String, AttributeValue>, name: &str) -> String {
@@ -64,7 +66,7 @@ impl Stored {
         for found in futures::future::join_all(reads).await {
             items.extend(found?);
         }
-        let mut stored = Stored::default();
+        let mut stored = Stored { items: items.len(), ..Stored::default() };
         // (seq, user): the groups' queues merged in arrival order below.
         let mut queue = Vec::new();
         for item in &items {

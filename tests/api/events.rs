@@ -237,3 +237,64 @@ async fn categories_are_listed_and_enforced() {
         assert_eq!(created.ok(201)["category"], slug);
     }
 }
+
+/// A deletion cut short right after it was committed (the process gone before any clean-up):
+/// what `begin_event_deletion` alone leaves.
+async fn half_deleted(
+    app: &api_tests::TestApp,
+    organizer: &api_tests::TestUser,
+) -> (String, Vec<api_tests::TestUser>) {
+    let event = app.event(organizer, json!({"capacity": 2, "waitlist_enabled": true})).await;
+    let id = event["id"].as_str().unwrap().to_owned();
+    let people = app.crowd(&format!("p{}", &id[20..]), 3).await;
+    for person in &people {
+        app.post(format!("/events/{id}/registrations"), Some(&person.token), json!({})).await.ok(201);
+    }
+    let stored = shared::domain::Id::parse(&id).unwrap();
+    let begun = app.state.store.begin_event_deletion(stored).await.unwrap().expect("the event");
+    assert!(begun.deleting);
+    (id, people)
+}
+
+#[tokio::test]
+async fn a_deletion_cut_short_is_finished_by_deleting_again_or_by_the_scheduled_run() {
+    let app = spawn_app().await;
+    let organizer = app.user("org").await;
+    let stranger = app.user("stranger").await;
+
+    // Committed: the event is gone for everyone, and nobody can register any more.
+    let (first, people) = half_deleted(&app, &organizer).await;
+    app.get(format!("/events/{first}"), None).await.problem(404);
+    let late = app.crowd("late", 1).await;
+    app.post(format!("/events/{first}/registrations"), Some(&late[0].token), json!({})).await.problem(404);
+    assert!(app.stored(&first).await.items > 0, "the clean-up has not run");
+
+    // Only the organizer (or an admin) may finish it; doing so removes everything, and tells
+    // each registrant once.
+    app.delete(format!("/events/{first}"), Some(&stranger.token)).await.problem(403);
+    app.delete(format!("/events/{first}"), Some(&organizer.token)).await.ok(204);
+    assert_eq!(app.stored(&first).await.items, 0);
+    app.delete(format!("/events/{first}"), Some(&organizer.token)).await.problem(404);
+    for person in &people {
+        let notices = app.notifications(person).await;
+        let cancelled =
+            notices.iter().filter(|n| n["kind"] == "event_deleted" && n["event_id"] == first.as_str());
+        assert_eq!(cancelled.count(), 1, "{notices:?}");
+    }
+
+    // Left alone, the scheduled run finishes it.
+    let (second, people) = half_deleted(&app, &organizer).await;
+    let pending = app.state.store.pending_event_deletions().await.unwrap();
+    assert_eq!(pending.len(), 1);
+    let summary =
+        reminders::run(&app.state.store, shared::domain::Instant::now(), std::time::Duration::from_secs(30))
+            .await
+            .unwrap();
+    assert!(summary.cleanups_finished >= 1, "{summary:?}");
+    assert_eq!(app.stored(&second).await.items, 0);
+    assert!(app.state.store.pending_event_deletions().await.unwrap().is_empty());
+    for person in &people {
+        let notices = app.notifications(person).await;
+        assert_eq!(notices.iter().filter(|n| n["event_id"] == second.as_str()).count(), 1, "{notices:?}");
+    }
+}

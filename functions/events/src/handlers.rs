@@ -152,7 +152,10 @@ pub async fn delete(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let event = access::event_for(&state, &caller, &id, EventAction::Delete).await?;
+    // A deletion cut short left the event hidden but still there: deleting it again finishes it.
+    let id = Id::parse(&id).ok_or_else(|| ApiError::not_found("event"))?;
+    let event = state.store.find_event_as_stored(id).await?.ok_or_else(|| ApiError::not_found("event"))?;
+    access::authorize(&state, &caller, &event, EventAction::Delete).await?;
     state.store.delete_event(event.id).await?;
     Ok(respond::no_content())
 }

@@ -3,8 +3,9 @@
 //! Exactly-once is DynamoDB's doing (a marker written with each reminder, on condition it is
 //! new), not this process's memory, so overlapping or repeated runs are harmless.
 //!
-//! With the time left, each run also finishes the user deletions whose cleanup did not fit in
-//! their request (see `shared::store::deletion`); those steps are idempotent too.
+//! With the time left, each run also finishes the event deletions and user deletions whose
+//! cleanup did not fit in their request (see `shared::store::event_deletion` and
+//! `shared::store::deletion`); those steps are idempotent too.
 
 use std::time::Duration;
 
@@ -25,11 +26,11 @@ pub struct Summary {
     pub events: usize,
     pub reminded: usize,
     pub already_reminded: usize,
-    /// Deleted users whose cleanup this run confirmed finished.
+    /// Deleted users and events whose cleanup this run confirmed finished.
     pub cleanups_finished: usize,
-    /// Deleted users whose cleanup failed this run (logged; the next run tries again).
+    /// Deleted users and events whose cleanup failed this run (logged; the next run tries again).
     pub cleanups_failed: usize,
-    /// Deleted users whose cleanup is still recorded after this run.
+    /// Deleted users and events whose cleanup is still recorded after this run.
     pub cleanups_pending: usize,
     /// True when the run stopped at its deadline; the next run picks up the rest.
     pub cut_short: bool,
@@ -67,7 +68,8 @@ pub async fn run(store: &Store, now: Instant, budget: Duration) -> Result<Summar
     Ok(summary)
 }
 
-/// Runs deleted users' cleanups one after another while time is left. A cleanup whose pass
+/// Finishes the event deletions that their requests did not, then runs deleted users' cleanups,
+/// one after another while time is left. A cleanup whose pass
 /// completes is forgotten once that pass began long enough after the deletion for the index to
 /// show everything the user owned; a failing one is logged and left for the next run, so it
 /// cannot hold up the others.
@@ -78,8 +80,25 @@ async fn finish_cleanups(
     started: std::time::Instant,
     summary: &mut Summary,
 ) -> Result<(), StoreError> {
+    let deletions = store.pending_event_deletions().await?;
     let pending = store.pending_cleanups().await?;
-    summary.cleanups_pending = pending.len();
+    summary.cleanups_pending = deletions.len() + pending.len();
+    for deletion in deletions {
+        if started.elapsed() >= budget {
+            summary.cut_short = true;
+            return Ok(());
+        }
+        match store.resume_event_deletion(&deletion).await {
+            Ok(()) => {
+                summary.cleanups_finished += 1;
+                summary.cleanups_pending -= 1;
+            }
+            Err(error) => {
+                tracing::warn!(event_id = %deletion.event_id, %error, "an event deletion failed; the next run retries it");
+                summary.cleanups_failed += 1;
+            }
+        }
+    }
     for cleanup in pending {
         let Some(left) = budget.checked_sub(started.elapsed()).filter(|left| !left.is_zero()) else {
             summary.cut_short = true;

@@ -116,7 +116,8 @@ impl Store {
 
     /// Deleted users whose cleanup is not confirmed finished.
     pub async fn pending_cleanups(&self) -> Result<Vec<PendingCleanup>, StoreError> {
-        let items = query::all(self.partition(None, keys::CLEANUPS_PK, None).consistent_read(true)).await?;
+        let users = self.partition(None, keys::CLEANUPS_PK, Some(keys::USER_CLEANUP_PREFIX));
+        let items = query::all(users.consistent_read(true)).await?;
         items.into_iter().map(from_item).collect()
     }
 

@@ -269,6 +269,12 @@ impl Store {
         })
     }
 
+    /// An event by id with its counters, whether or not it is being deleted: for finishing a
+    /// deletion that was cut short.
+    pub async fn find_event_as_stored(&self, id: Id) -> Result<Option<EventRecord>, StoreError> {
+        Ok(self.event_with_seats(id).await?.map(|(event, seats)| event.with_counters(&seats.shards)))
+    }
+
     /// An event as stored (being deleted or not) with its seat shards, read consistently: one
     /// Query of its partition (the event and its first shard), then, for an event of more shards,
     /// one BatchGetItem of the others; `None` when the event item is gone.
@@ -402,53 +408,6 @@ impl Store {
             .collect())
     }
 
-    /// Deletes an event and everything stored under it (registrations, waitlist entries and
-    /// reminder markers in their groups, feedback, its team and its day counts). The event is first marked as being deleted,
-    /// which hides it and stops new registrations; the items under it then go in batches; the
-    /// event item goes last, so a deletion cut short is finished by repeating it. The seat shards are marked first, which
-    /// closes registrations, and deleted just before the event. Returns the event as it was.
-    pub async fn delete_event(&self, id: Id) -> Result<Option<EventRecord>, StoreError> {
-        // Absent shards mean an earlier attempt got as far as deleting them: the event's own
-        // mark below decides whether anything is left to delete.
-        for shard in self.find_seats(id).await?.shards {
-            let closed = Write::update(keys::seat_shard(id, shard.shard), "SET deleting = :yes")
-                .when(conditions::exists())
-                .value(":yes", AttributeValue::Bool(true));
-            self.write(closed).await?.ok();
-        }
-        let marked = self
-            .write(
-                Write::update(
-                    keys::event(id),
-                    "SET deleting = :yes, deletion_began_ms = if_not_exists(deletion_began_ms, :now)",
-                )
-                .when(conditions::exists())
-                .value(":yes", AttributeValue::Bool(true))
-                .value(":now", n(unix_millis_now())),
-            )
-            .await?;
-        let Ok(Some(marked)) = marked else {
-            return Ok(None);
-        };
-        let event: EventRecord = from_item(marked)?;
-        self.hints.forget(id);
-        let registrants = self.registrants(id).await?;
-        let message = format!("\"{}\", planned for {}, was cancelled.", event.title, event.starts_at);
-        let began = event.deletion_began_ms.unwrap_or_else(unix_millis_now);
-        self.notify_once(&registrants, NotificationKind::EventDeleted, id, &message, began).await?;
-        for group in keys::registration_partitions(id) {
-            self.purge_partition(&group, None).await?;
-        }
-        self.purge_partition(&keys::event_pk(id), Some(keys::EVENT_ITEMS_PREFIX)).await?;
-        for shard in 1..event.seat_shards {
-            self.purge_partition(&keys::seat_shard_pk(id, shard), Some(keys::SEATS_PREFIX)).await?;
-        }
-        for key in event_keys(&event).into_iter().rev() {
-            self.write(Write::delete(key)).await?.ok();
-        }
-        Ok(Some(event))
-    }
-
     /// Writes many events at once, without the per-event transaction (no organizer check): for
     /// seeding a table and for benchmarks. Batches of 25, a few at a time.
     pub async fn import_events(&self, events: &[EventRecord]) -> Result<(), StoreError> {
@@ -508,9 +467,4 @@ impl Store {
             }
         }
     }
-}
-
-/// The current time in Unix milliseconds.
-fn unix_millis_now() -> u64 {
-    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
 }

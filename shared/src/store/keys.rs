@@ -272,8 +272,16 @@ pub fn bucket_entry(category: Option<&str>, month: &str) -> Key {
 /// User deletions whose cascade did not fit in the request; the scheduled function finishes them.
 pub const CLEANUPS_PK: &str = "CLEANUPS";
 
+/// The record of an event deletion under way, written with the deletion's mark.
+pub fn event_cleanup(event: Id) -> Key {
+    key(CLEANUPS_PK.to_owned(), format!("{EVENT_CLEANUP_PREFIX}{event}"))
+}
+
+pub const EVENT_CLEANUP_PREFIX: &str = "EVENT#";
+pub const USER_CLEANUP_PREFIX: &str = "USER#";
+
 pub fn cleanup(user: Id) -> Key {
-    key(CLEANUPS_PK.to_owned(), format!("USER#{user}"))
+    key(CLEANUPS_PK.to_owned(), format!("{USER_CLEANUP_PREFIX}{user}"))
 }
 
 /// The tally of one kind of attempt (`what`) by one subject (an account, a client address): one

@@ -8,6 +8,7 @@ pub mod deadline;
 mod deletion;
 mod directory;
 pub mod error;
+pub mod event_deletion;
 pub mod events;
 pub mod feedback;
 pub mod feeds;
