@@ -298,3 +298,44 @@ async fn a_deletion_cut_short_is_finished_by_deleting_again_or_by_the_scheduled_
         assert_eq!(notices.iter().filter(|n| n["event_id"] == second.as_str()).count(), 1, "{notices:?}");
     }
 }
+
+#[tokio::test]
+async fn an_edit_whose_follow_up_was_cut_short_is_finished_by_the_scheduled_run() {
+    let app = spawn_app().await;
+    let organizer = app.user("org").await;
+    let event = app.event(&organizer, json!({"capacity": 1, "waitlist_enabled": true})).await;
+    let id = event["id"].as_str().unwrap().to_owned();
+    let people = app.crowd("p", 3).await;
+    for person in &people {
+        app.post(format!("/events/{id}/registrations"), Some(&person.token), json!({})).await.ok(201);
+    }
+    // The edit saved (two more seats), and the process gone before its follow-up.
+    let store = &app.state.store;
+    let current = store.find_event(shared::domain::Id::parse(&id).unwrap()).await.unwrap().unwrap();
+    let mut next = current.clone();
+    next.capacity = 3;
+    next.version += 1;
+    let pending = store.save_event_edit(&current, &next).await.unwrap().expect("saved");
+    assert_eq!(store.pending_edits().await.unwrap(), std::slice::from_ref(&pending));
+    let waiting = app.get(format!("/events/{id}/registrations/me"), Some(&people[2].token)).await;
+    assert_eq!(waiting.ok(200)["status"], "waitlisted", "not promoted yet");
+    assert!(app.notifications(&people[0]).await.is_empty());
+
+    let summary = reminders::run(store, shared::domain::Instant::now(), std::time::Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert!(summary.cleanups_finished >= 1, "{summary:?}");
+    assert!(store.pending_edits().await.unwrap().is_empty());
+    for person in &people[1..] {
+        let mine = app.get(format!("/events/{id}/registrations/me"), Some(&person.token)).await;
+        assert_eq!(mine.ok(200)["status"], "confirmed", "promoted into the seats added");
+    }
+    app.assert_invariants(&id).await;
+    // Finishing it again (a second run, or the request and the run both) tells nobody twice.
+    store.finish_edit(&pending).await.unwrap();
+    for person in &people {
+        let changed =
+            app.notifications(person).await.into_iter().filter(|n| n["kind"] == "event_changed").count();
+        assert_eq!(changed, 1, "{}", person.username);
+    }
+}

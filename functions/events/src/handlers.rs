@@ -123,10 +123,14 @@ pub async fn edit(
             return Ok(Json(current.into()));
         }
         match state.store.save_event_edit(&current, &next).await? {
-            Ok(()) => {
-                state.store.event_edited(&current, &next).await?;
-                let fresh = state.store.find_event(next.id).await?.unwrap_or(next);
-                return Ok(Json(fresh.into()));
+            Ok(pending) => {
+                // The edit is saved and its follow-up recorded: a failure from here on is the
+                // scheduled function's to finish, not a 503 for an edit that was made.
+                if let Err(error) = state.store.finish_edit(&pending).await {
+                    tracing::warn!(event_id = %next.id, %error, "an edit's follow-up was cut short; it is finished later");
+                }
+                let fresh = deadline::after_commit(state.store.find_event(next.id)).await;
+                return Ok(Json(fresh.ok().flatten().unwrap_or(next).into()));
             }
             Err(EditRefused::Changed) => {
                 if deadline::pause(attempt, "an event edit racing other edits").await.is_err() {

@@ -3,15 +3,17 @@
 //! Exactly-once is DynamoDB's doing (a marker written with each reminder, on condition it is
 //! new), not this process's memory, so overlapping or repeated runs are harmless.
 //!
-//! With the time left, each run also finishes the event deletions and user deletions whose
-//! cleanup did not fit in their request (see `shared::store::event_deletion` and
-//! `shared::store::deletion`); those steps are idempotent too.
+//! With the time left, each run also finishes what requests recorded but did not get through:
+//! edits' follow-ups, event deletions and user deletions (see `shared::store::event_edits`,
+//! `shared::store::event_deletion` and `shared::store::deletion`); those steps are idempotent too.
 
 use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 use shared::domain::Instant;
+use shared::store::event_deletion::PendingEventDeletion;
+use shared::store::event_edits::PendingEdit;
 use shared::store::reminders::AttendeesFrom;
 use shared::store::{INDEX_SETTLE_SECONDS, Store, StoreError};
 
@@ -26,7 +28,7 @@ pub struct Summary {
     pub events: usize,
     pub reminded: usize,
     pub already_reminded: usize,
-    /// Deleted users and events whose cleanup this run confirmed finished.
+    /// Edits' follow-ups, and deleted users and events whose cleanup, this run confirmed finished.
     pub cleanups_finished: usize,
     /// Deleted users and events whose cleanup failed this run (logged; the next run tries again).
     pub cleanups_failed: usize,
@@ -68,8 +70,8 @@ pub async fn run(store: &Store, now: Instant, budget: Duration) -> Result<Summar
     Ok(summary)
 }
 
-/// Finishes the event deletions that their requests did not, then runs deleted users' cleanups,
-/// one after another while time is left. A cleanup whose pass
+/// Finishes the edits' follow-ups and the event deletions that their requests did not, then
+/// runs deleted users' cleanups, one after another while time is left. A cleanup whose pass
 /// completes is forgotten once that pass began long enough after the deletion for the index to
 /// show everything the user owned; a failing one is logged and left for the next run, so it
 /// cannot hold up the others.
@@ -80,21 +82,22 @@ async fn finish_cleanups(
     started: std::time::Instant,
     summary: &mut Summary,
 ) -> Result<(), StoreError> {
-    let deletions = store.pending_event_deletions().await?;
+    let mut recorded: Vec<Recorded> = store.pending_edits().await?.into_iter().map(Recorded::Edit).collect();
+    recorded.extend(store.pending_event_deletions().await?.into_iter().map(Recorded::Deletion));
     let pending = store.pending_cleanups().await?;
-    summary.cleanups_pending = deletions.len() + pending.len();
-    for deletion in deletions {
+    summary.cleanups_pending = recorded.len() + pending.len();
+    for work in recorded {
         if started.elapsed() >= budget {
             summary.cut_short = true;
             return Ok(());
         }
-        match store.resume_event_deletion(&deletion).await {
+        match work.finish(store).await {
             Ok(()) => {
                 summary.cleanups_finished += 1;
                 summary.cleanups_pending -= 1;
             }
             Err(error) => {
-                tracing::warn!(event_id = %deletion.event_id, %error, "an event deletion failed; the next run retries it");
+                tracing::warn!(event_id = %work.event_id(), %error, "{} failed; the next run retries it", work.what());
                 summary.cleanups_failed += 1;
             }
         }
@@ -122,6 +125,35 @@ async fn finish_cleanups(
         }
     }
     Ok(())
+}
+
+/// Work on an event that a request recorded and may not have finished.
+enum Recorded {
+    Edit(PendingEdit),
+    Deletion(PendingEventDeletion),
+}
+
+impl Recorded {
+    async fn finish(&self, store: &Store) -> Result<(), StoreError> {
+        match self {
+            Recorded::Edit(edit) => store.finish_edit(edit).await.map(drop),
+            Recorded::Deletion(deletion) => store.resume_event_deletion(deletion).await,
+        }
+    }
+
+    fn event_id(&self) -> shared::domain::Id {
+        match self {
+            Recorded::Edit(edit) => edit.event_id,
+            Recorded::Deletion(deletion) => deletion.event_id,
+        }
+    }
+
+    fn what(&self) -> &'static str {
+        match self {
+            Recorded::Edit(_) => "an edit's follow-up",
+            Recorded::Deletion(_) => "an event deletion",
+        }
+    }
 }
 
 /// Sends the reminders due at `now` until `budget` has passed since `started`.

@@ -7,8 +7,9 @@ use super::Store;
 use super::batch;
 use super::conditions;
 use super::error::{StoreError, classify};
+use super::event_edits::PendingEdit;
 use super::idempotency::Remember;
-use super::items::{EventRecord, IndexKeys, NotificationKind, SeatShard, Stored};
+use super::items::{EventRecord, IndexKeys, SeatShard, Stored};
 use super::keys;
 use super::seats::{self, Seats};
 use super::tx::{Item, Write, from_item, key_item, n, s, to_item};
@@ -336,12 +337,14 @@ impl Store {
     /// here. `version` makes a concurrent edit a refusal. When the edit changes a fact the seat
     /// shards keep a copy of (capacity, waitlist, start), the same transaction updates every
     /// shard: the new capacity is split over them above the seats each has confirmed, on
-    /// condition none has confirmed more meanwhile.
+    /// condition none has confirmed more meanwhile. The same transaction records what the edit
+    /// leaves to do ([`PendingEdit`]), so that it is done even if this process stops next.
     pub async fn save_event_edit(
         &self,
         current: &EventRecord,
         next: &EventRecord,
-    ) -> Result<Result<(), EditRefused>, StoreError> {
+    ) -> Result<Result<PendingEdit, EditRefused>, StoreError> {
+        let pending = PendingEdit::of(current, next);
         let mut writes = vec![event_rewrite(current, next)];
         let copied = |e: &EventRecord| (e.capacity, e.waitlist_enabled, e.starts_at);
         if copied(current) != copied(next) {
@@ -352,9 +355,10 @@ impl Store {
             };
             writes.extend(shard_rewrites(next, &seats, capacities));
         }
+        writes.push(pending.write()?);
         let entries = self.directory_entries(&[next]);
         let cancelled = match self.transact_with_directory(writes, entries, None).await? {
-            Ok(()) => return Ok(Ok(())),
+            Ok(()) => return Ok(Ok(pending)),
             Err(cancelled) => cancelled,
         };
         if cancelled.condition_failed(0) {
@@ -371,32 +375,6 @@ impl Store {
             .map(|old| from_item::<SeatShard>(old.clone()).map(|shard| shard.deleting))
             .collect::<Result<Vec<bool>, _>>()?;
         Ok(Err(if gone.contains(&true) { EditRefused::Gone } else { EditRefused::Changed }))
-    }
-
-    /// What follows a saved edit: seats added by a larger capacity go to the waitlist, and a moved
-    /// start re-files the registrations. Returns who was promoted.
-    pub async fn event_edited(
-        &self,
-        before: &EventRecord,
-        after: &EventRecord,
-    ) -> Result<Vec<Id>, StoreError> {
-        self.hints.forget(after.id);
-        if after.starts_at != before.starts_at {
-            self.refile_registrations(after).await?;
-        }
-        let promoted =
-            if after.capacity > before.capacity || after.waitlist_enabled != before.waitlist_enabled {
-                self.promote_waitlisted(after.id).await?
-            } else {
-                Vec::new()
-            };
-        let registrants = self.registrants(after.id).await?;
-        let message = format!(
-            "\"{}\" was changed: it starts at {} in {}.",
-            after.title, after.starts_at, after.location
-        );
-        self.notify(&registrants, NotificationKind::EventChanged, after.id, &message, Instant::now()).await?;
-        Ok(promoted)
     }
 
     /// The users registered for an event, confirmed or waiting.

@@ -278,6 +278,13 @@ pub fn event_cleanup(event: Id) -> Key {
 }
 
 pub const EVENT_CLEANUP_PREFIX: &str = "EVENT#";
+
+/// The record of what an edit of an event leaves to do, written with the edit.
+pub fn edit_follow_up(event: Id, version: u64) -> Key {
+    key(CLEANUPS_PK.to_owned(), format!("{EDIT_FOLLOW_UP_PREFIX}{event}#{version:020}"))
+}
+
+pub const EDIT_FOLLOW_UP_PREFIX: &str = "EDIT#";
 pub const USER_CLEANUP_PREFIX: &str = "USER#";
 
 pub fn cleanup(user: Id) -> Key {

@@ -9,6 +9,7 @@ mod deletion;
 mod directory;
 pub mod error;
 pub mod event_deletion;
+pub mod event_edits;
 pub mod events;
 pub mod feedback;
 pub mod feeds;
