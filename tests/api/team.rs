@@ -138,3 +138,24 @@ async fn a_member_taken_off_the_team_is_refused_at_once() {
     app.patch(&event_path, Some(&cohost.token), json!({"title": "No"})).await.problem(403);
     app.get(format!("{event_path}/registrations"), Some(&cohost.token)).await.ok(200);
 }
+
+#[tokio::test]
+async fn a_deleted_account_leaves_every_team_it_was_on() {
+    let app = spawn_app().await;
+    let organizer = app.user("org").await;
+    let helper = app.user("helper").await;
+    let mut events = Vec::new();
+    for role in ["cohost", "door"] {
+        let event = app.event(&organizer, json!({})).await["id"].as_str().unwrap().to_owned();
+        join(&app, &event, &organizer, &helper, role).await;
+        events.push(event);
+    }
+    app.delete(format!("/users/{}", helper.id), Some(&helper.token)).await.ok(204);
+    let helper_id = shared::domain::Id::parse(&helper.id).unwrap();
+    for event in &events {
+        let id = shared::domain::Id::parse(event).unwrap();
+        assert_eq!(app.state.store.team_role(id, helper_id).await.unwrap(), None, "{event}");
+        let team = app.get(format!("/events/{event}/team"), Some(&organizer.token)).await;
+        assert!(team.ok(200)["results"].as_array().unwrap().is_empty());
+    }
+}

@@ -129,7 +129,7 @@ impl Store {
 
     /// Everything that points at a deleted user: seats they held go to the next on each
     /// waitlist first, as other people wait on those; then their feedback (taken out of the
-    /// averages), the events they organise (with those events' registrations, whose holders are
+    /// averages), their places on events' teams, the events they organise (with those events' registrations, whose holders are
     /// told), and the rest of their partition (sessions, notifications, calendar feed).
     async fn clean_up(&self, user: Id) -> Result<(), StoreError> {
         let registrations = self.all_user_registrations(user).await?;
@@ -139,6 +139,7 @@ impl Store {
             .try_collect::<Vec<_>>()
             .await?;
         self.delete_user_feedback(user).await?;
+        self.leave_teams(user).await?;
         let organized = self.events_organized_by(user).await?;
         stream::iter(organized)
             .map(|event| self.delete_event(event.id))

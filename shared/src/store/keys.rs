@@ -13,7 +13,7 @@
 //! | seat shard 1.. | `SEATS#<id>#<nn>` | `EVENT#SEATS#<nn>` | | | | |
 //! | day counts | the seat shard's pk | `DAY#<yyyy-mm-dd>` | | | | |
 //! | registration | `REGS#<event>#<group>` | `REG#<user>` | `USER#<user>` / `REG#<start>#<event>` | `REGS#<event>#<group>` / `C#<seq>` or `W#<seq>` | | `TICKET#<code sha-256>` / `TICKET` once it has a ticket |
-//! | team member | `EVENT#<id>` | `TEAM#<user>` | | | | |
+//! | team member | `EVENT#<id>` | `TEAM#<user>` | `USER#<user>` / `TEAM#<event>` | | | |
 //! | waitlist entry | `REGS#<event>#<group>` | `WAIT#<seq>` | | | | |
 //! | feedback | `EVENT#<id>` | `FEEDBACK#<user>` | `USER#<user>` / `FEEDBACK#<event>` | `FEEDBACK#<event>` / `<id>` | | |
 //! | reminder marker | `REGS#<event>#<group>` | `REMINDED#<user>` | | | | |
@@ -163,6 +163,13 @@ pub fn team_member(event: Id, user: Id) -> Key {
 }
 
 pub const TEAM_PREFIX: &str = "TEAM#";
+
+/// gsi1 sort key of a team membership under its user.
+pub fn membership_sk(event: Id) -> String {
+    format!("{MEMBERSHIP_PREFIX}{event}")
+}
+
+pub const MEMBERSHIP_PREFIX: &str = "TEAM#";
 
 /// gsi4 partition of the registration a ticket belongs to, from the SHA-256 of its code.
 pub fn ticket(lookup: &str) -> String {

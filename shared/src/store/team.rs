@@ -22,15 +22,16 @@ pub enum TeamChange {
     NoEvent,
 }
 
+/// A membership as stored: in the event's partition, and under its user in gsi1 (so that deleting
+/// the user finds it).
 fn member_item(member: &TeamMemberRecord) -> Result<Item, StoreError> {
     let key = keys::team_member(member.event_id, member.user_id);
-    to_item(&Stored {
-        pk: &key.pk,
-        sk: &key.sk,
-        kind: "team_member",
-        index: &IndexKeys::default(),
-        record: member,
-    })
+    let index = IndexKeys {
+        gsi1pk: Some(keys::user_pk(member.user_id)),
+        gsi1sk: Some(keys::membership_sk(member.event_id)),
+        ..IndexKeys::default()
+    };
+    to_item(&Stored { pk: &key.pk, sk: &key.sk, kind: "team_member", index: &index, record: member })
 }
 
 impl Store {
@@ -77,6 +78,18 @@ impl Store {
         let removed =
             self.write(Write::delete(keys::team_member(event, user)).when(conditions::exists())).await?;
         Ok(removed.is_ok())
+    }
+
+    /// Takes a deleted user off every team they were on.
+    pub(crate) async fn leave_teams(&self, user: Id) -> Result<(), StoreError> {
+        let memberships = self.owned_by(user, keys::MEMBERSHIP_PREFIX).await?;
+        for membership in memberships {
+            let event = membership.get("event_id").and_then(|v| v.as_s().ok()).and_then(|raw| Id::parse(raw));
+            if let Some(event) = event {
+                self.remove_team_member(event, user).await?;
+            }
+        }
+        Ok(())
     }
 
     /// One page of `event`'s team, in the order members' ids sort (read consistently), each
