@@ -443,3 +443,34 @@ async fn the_stats_follow_every_registration_cancellation_and_check_in() {
     app.get(&path, None).await.problem(401);
     app.get("/events/01JQ8Z4B2C3D4E5F6G7H8J9K0M/stats", Some(&organizer.token)).await.problem(404);
 }
+
+#[tokio::test]
+async fn on_lambda_the_export_is_read_whole_before_answering() {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let app = spawn_app().await;
+    let organizer = app.user("org").await;
+    let people = app.crowd("p", 120).await;
+    let event = starting_soon(&app, &organizer, json!({"capacity": 200})).await;
+    for person in &people {
+        register(&app, &event, person).await;
+    }
+    // As lambda_http hands the router a request: with the invocation's context.
+    let request = http::Request::get(format!("/events/{event}/attendees.csv"))
+        .header("authorization", format!("Bearer {}", organizer.token))
+        .extension(lambda_http::Context::default())
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = register::router(app.state.clone()).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8; header=present");
+    let body = response.into_body();
+    assert_eq!(
+        axum::body::HttpBody::size_hint(&body).exact().map(|n| n > 0),
+        Some(true),
+        "a whole body, not a stream"
+    );
+    let text = String::from_utf8(body.collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    let rows = read_csv(&text);
+    assert_eq!(rows.len(), 121, "a header and one row each, over two pages");
+}

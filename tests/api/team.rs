@@ -46,6 +46,10 @@ async fn the_organizer_adds_changes_lists_and_removes_members() {
 
     // Refusals: an unknown user, a role that is not one, the organizer themselves, no event.
     app.put(member("nobody"), Some(&organizer.token), json!({"role": "door"})).await.problem(404);
+    // A name no user can have (here longer than any key DynamoDB takes) is nobody, not an error.
+    let long = "a".repeat(3000);
+    app.put(member(&long), Some(&organizer.token), json!({"role": "door"})).await.problem(404);
+    app.delete(member(&long), Some(&organizer.token)).await.problem(404);
     for bad in
         [json!({"role": "admin"}), json!({"role": "Cohost"}), json!({}), json!({"role": "door", "x": 1})]
     {

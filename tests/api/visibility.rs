@@ -67,3 +67,25 @@ async fn unlisted_events_are_in_no_upcoming_page_but_open_to_anyone_with_the_id(
     let defaulted = app.put(&path, Some(&organizer.token), api_tests::event_body(json!({}))).await;
     assert_eq!(defaulted.ok(200)["visibility"], Value::from("public"), "a full replace without it is public");
 }
+
+#[tokio::test]
+async fn a_series_lists_only_its_public_occurrences() {
+    let app = spawn_app().await;
+    let organizer = app.user("org").await;
+    let first = app.event(&organizer, json!({"recurrence": {"rrule": "FREQ=WEEKLY;COUNT=3"}})).await;
+    let series = first["series_id"].as_str().unwrap().to_owned();
+    let ids = |page: &Value| -> Vec<String> {
+        page["results"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect()
+    };
+    let listed = app.get(format!("/series/{series}"), None).await.ok(200).clone();
+    assert_eq!(ids(&listed).len(), 3);
+    let hidden = ids(&listed)[1].clone();
+    app.patch(format!("/events/{hidden}"), Some(&organizer.token), json!({"visibility": "unlisted"}))
+        .await
+        .ok(200);
+    let after = app.get(format!("/series/{series}"), None).await.ok(200).clone();
+    assert_eq!(ids(&after).len(), 2);
+    assert!(!ids(&after).contains(&hidden));
+    // Still there for anyone with its id.
+    app.get(format!("/events/{hidden}"), None).await.ok(200);
+}

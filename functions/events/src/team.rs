@@ -5,11 +5,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use shared::AppState;
-use shared::domain::Instant;
 use shared::domain::access::{EventAction, TeamRole};
+use shared::domain::{Instant, Username};
 use shared::http::fields::{checked, text};
 use shared::http::{ApiError, Caller, Fields, JsonObject, PageRequest, QueryMap, access, respond};
-use shared::store::items::TeamMemberRecord;
+use shared::store::items::{TeamMemberRecord, UserRecord};
 use shared::store::team::TeamChange;
 use shared::views::TeamMemberView;
 
@@ -25,8 +25,7 @@ pub async fn put(
     let mut fields = Fields::new(body, &["role"]);
     let role = fields.required("role", text(TeamRole::parse));
     fields.finish()?;
-    let user =
-        state.store.find_user_by_username(&username).await?.ok_or_else(|| ApiError::not_found("user"))?;
+    let user = find_user(&state, &username).await?.ok_or_else(|| ApiError::not_found("user"))?;
     if user.id == event.organizer_id {
         return Err(ApiError::conflict("organizer-on-team", "the organizer runs the event already"));
     }
@@ -71,10 +70,16 @@ pub async fn remove(
 ) -> Result<Response, ApiError> {
     let event = access::event_for(&state, &caller, &id, EventAction::ManageTeam).await?;
     let not_member = || ApiError::not_found("team member");
-    let user = state.store.find_user_by_username(&username).await?.ok_or_else(not_member)?;
+    let user = find_user(&state, &username).await?.ok_or_else(not_member)?;
     if state.store.remove_team_member(event.id, user.id).await? {
         Ok(respond::no_content())
     } else {
         Err(not_member())
     }
+}
+
+/// The user a path names; none for a name no user can have (never a key DynamoDB would refuse).
+async fn find_user(state: &AppState, username: &str) -> Result<Option<UserRecord>, ApiError> {
+    let Ok(username) = Username::parse(username) else { return Ok(None) };
+    Ok(state.store.find_user_by_username(username.as_str()).await?)
 }

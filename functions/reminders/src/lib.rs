@@ -87,11 +87,17 @@ async fn finish_cleanups(
     let pending = store.pending_cleanups().await?;
     summary.cleanups_pending = recorded.len() + pending.len();
     for work in recorded {
-        if started.elapsed() >= budget {
+        let Some(left) = budget.checked_sub(started.elapsed()).filter(|left| !left.is_zero()) else {
             summary.cut_short = true;
             return Ok(());
-        }
-        match work.finish(store).await {
+        };
+        // A large event's deletion may take longer than the run has left: cut at the budget,
+        // it resumes where it stopped next time (each step is idempotent).
+        let Ok(finished) = tokio::time::timeout(left, work.finish(store)).await else {
+            summary.cut_short = true;
+            return Ok(());
+        };
+        match finished {
             Ok(()) => {
                 summary.cleanups_finished += 1;
                 summary.cleanups_pending -= 1;

@@ -18,11 +18,12 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::items::{RegistrationStatus, SeatShard, UserRecord};
 use super::tx::{n, s};
-use crate::domain::Instant;
+use crate::domain::{Instant, Visibility};
 
 /// A condition expression with the names and values of its placeholders.
 #[derive(Clone, Debug)]
@@ -52,6 +53,17 @@ impl Condition {
         let other = other.bind_into(&mut self.names, &mut self.values);
         self.expression = format!("{} AND {other}", self.expression);
         self
+    }
+
+    /// `query` with this condition as its filter, its placeholders added to those the query has.
+    pub(super) fn filtering(self, mut query: QueryFluentBuilder) -> QueryFluentBuilder {
+        for (placeholder, attribute) in self.names {
+            query = query.expression_attribute_names(placeholder, attribute);
+        }
+        for (placeholder, value) in self.values {
+            query = query.expression_attribute_values(placeholder, value);
+        }
+        query.filter_expression(self.expression)
     }
 
     /// Adds this condition's placeholders to `names` and `values` (a write's, or another
@@ -111,6 +123,24 @@ pub fn live() -> Condition {
 /// The event is not being deleted (for a filter: the item may be any of the event's).
 pub fn not_being_deleted() -> Condition {
     Condition::new("attribute_not_exists(deleting)")
+}
+
+/// For reads of public lists: the event is not being deleted and not unlisted (events stored
+/// before visibility existed are public).
+pub fn listed() -> Condition {
+    not_being_deleted()
+        .and(Condition::new("(attribute_not_exists(visibility) OR visibility = :public)"))
+        .value(":public", s(Visibility::Public.as_str()))
+}
+
+/// For reads: the stored lower-case title holds `text` (already lower-cased).
+pub fn title_contains(text: &str) -> Condition {
+    Condition::new("contains(title_search, :title)").value(":title", s(text))
+}
+
+/// For reads: the stored lower-case location holds `text` (already lower-cased).
+pub fn location_contains(text: &str) -> Condition {
+    Condition::new("contains(location_search, :location)").value(":location", s(text))
 }
 
 /// The event is live, still starts when the registration read it would, and has not started.
@@ -219,11 +249,16 @@ pub fn ticket_unissued(replacing: Option<&str>) -> Condition {
 /// scanned code is good once, and only while its registration holds a seat, on `shard` (the seat
 /// shard the check-in is counted on, the registration's own).
 pub fn ticket_unused(lookup: &str, shard: u8) -> Condition {
+    // Registrations stored before seats had shards have none: theirs is the first.
+    let on_shard = match shard {
+        0 => "(attribute_not_exists(#shard) OR #shard = :shard)",
+        _ => "#shard = :shard",
+    };
     exists()
         .and(confirmed())
-        .and(Condition::new(
-            "ticket_lookup = :lookup AND attribute_not_exists(checked_in_at) AND #shard = :shard",
-        ))
+        .and(Condition::new(format!(
+            "ticket_lookup = :lookup AND attribute_not_exists(checked_in_at) AND {on_shard}"
+        )))
         .name("#shard", "shard")
         .value(":lookup", s(lookup))
         .value(":shard", n(shard))

@@ -31,6 +31,20 @@ fn unix_millis_now() -> u64 {
     u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
 }
 
+/// The put that records the deletion of `event` (idempotent).
+fn record_of(event: Id) -> Result<Write, StoreError> {
+    let key = keys::event_cleanup(event);
+    let record = PendingEventDeletion { event_id: event, began_at: Instant::now() };
+    let item = to_item(&Stored {
+        pk: &key.pk,
+        sk: &key.sk,
+        kind: "event_cleanup",
+        index: &IndexKeys::default(),
+        record: &record,
+    })?;
+    Ok(Write::put(item))
+}
+
 impl Store {
     /// Deletes an event and everything stored under it (registrations, waitlist entries and
     /// reminder markers in their groups, feedback, its team and its day counts), or finishes a
@@ -55,24 +69,20 @@ impl Store {
         loop {
             attempt += 1;
             let Some((event, seats)) = self.event_with_seats(id).await? else { return Ok(None) };
+            let record = record_of(id)?;
             if event.deleting {
+                // Marked by a deletion that may have left no record (one begun before deletions
+                // were recorded): record it, so the scheduled function finishes it too.
+                self.write(record).await?.ok();
                 return Ok(Some(event));
             }
             let began_ms = unix_millis_now();
-            let record = PendingEventDeletion { event_id: id, began_at: Instant::now() };
-            let key = keys::event_cleanup(id);
             let mut writes = vec![
                 Write::update(keys::event(id), "SET deleting = :yes, deletion_began_ms = :began")
                     .when(conditions::live())
                     .value(":yes", AttributeValue::Bool(true))
                     .value(":began", n(began_ms)),
-                Write::put(to_item(&Stored {
-                    pk: &key.pk,
-                    sk: &key.sk,
-                    kind: "event_cleanup",
-                    index: &IndexKeys::default(),
-                    record: &record,
-                })?),
+                record,
             ];
             writes.extend(seats.shards.iter().map(|shard| {
                 Write::update(keys::seat_shard(id, shard.shard), "SET deleting = :yes")

@@ -75,7 +75,10 @@ impl Store {
         series: Id,
         page: &PageRequest,
     ) -> Result<Page<EventRecord>, StoreError> {
-        let page: Page<EventRecord> = query::page(self.occurrences(series), page).await?;
+        // A public list: unlisted occurrences stay out of it.
+        let listed =
+            conditions::listed().filtering(self.partition(Some(keys::GSI4), keys::series_pk(series), None));
+        let page: Page<EventRecord> = query::page(listed, page).await?;
         Ok(Page { results: self.with_counters(page.results).await?, next: page.next })
     }
 
@@ -87,7 +90,10 @@ impl Store {
 
     /// The Query of a series' occurrences, leaving out those being deleted.
     fn occurrences(&self, series: Id) -> QueryFluentBuilder {
-        self.partition(Some(keys::GSI4), keys::series_pk(series), None)
-            .filter_expression("attribute_not_exists(deleting)")
+        conditions::not_being_deleted().filtering(self.partition(
+            Some(keys::GSI4),
+            keys::series_pk(series),
+            None,
+        ))
     }
 }

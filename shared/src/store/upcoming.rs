@@ -23,6 +23,7 @@ use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 
 use super::Store;
+use super::conditions;
 use super::cursor::StartKey;
 use super::directory::{Listing, Lookup};
 use super::error::{StoreError, classify};
@@ -30,8 +31,8 @@ use super::items::EventRecord;
 use super::keys;
 use super::page::{Page, PageRequest};
 use super::tx::{Item, from_item, s};
+use crate::domain::Instant;
 use crate::domain::upcoming::UpcomingFilter;
-use crate::domain::{Instant, Visibility};
 
 /// Items the index may hand us per request, read units and rounds of reads, before we answer with
 /// what we have.
@@ -504,18 +505,14 @@ pub fn upcoming_shard_query(
         None => query.key_condition_expression("#pk = :bucket AND #sk >= :lower"),
     };
     // Unlisted events are in the time index (the reminders find them there) but in no list.
-    let mut conditions =
-        vec!["attribute_not_exists(deleting)", "(attribute_not_exists(visibility) OR visibility = :public)"];
-    query = query.expression_attribute_values(":public", s(Visibility::Public.as_str()));
+    let mut matching = conditions::listed();
     if let Some(title) = &filter.title {
-        conditions.push("contains(title_search, :title)");
-        query = query.expression_attribute_values(":title", s(title));
+        matching = matching.and(conditions::title_contains(title));
     }
     if let Some(location) = &filter.location {
-        conditions.push("contains(location_search, :location)");
-        query = query.expression_attribute_values(":location", s(location));
+        matching = matching.and(conditions::location_contains(location));
     }
-    query.filter_expression(conditions.join(" AND "))
+    matching.filtering(query)
 }
 
 /// How many index items to ask each shard for when `wanted` more matches are needed: its share
