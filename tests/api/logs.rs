@@ -143,3 +143,41 @@ async fn each_request_emits_its_metrics_by_function_and_route() {
         assert!(line["DynamoDBRoundTrips"].is_number() && line["LatencyMs"].is_number());
     }
 }
+
+#[tokio::test]
+async fn a_rush_counts_in_its_metrics_exactly_what_happened() {
+    let (captured, _guard) = capture();
+    let app = spawn_app().await;
+    let organizer = app.user("olga").await;
+    let people = app.crowd("r", 60).await;
+    let event = app.event(&organizer, json!({"capacity": 20, "waitlist_enabled": true})).await;
+    let id = event["id"].as_str().unwrap().to_owned();
+    let path = format!("/events/{id}/registrations");
+    let replies =
+        futures::future::join_all(people.iter().map(|p| app.post(&path, Some(&p.token), json!({})))).await;
+    let answered =
+        |status: &str| replies.iter().filter(|r| r.status == 201 && r.body["status"] == status).count();
+    // Then ten of the confirmed cancel at once, each seat passing to the head of the queue.
+    let confirmed: Vec<_> =
+        people.iter().zip(&replies).filter(|(_, r)| r.body["status"] == "confirmed").collect();
+    let cancels = confirmed.iter().take(10).map(|(p, _)| app.delete(format!("{path}/me"), Some(&p.token)));
+    let cancelled = futures::future::join_all(cancels).await.iter().filter(|r| r.status == 204).count();
+    let stored = app.assert_invariants(&id).await;
+
+    let metrics = captured.metrics();
+    let total = |route: &str, name: &str| -> usize {
+        metrics.iter().filter(|m| m["Route"] == route).filter_map(|m| m[name].as_f64()).sum::<f64>() as usize
+    };
+    let registrations = "/events/{id}/registrations";
+    assert_eq!((answered("confirmed"), answered("waitlisted")), (20, 40));
+    assert_eq!(total(registrations, "RegistrationsConfirmed"), 20);
+    assert_eq!(total(registrations, "RegistrationsWaitlisted"), 40);
+    assert_eq!(total("/events/{id}/registrations/me", "Cancellations"), cancelled);
+    assert_eq!(
+        total("/events/{id}/registrations/me", "Promotions"),
+        cancelled,
+        "each freed seat went to a waiter"
+    );
+    assert_eq!(stored.confirmed_count, 20);
+    assert_eq!(stored.waitlist_count as usize, 40 - cancelled);
+}
