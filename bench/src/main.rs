@@ -21,6 +21,7 @@ mod export;
 mod fixtures;
 mod floor;
 mod guessing;
+mod hashing;
 mod heat;
 mod overhead;
 mod proxy;
@@ -40,7 +41,7 @@ use report::Report;
 const EXPORT_ROWS: [usize; 2] = [10_000, 100_000];
 
 const SECTIONS: &[&str] =
-    &["cold", "overhead", "cost", "upcoming", "rush", "heat", "export", "guessing", "size"];
+    &["cold", "overhead", "cost", "upcoming", "rush", "heat", "export", "guessing", "hashing", "size"];
 
 struct Options {
     runs: usize,
@@ -54,7 +55,7 @@ struct Options {
 }
 
 const USAGE: &str = "usage: bench [--runs N] [--samples N] [--events N] [--registrations N] [--capacity N]
-             [--in-flight N] [--only cold,overhead,cost,upcoming,rush,heat,export,guessing,size] [--bin-dir DIR]
+             [--in-flight N] [--only cold,overhead,cost,upcoming,rush,heat,export,guessing,hashing,size] [--bin-dir DIR]
   --runs           cold starts per binary (default 60)
   --samples        samples per side and endpoint of the overhead section (default 400)
   --events         events for the upcoming section (default 100000)
@@ -222,6 +223,9 @@ async fn main() {
     }
     if run("guessing") {
         guessing::bench(&mut report);
+    }
+    if run("hashing") {
+        hashing::bench(&mut report);
     }
     if run("size")
         && let Err(e) = artefacts::bench(&options.bin_dir, &cold, &mut report)
