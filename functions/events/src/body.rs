@@ -5,7 +5,7 @@ use shared::domain::recurrence::Recurrence;
 use shared::domain::{
     Capacity, Category, Description, EventDraft, EventPatch, Instant, Location, Timezone, Title, Visibility,
 };
-use shared::http::fields::{Slot, boolean, checked, instant, integer, text};
+use shared::http::fields::{boolean, checked, instant, integer, text};
 use shared::http::{ApiError, Fields};
 
 const WRITABLE: &[&str] = &[
@@ -104,17 +104,9 @@ pub fn patched(body: Map<String, Value>, current: &EventDraft, now: Instant) -> 
         location: f.present("location", text(Location::parse)),
         capacity: f.present("capacity", integer(Capacity::new)),
         category: f.optional("category", text(Category::parse)).change(),
-        timezone: match f.optional("timezone", text(Timezone::parse)) {
-            Slot::Absent | Slot::Invalid => None,
-            Slot::Null => Some(Timezone::default()),
-            Slot::Value(tz) => Some(tz),
-        },
+        timezone: f.optional("timezone", text(Timezone::parse)).change_or_default(),
         waitlist_enabled: f.present("waitlist_enabled", boolean),
-        visibility: match f.optional("visibility", text(Visibility::parse)) {
-            Slot::Absent | Slot::Invalid => None,
-            Slot::Null => Some(Visibility::default()),
-            Slot::Value(visibility) => Some(visibility),
-        },
+        visibility: f.optional("visibility", text(Visibility::parse)).change_or_default(),
     };
     // Against a refused new start, the stored one would give a misleading answer.
     if f.is_valid_field("starts_at") && f.is_valid_field("ends_at") {

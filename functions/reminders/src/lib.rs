@@ -87,7 +87,7 @@ async fn finish_cleanups(
     let pending = store.pending_cleanups().await?;
     summary.cleanups_pending = recorded.len() + pending.len();
     for work in recorded {
-        let Some(left) = budget.checked_sub(started.elapsed()).filter(|left| !left.is_zero()) else {
+        let Some(left) = time_left(budget, started) else {
             summary.cut_short = true;
             return Ok(());
         };
@@ -109,7 +109,7 @@ async fn finish_cleanups(
         }
     }
     for cleanup in pending {
-        let Some(left) = budget.checked_sub(started.elapsed()).filter(|left| !left.is_zero()) else {
+        let Some(left) = time_left(budget, started) else {
             summary.cut_short = true;
             return Ok(());
         };
@@ -131,6 +131,11 @@ async fn finish_cleanups(
         }
     }
     Ok(())
+}
+
+/// What is left of the run's `budget`, counted from `started`; `None` once it is spent.
+fn time_left(budget: Duration, started: std::time::Instant) -> Option<Duration> {
+    budget.checked_sub(started.elapsed()).filter(|left| !left.is_zero())
 }
 
 /// Work on an event that a request recorded and may not have finished.

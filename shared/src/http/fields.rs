@@ -33,6 +33,15 @@ impl<T> Slot<T> {
         }
     }
 
+    /// For partial updates of a field that has a default: `None` to leave alone, the default
+    /// for `null`, the value given otherwise.
+    pub fn change_or_default(self) -> Option<T>
+    where
+        T: Default,
+    {
+        self.change().map(Option::unwrap_or_default)
+    }
+
     /// For partial updates: `None` to leave alone, `Some(None)` to clear, `Some(Some(v))` to set.
     pub fn change(self) -> Option<Option<T>> {
         match self {

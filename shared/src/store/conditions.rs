@@ -266,7 +266,7 @@ pub fn ticket_unused(lookup: &str, shard: u8) -> Condition {
 
 /// The registration was checked in at `at`, as read (undoing it counts one fewer that day).
 pub fn checked_in_at(at: Instant) -> Condition {
-    exists().and(Condition::new("checked_in_at = :checked_in_at").value(":checked_in_at", s(at.to_string())))
+    exists().and(checked_in_as_read(Some(at)))
 }
 
 /// The registration's check-in is as read: none, or the one made at `at`.

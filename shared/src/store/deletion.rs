@@ -24,7 +24,7 @@ use super::error::StoreError;
 use super::items::UserRecord;
 use super::keys;
 use super::query;
-use super::tx::{Write, from_item, to_item};
+use super::tx::{Write, from_item, put_record};
 use super::users::marker_delete;
 use crate::domain::user::email_key;
 use crate::domain::{Id, Instant};
@@ -60,18 +60,11 @@ impl Store {
                 deadline::pause(attempt - 1, "deleting an account that kept changing").await?;
             }
             let pending = PendingCleanup { user_id: user.id, deleted_at: Instant::now() };
-            let key = keys::cleanup(user.id);
             let writes = vec![
                 Write::delete(keys::user(user.id)).when(conditions::exists()),
                 marker_delete(keys::username(&user.username.to_ascii_lowercase()), user.id),
                 marker_delete(keys::email(&email_key(&user.email)), user.id),
-                Write::put(to_item(&super::items::Stored {
-                    pk: &key.pk,
-                    sk: &key.sk,
-                    kind: "cleanup",
-                    index: &Default::default(),
-                    record: &pending,
-                })?),
+                put_record(&keys::cleanup(user.id), "cleanup", &pending)?,
             ];
             match self.transact(writes).await? {
                 Ok(()) => return Ok(self.clean_up_after_removal(user.id, budget).await),
@@ -129,8 +122,9 @@ impl Store {
 
     /// Everything that points at a deleted user: seats they held go to the next on each
     /// waitlist first, as other people wait on those; then their feedback (taken out of the
-    /// averages), their places on events' teams, the events they organise (with those events' registrations, whose holders are
-    /// told), and the rest of their partition (sessions, notifications, calendar feed).
+    /// averages), their places on events' teams, the events they organise (with those events'
+    /// registrations, whose holders are told), and the rest of their partition (sessions,
+    /// notifications, calendar feed).
     async fn clean_up(&self, user: Id) -> Result<(), StoreError> {
         let registrations = self.all_user_registrations(user).await?;
         stream::iter(registrations)

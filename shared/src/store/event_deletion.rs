@@ -13,10 +13,11 @@ use super::Store;
 use super::conditions;
 use super::error::StoreError;
 use super::events::event_keys;
-use super::items::{EventRecord, IndexKeys, NotificationKind, Stored};
+use super::items::{EventRecord, NotificationKind};
 use super::keys;
 use super::query;
-use super::tx::{Write, from_item, n, to_item};
+use super::tx::{Write, from_item, n, put_record};
+use super::unix_millis_now;
 use crate::domain::{Id, Instant};
 
 /// An event deletion committed but not confirmed finished.
@@ -26,23 +27,10 @@ pub struct PendingEventDeletion {
     pub began_at: Instant,
 }
 
-/// The current time in Unix milliseconds.
-fn unix_millis_now() -> u64 {
-    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
-}
-
 /// The put that records the deletion of `event` (idempotent).
 fn record_of(event: Id) -> Result<Write, StoreError> {
-    let key = keys::event_cleanup(event);
     let record = PendingEventDeletion { event_id: event, began_at: Instant::now() };
-    let item = to_item(&Stored {
-        pk: &key.pk,
-        sk: &key.sk,
-        kind: "event_cleanup",
-        index: &IndexKeys::default(),
-        record: &record,
-    })?;
-    Ok(Write::put(item))
+    put_record(&keys::event_cleanup(event), "event_cleanup", &record)
 }
 
 impl Store {

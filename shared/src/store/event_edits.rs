@@ -9,10 +9,11 @@ use serde::{Deserialize, Serialize};
 
 use super::Store;
 use super::error::StoreError;
-use super::items::{EventRecord, IndexKeys, NotificationKind, Stored};
+use super::items::{EventRecord, NotificationKind};
 use super::keys;
 use super::query;
-use super::tx::{Write, from_item, to_item};
+use super::tx::{Write, from_item, put_record};
+use super::unix_millis_now;
 use crate::domain::{Id, Instant};
 
 /// An edit saved whose follow-up may not be done yet: the facts before it that decide what
@@ -35,7 +36,7 @@ impl PendingEdit {
         PendingEdit {
             event_id: after.id,
             version: after.version,
-            edited_ms: u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0),
+            edited_ms: unix_millis_now(),
             capacity_before: before.capacity,
             waitlist_before: before.waitlist_enabled,
             starts_before: before.starts_at,
@@ -44,15 +45,7 @@ impl PendingEdit {
 
     /// The put that records it, for the edit's transaction.
     pub(crate) fn write(&self) -> Result<Write, StoreError> {
-        let key = keys::edit_follow_up(self.event_id, self.version);
-        let item = to_item(&Stored {
-            pk: &key.pk,
-            sk: &key.sk,
-            kind: "edit_follow_up",
-            index: &IndexKeys::default(),
-            record: self,
-        })?;
-        Ok(Write::put(item))
+        put_record(&keys::edit_follow_up(self.event_id, self.version), "edit_follow_up", self)
     }
 }
 

@@ -49,6 +49,12 @@ pub use error::StoreError;
 
 use crate::config::Config;
 
+/// The current time in Unix milliseconds: when a change was made, which the ids of the notices
+/// it sends derive from.
+pub(crate) fn unix_millis_now() -> u64 {
+    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
+}
+
 /// The DynamoDB client, built when a request first needs it. Building it sets up the HTTPS
 /// connector and the SDK's runtime, which is most of what a function would otherwise do at Init:
 /// a request that never reaches DynamoDB (a 400, a 401, the category list) never pays for it,

@@ -43,22 +43,11 @@ pub(crate) fn notification_write(user: Id, record: &NotificationRecord) -> Resul
 }
 
 impl Store {
-    /// Delivers one notification to each user, in batches.
-    pub async fn notify(
-        &self,
-        users: &[Id],
-        kind: NotificationKind,
-        event: Id,
-        message: &str,
-        now: Instant,
-    ) -> Result<(), StoreError> {
-        self.deliver(users, |_| notification(kind, event, message.to_owned(), now)).await
-    }
-
-    /// Like [`Store::notify`], for something that happened once, at `unix_millis`, but whose
-    /// delivery may be repeated (a deletion run again after it was cut short): each user's notice
-    /// has an id fixed by (that time, event, user, kind), and a notice already delivered is left
-    /// as it is, read or not, rather than sent twice.
+    /// Delivers one notification to each user, in batches, for something that happened once, at
+    /// `unix_millis`, but whose delivery may be repeated (a deletion or an edit's follow-up run
+    /// again after it was cut short): each user's notice has an id fixed by (that time, event,
+    /// user, kind), and a notice already delivered is left as it is, read or not, rather than
+    /// sent twice.
     pub async fn notify_once(
         &self,
         users: &[Id],

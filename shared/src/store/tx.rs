@@ -31,6 +31,23 @@ pub fn n(value: impl ToString) -> AttributeValue {
 }
 
 /// Serialises a record (with its keys) into an item.
+/// The put of `record` under `key`, with its `type` and no index keys: the records of work still
+/// to finish (under `CLEANUPS`), each written in the transaction of the change that owes it.
+pub(crate) fn put_record<T: Serialize>(
+    key: &Key,
+    kind: &'static str,
+    record: &T,
+) -> Result<Write, StoreError> {
+    let item = to_item(&super::items::Stored {
+        pk: &key.pk,
+        sk: &key.sk,
+        kind,
+        index: &super::items::IndexKeys::default(),
+        record,
+    })?;
+    Ok(Write::put(item))
+}
+
 pub fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
     serde_dynamo::to_item(value).map_err(|e| StoreError::Internal(format!("serialising an item: {e}")))
 }
