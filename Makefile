@@ -7,7 +7,7 @@ SHELL := /bin/bash
 # set of compiled dependencies instead of each building its own.
 VENV := .venv
 # Written once requirements-dev.txt is installed into the venv (cfn-lint, cargo-lambda, schemathesis,
-# openapi-python-client).
+# openapi-python-client, and moto's server: the Secrets Manager stand-in).
 VENV_TOOLS := $(VENV)/.requirements-installed
 NODE_DEPS := node_modules/.package-lock.json
 
@@ -15,7 +15,7 @@ NODE_DEPS := node_modules/.package-lock.json
 
 help:
 	@echo "make run    serve the whole API on http://127.0.0.1:$${PORT:-3000} with DynamoDB Local"
-	@echo "make test   run every test (starts and stops DynamoDB Local by itself)"
+	@echo "make test   run every test (starts and stops DynamoDB Local and the Secrets Manager stand-in by itself)"
 	@echo "make lint   rustfmt, clippy and cfn-lint"
 	@echo "make lambda-check   invoke each function binary with the payloads in events/ through cargo lambda"
 	@echo "make docs-check   load the API reference page (/docs) in headless Chromium and try it out"
@@ -36,8 +36,8 @@ $(VENV_TOOLS): requirements-dev.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
-run: $(NODE_DEPS)
-	@scripts/prerequisites.sh rust java node
+run: $(NODE_DEPS) $(VENV_TOOLS)
+	@scripts/prerequisites.sh rust java node python
 	cargo build --bin local-server
 	@scripts/run-local.sh
 
@@ -45,8 +45,8 @@ run: $(NODE_DEPS)
 # does not allow fails its test); afterwards iam-unused fails on any grant no call needed.
 IAM_CALLS_FILE := $(CURDIR)/target/iam-calls.tsv
 
-test: $(NODE_DEPS)
-	@scripts/prerequisites.sh rust java node
+test: $(NODE_DEPS) $(VENV_TOOLS)
+	@scripts/prerequisites.sh rust java node python
 	@mkdir -p target && rm -f $(IAM_CALLS_FILE)
 	IAM_CALLS_FILE=$(IAM_CALLS_FILE) cargo test --workspace --all-targets
 	cargo run --quiet --bin iam-unused -- $(IAM_CALLS_FILE)

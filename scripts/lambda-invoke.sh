@@ -9,7 +9,9 @@
 # For other functions (e.g. events/reminders/scheduled.json) the invocation must succeed: the
 # function returns a result, not an error.
 #
-# It starts DynamoDB Local (in memory, 127.0.0.1, a free port), creates the table, starts
+# It starts DynamoDB Local (in memory, 127.0.0.1, a free port), creates the table, starts the
+# Secrets Manager stand-in holding the development signing key (the users binary reads it from
+# there, as on AWS), starts
 # `cargo lambda watch` (127.0.0.1, a free port, no reloading), sends every payload with
 # `cargo lambda invoke`, prints one line per payload and a final "N passed, N failed" line, exits
 # non-zero on any failure, and stops everything it started. Logs are kept in .local/lambda-check/.
@@ -37,6 +39,7 @@ mkdir -p "$LOG_DIR"
 rm -f "$LOG_DIR"/*
 
 ddb_pid=""
+secrets_pid=""
 watch_pid=""
 cleanup() {
   # `cargo lambda watch` runs in its own process group, with the function processes it started.
@@ -46,10 +49,10 @@ cleanup() {
     kill -KILL -- "-$watch_pid" 2>/dev/null || true
     wait "$watch_pid" 2>/dev/null || true
   fi
-  if [ -n "$ddb_pid" ]; then
-    kill "$ddb_pid" 2>/dev/null || true
-    wait "$ddb_pid" 2>/dev/null || true
-  fi
+  for pid in $ddb_pid $secrets_pid; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   rm -f "$LOG_DIR/function.env"
 }
 trap cleanup EXIT
@@ -88,6 +91,20 @@ $started_ok || exit 1
 endpoint="http://127.0.0.1:$DYNAMODB_LOCAL_PORT"
 TABLE_NAME="$TABLE_NAME" DYNAMODB_ENDPOINT="$endpoint" cargo run --quiet --bin eventsctl -- create-table
 
+# --- The Secrets Manager stand-in, holding the signing key ----------------------------------
+
+started_ok=true
+secrets_port=$(free_port)
+start_secrets_manager "$secrets_port" "$LOG_DIR/secrets-manager.log" || started_ok=false
+secrets_pid=$SECRETS_MANAGER_PID
+$started_ok || exit 1
+secrets_endpoint="http://127.0.0.1:$secrets_port"
+jwt_secret=$(head -c 48 /dev/urandom | base64 | tr -d '\n')
+key_secret=lambda-check/access-token-signing-key
+TABLE_NAME="$TABLE_NAME" DYNAMODB_ENDPOINT="$endpoint" JWT_SECRET="$jwt_secret" \
+  SECRETS_MANAGER_ENDPOINT="$secrets_endpoint" ACCESS_TOKEN_SIGNING_KEY_SECRET="$key_secret" \
+  cargo run --quiet --bin eventsctl -- seed-signing-key
+
 # --- The Lambda Runtime API emulator ---------------------------------------------------------
 
 # The functions get their settings from this file (it holds a throwaway signing secret). The
@@ -97,7 +114,9 @@ TABLE_NAME="$TABLE_NAME" DYNAMODB_ENDPOINT="$endpoint" cargo run --quiet --bin e
   {
     echo "TABLE_NAME=$TABLE_NAME"
     echo "DYNAMODB_ENDPOINT=$endpoint"
-    echo "JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n')"
+    echo "JWT_SECRET=$jwt_secret"
+    echo "SECRETS_MANAGER_ENDPOINT=$secrets_endpoint"
+    echo "ACCESS_TOKEN_SIGNING_KEY_SECRET=$key_secret"
     echo "RUST_LOG=${RUST_LOG:-info}"
   } >"$LOG_DIR/function.env"
 )

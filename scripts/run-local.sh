@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # `make run`: DynamoDB Local with its data kept in .local/dynamodb, the table created if missing,
-# and the whole API on http://127.0.0.1:${PORT:-3000}. Ctrl-C stops both.
+# the Secrets Manager stand-in holding the development signing key (derived from the kept secret,
+# so it is the same at every start), and the whole API on http://127.0.0.1:${PORT:-3000}.
+# Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PORT="${PORT:-3000}"
 DYNAMODB_PORT="${DYNAMODB_PORT:-8000}"
+SECRETS_MANAGER_PORT="${SECRETS_MANAGER_PORT:-4566}"
 STATE_DIR=.local
 mkdir -p "$STATE_DIR/dynamodb"
 
@@ -20,16 +23,19 @@ fi
 source scripts/servers.sh
 jar=$(dynamodb_local_jar) || exit 1
 
-if (exec 3<>"/dev/tcp/127.0.0.1/$DYNAMODB_PORT") 2>/dev/null; then
-  echo "Port $DYNAMODB_PORT is taken; set DYNAMODB_PORT to a free port." >&2
-  exit 1
-fi
+for taken in DYNAMODB_PORT SECRETS_MANAGER_PORT; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/${!taken}") 2>/dev/null; then
+    echo "Port ${!taken} is taken; set $taken to a free port." >&2
+    exit 1
+  fi
+done
 
 launch_dynamodb_local "$jar" "$DYNAMODB_PORT" "$STATE_DIR/dynamodb.log" -dbPath "$STATE_DIR/dynamodb"
 jvm=$DYNAMODB_LOCAL_PID
+secrets=""
 stop() {
-  kill "$jvm" 2>/dev/null || true
-  wait "$jvm" 2>/dev/null || true
+  kill "$jvm" $secrets 2>/dev/null || true
+  wait "$jvm" $secrets 2>/dev/null || true
 }
 trap stop EXIT INT TERM
 
@@ -38,9 +44,14 @@ if ! wait_for_port "$DYNAMODB_PORT" "$jvm" 60; then
   exit 1
 fi
 echo "DynamoDB Local on http://127.0.0.1:$DYNAMODB_PORT (data in $STATE_DIR/dynamodb)"
+start_secrets_manager "$SECRETS_MANAGER_PORT" "$STATE_DIR/secrets-manager.log" || exit 1
+secrets=$SECRETS_MANAGER_PID
+echo "Secrets Manager stand-in on http://127.0.0.1:$SECRETS_MANAGER_PORT"
 
 export TABLE_NAME="${TABLE_NAME:-events}"
 export DYNAMODB_ENDPOINT="http://127.0.0.1:$DYNAMODB_PORT"
+export SECRETS_MANAGER_ENDPOINT="http://127.0.0.1:$SECRETS_MANAGER_PORT"
+export ACCESS_TOKEN_SIGNING_KEY_SECRET="${ACCESS_TOKEN_SIGNING_KEY_SECRET:-events-api/access-token-signing-key}"
 export JWT_SECRET PORT
 export RUST_LOG="${RUST_LOG:-info}"
 ./target/debug/local-server &

@@ -52,3 +52,21 @@ start_dynamodb_local_in_memory() {
     return 1
   fi
 }
+
+# Starts the Secrets Manager stand-in (moto's server from .venv, which `make run` and `make test`
+# install) on 127.0.0.1:$1, in memory, logging to $2, in the background, and waits until it
+# answers. Sets SECRETS_MANAGER_PID.
+start_secrets_manager() {
+  local port=$1 log=$2
+  SECRETS_MANAGER_PID=""
+  if [ ! -x .venv/bin/moto_server ]; then
+    echo "The Secrets Manager stand-in is not installed: run 'make run' or 'make test', which install it." >&2
+    return 1
+  fi
+  .venv/bin/moto_server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+  SECRETS_MANAGER_PID=$!
+  if ! wait_for_port "$port" "$SECRETS_MANAGER_PID" 30; then
+    echo "The Secrets Manager stand-in did not start; see $log" >&2
+    return 1
+  fi
+}

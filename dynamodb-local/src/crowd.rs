@@ -39,6 +39,7 @@ pub async fn users(state: &AppState, prefix: &str, count: usize) -> Result<Vec<U
         let token = state
             .tokens
             .issue_access(record.id, &username, Role::User, record.session_version, now)
+            .await
             .ok_or("this process holds no access-token signing key")?;
         state.store.create_user(&record, None).await?.map_err(|taken| format!("{username}: {taken:?}"))?;
         Ok::<_, Error>(User { id: record.id, token, username })

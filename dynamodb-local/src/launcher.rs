@@ -21,10 +21,69 @@ pub struct DynamoDbLocal {
     /// The jar's folder name (it carries the release date), or `external`.
     pub version: String,
     /// The shell watching the pipe; `None` when the endpoint is not ours to stop.
-    guard: Option<Child>,
+    guard: Option<Guard>,
 }
 
-fn workspace_root() -> PathBuf {
+/// A server started under a shell that stops it when this process's end of its standard input
+/// closes (see the module's doc).
+pub(crate) struct Guard(Child);
+
+impl Guard {
+    /// Runs `command` (a shell command line that starts the server in the background as `$!`'s
+    /// process, with `args` as `$1`...) on `port`, and waits until it listens there.
+    pub(crate) fn start(
+        what: &str,
+        command: &str,
+        args: &[&std::ffi::OsStr],
+        port: u16,
+    ) -> Result<Guard, String> {
+        let script = format!(
+            "{command} >/dev/null 2>&1 &
+server=$!
+read _ignored
+kill \"$server\" 2>/dev/null
+wait \"$server\" 2>/dev/null"
+        );
+        let child = Command::new("sh")
+            .args(["-c", &script, what])
+            .args(args)
+            .stdin(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("starting {what}: {e}"))?;
+        let mut guard = Guard(child);
+        let deadline = Instant::now() + STARTUP;
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                guard.stop();
+                return Err(format!("{what} did not start on port {port} within {} s", STARTUP.as_secs()));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(guard)
+    }
+
+    /// Closes the pipe, which stops the server, and waits for the shell (at most 10 s).
+    pub(crate) fn stop(&mut self) {
+        drop(self.0.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+pub(crate) fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
@@ -42,7 +101,7 @@ fn jar() -> Result<PathBuf, String> {
     })
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binding a free port");
     listener.local_addr().expect("local address").port()
 }
@@ -72,54 +131,17 @@ impl DynamoDbLocal {
             return Err(format!("{} is missing", launcher.display()));
         }
         let port = free_port();
-        let script = r#"java -Xms256m -XX:+UseParallelGC -Djava.library.path="$1" -cp "$2" "$4" -inMemory -port "$3" -disableTelemetry >/dev/null 2>&1 &
-jvm=$!
-read _ignored
-kill "$jvm" 2>/dev/null
-wait "$jvm" 2>/dev/null"#;
-        let guard = Command::new("sh")
-            .args(["-c", script, "dynamodb-local"])
-            .arg(&lib)
-            .arg(&jar)
-            .arg(port.to_string())
-            .arg(&launcher)
-            .stdin(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("starting DynamoDB Local (is Java 17 installed?): {e}"))?;
-        let mut local =
-            DynamoDbLocal { endpoint: format!("http://127.0.0.1:{port}"), version, guard: Some(guard) };
-        let deadline = Instant::now() + STARTUP;
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if Instant::now() > deadline {
-                local.stop();
-                return Err(format!(
-                    "DynamoDB Local did not start on port {port} within {} s",
-                    STARTUP.as_secs()
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Ok(local)
+        let command = r#"java -Xms256m -XX:+UseParallelGC -Djava.library.path="$1" -cp "$2" "$4" -inMemory -port "$3" -disableTelemetry"#;
+        let port_text = port.to_string();
+        let args = [lib.as_os_str(), jar.as_os_str(), port_text.as_ref(), launcher.as_os_str()];
+        let guard = Guard::start("DynamoDB Local (it needs Java 17)", command, &args, port)?;
+        Ok(DynamoDbLocal { endpoint: format!("http://127.0.0.1:{port}"), version, guard: Some(guard) })
     }
 
-    /// Closes the pipe, which stops the JVM, and waits for the shell (at most 10 s).
+    /// Stops DynamoDB Local (when this process started it).
     pub fn stop(&mut self) {
-        let Some(mut guard) = self.guard.take() else { return };
-        drop(guard.stdin.take());
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = guard.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        if let Some(mut guard) = self.guard.take() {
+            guard.stop();
         }
-        let _ = guard.kill();
-        let _ = guard.wait();
-    }
-}
-
-impl Drop for DynamoDbLocal {
-    fn drop(&mut self) {
-        self.stop();
     }
 }

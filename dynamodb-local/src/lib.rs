@@ -1,5 +1,5 @@
-//! What the end-to-end tests (`tests/`) and the bench (`bench/`) both do with DynamoDB Local:
-//! start it, put a fidelity proxy in front of it (what DynamoDB does that DynamoDB Local does
+//! What the end-to-end tests (`tests/`) and the bench (`bench/`) both do with DynamoDB Local and
+//! the Secrets Manager stand-in: start them, put a fidelity proxy in front of them (what DynamoDB does that DynamoDB Local does
 //! not), fill a table straight through the store, and read back what a table holds. Kept in
 //! one place so that the bench measures the API against the same database, the same kind of users
 //! and the same invariants the tests hold it to.
@@ -10,5 +10,7 @@ pub mod crowd;
 pub mod fidelity;
 pub mod invariants;
 mod launcher;
+mod secrets_manager;
 
 pub use launcher::DynamoDbLocal;
+pub use secrets_manager::SecretsManagerLocal;

@@ -6,6 +6,7 @@
 //! eventsctl promote <username>     make a user an admin
 //! eventsctl demote <username>      make an admin a user again
 //! eventsctl new-key <key id>       a new access-token key pair (needs no table)
+//! eventsctl seed-signing-key       locally: the development key into the Secrets Manager stand-in
 //! ```
 
 use std::process::exit;
@@ -14,8 +15,7 @@ use std::time::Duration;
 use shared::domain::Role;
 use shared::store::Store;
 
-const USAGE: &str =
-    "usage: eventsctl create-table | promote <username> | demote <username> | new-key <key id>";
+const USAGE: &str = "usage: eventsctl create-table | promote <username> | demote <username> | new-key <key id> | seed-signing-key";
 
 #[tokio::main]
 async fn main() {
@@ -24,6 +24,10 @@ async fn main() {
         && command == "new-key"
     {
         new_key(kid);
+        return;
+    }
+    if args == ["seed-signing-key"] {
+        seed_signing_key().await;
         return;
     }
     let Ok(table) = std::env::var("TABLE_NAME") else {
@@ -57,6 +61,28 @@ async fn set_role(store: &Store, username: &str, role: Role) -> Result<String, s
     };
     store.set_role(user.id, role).await?;
     Ok(format!("{} is now {}", user.username, if role.is_admin() { "an admin" } else { "a user" }))
+}
+
+/// Puts the development signing key in the local stand-in's secret (see
+/// [`local::seed_signing_key`]), for the real function binaries run by `make lambda-check`.
+async fn seed_signing_key() {
+    let config = shared::Config::from_env().unwrap_or_else(|e| {
+        eprintln!("{e}");
+        exit(2);
+    });
+    match local::seed_signing_key(&config).await {
+        Ok(true) => println!("signing key ready"),
+        Ok(false) => {
+            eprintln!(
+                "seed-signing-key needs DYNAMODB_ENDPOINT, SECRETS_MANAGER_ENDPOINT and ACCESS_TOKEN_SIGNING_KEY_SECRET"
+            );
+            exit(2);
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            exit(1);
+        }
+    }
 }
 
 /// Prints a new access-token key pair: the private key for `AccessTokenSigningKey`, the public

@@ -1,6 +1,6 @@
 //! The whole API as one router: every function's routes, finished once. The local server and the
-//! API tests serve exactly this, so what is tested is what runs. And the local stand-in for the
-//! reminders schedule.
+//! API tests serve exactly this, so what is tested is what runs. And the local stand-ins for the
+//! reminders schedule and for the signing key's secret.
 
 use std::time::Duration;
 
@@ -76,4 +76,21 @@ pub async fn run_schedule(store: Store, every: Duration) {
             Err(error) => tracing::warn!(%error, "scheduled reminders run failed; the next one retries"),
         }
     }
+}
+
+/// Locally (`DYNAMODB_ENDPOINT` set), with `SECRETS_MANAGER_ENDPOINT` and
+/// `ACCESS_TOKEN_SIGNING_KEY_SECRET` set: puts the development signing key (derived from
+/// `JWT_SECRET`, so the same at every start) in that secret of the stand-in unless it is there,
+/// as the template puts the deployed key in its secret. `Ok(false)` when there is nothing to do.
+pub async fn seed_signing_key(config: &shared::Config) -> Result<bool, String> {
+    let (Some(endpoint), Some(shared::config::SigningKeySource::Secret(id)), Some(_)) =
+        (&config.secrets_manager_endpoint, &config.access_signing, &config.dynamodb_endpoint)
+    else {
+        return Ok(false);
+    };
+    let secrets = shared::store::secrets::Secrets::new(Some(endpoint.clone()), config.dynamodb_timeout);
+    let key = shared::config::local_signing_key(config).expose();
+    secrets.create_unless_present(id, &key).await.map(|()| true).map_err(|e| {
+        format!("could not put the development signing key in the secret {id:?} at {endpoint}: {e}")
+    })
 }

@@ -1,6 +1,9 @@
 //! The local server: the whole API on `127.0.0.1:$PORT` (default 3000), against the table named by
 //! `TABLE_NAME` at `DYNAMODB_ENDPOINT`, which it creates if missing, with the reminders schedule
 //! running every `REMINDERS_EVERY_SECONDS` (default 60; 0 turns it off) against DynamoDB Local.
+//! With `SECRETS_MANAGER_ENDPOINT` and `ACCESS_TOKEN_SIGNING_KEY_SECRET` set (as `make run` sets
+//! them), the development signing key is put in that secret of the stand-in if it is missing, and
+//! the users router reads it from there as the deployed function reads its key.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -47,6 +50,10 @@ async fn main() {
         && let Err(e) = state.store.ensure_table().await
     {
         eprintln!("could not create the table {:?}: {e}", config.table_name);
+        std::process::exit(1);
+    }
+    if let Err(e) = local::seed_signing_key(&config).await {
+        eprintln!("{e}");
         std::process::exit(1);
     }
     if let Some(every) = schedule {

@@ -32,6 +32,12 @@ impl NamedKey {
         Ok(NamedKey { kid: kid.to_owned(), bytes })
     }
 
+    /// The public key of this private key (its seed), under the same key id.
+    pub fn public(&self) -> NamedKey {
+        let signing = ed25519_dalek::SigningKey::from_bytes(&self.bytes);
+        NamedKey { kid: self.kid.clone(), bytes: signing.verifying_key().to_bytes() }
+    }
+
     /// The key written as [`NamedKey::parse`] reads it.
     pub fn expose(&self) -> String {
         use base64::Engine;
@@ -43,6 +49,17 @@ impl std::fmt::Debug for NamedKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "NamedKey({}, <key>)", self.kid)
     }
+}
+
+/// Where the private key that signs access tokens comes from: only the users function has one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SigningKeySource {
+    /// `ACCESS_TOKEN_SIGNING_KEY`: the key itself, for tests and tools; locally, with neither
+    /// setting, the development key derived from `JWT_SECRET`.
+    Given(NamedKey),
+    /// `ACCESS_TOKEN_SIGNING_KEY_SECRET`: the name or ARN of the Secrets Manager secret that
+    /// holds it (as `<kid>.<seed>`), read when a token is first issued, never at Init.
+    Secret(String),
 }
 
 /// Every setting the functions and the local server use.
@@ -58,12 +75,18 @@ pub struct Config {
     /// `JWT_SECRET_PREVIOUS`: the secret before the last rotation, whose cursors and feed URLs
     /// still verify (nothing new is signed with it).
     pub previous_jwt_secret: Option<Vec<u8>>,
-    /// `ACCESS_TOKEN_SIGNING_KEY`: the private key that signs access tokens, set for the users
-    /// function only. Locally (`DYNAMODB_ENDPOINT` set) a development key is derived from
-    /// `JWT_SECRET` when none is given.
-    pub access_signing_key: Option<NamedKey>,
-    /// `ACCESS_TOKEN_PUBLIC_KEYS`: comma-separated public keys that verify access tokens.
+    /// The private key that signs access tokens, for the users function only (see
+    /// [`SigningKeySource`]).
+    pub access_signing: Option<SigningKeySource>,
+    /// `ACCESS_TOKEN_PUBLIC_KEYS`: comma-separated public keys that verify access tokens. Locally,
+    /// when unset, the development key's.
     pub access_public_keys: Vec<NamedKey>,
+    /// `SECRETS_MANAGER_ENDPOINT`: set only locally (the Secrets Manager stand-in).
+    pub secrets_manager_endpoint: Option<String>,
+    /// `SIGNING_KEY_REREAD_SECONDS` (default 300): how long a signing key read from Secrets
+    /// Manager is used before the secret is read again, which is how soon a key put in the secret
+    /// starts signing. 0 reads it for every token.
+    pub signing_key_reread: Duration,
     /// `ACCESS_TOKEN_TTL_SECONDS` (default 900).
     pub access_token_ttl: Duration,
     /// `REFRESH_TOKEN_TTL_SECONDS` (default 2592000, 30 days): how long a session lasts unused.
@@ -92,8 +115,10 @@ impl std::fmt::Debug for Config {
             .field("table_name", &self.table_name)
             .field("dynamodb_endpoint", &self.dynamodb_endpoint)
             .field("jwt_secret", &"<redacted>")
-            .field("access_signing_key", &self.access_signing_key)
+            .field("access_signing", &self.access_signing)
             .field("access_public_keys", &self.access_public_keys)
+            .field("secrets_manager_endpoint", &self.secrets_manager_endpoint)
+            .field("signing_key_reread", &self.signing_key_reread)
             .field("access_token_ttl", &self.access_token_ttl)
             .field("refresh_token_ttl", &self.refresh_token_ttl)
             .field("session_lifetime", &self.session_lifetime)
@@ -161,17 +186,29 @@ impl Config {
         let dynamodb_endpoint = lookup("DYNAMODB_ENDPOINT").filter(|v| !v.trim().is_empty());
         let key =
             |name: &str, raw: &str| NamedKey::parse(raw).map_err(|e| ConfigError(format!("{name}: {e}")));
-        let access_signing_key = match lookup("ACCESS_TOKEN_SIGNING_KEY").filter(|v| !v.trim().is_empty()) {
-            Some(raw) => Some(key("ACCESS_TOKEN_SIGNING_KEY", &raw)?),
-            None if dynamodb_endpoint.is_some() => Some(development_key(&jwt_secret)),
-            None => None,
+        let given = lookup("ACCESS_TOKEN_SIGNING_KEY").filter(|v| !v.trim().is_empty());
+        let secret = lookup("ACCESS_TOKEN_SIGNING_KEY_SECRET").filter(|v| !v.trim().is_empty());
+        let local = dynamodb_endpoint.is_some();
+        let access_signing = match (given, secret) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError(
+                    "set ACCESS_TOKEN_SIGNING_KEY or ACCESS_TOKEN_SIGNING_KEY_SECRET, not both".into(),
+                ));
+            }
+            (Some(raw), None) => Some(SigningKeySource::Given(key("ACCESS_TOKEN_SIGNING_KEY", &raw)?)),
+            (None, Some(id)) => Some(SigningKeySource::Secret(id.trim().to_owned())),
+            (None, None) if local => Some(SigningKeySource::Given(development_key(&jwt_secret))),
+            (None, None) => None,
         };
-        let access_public_keys = lookup("ACCESS_TOKEN_PUBLIC_KEYS")
+        let mut access_public_keys = lookup("ACCESS_TOKEN_PUBLIC_KEYS")
             .unwrap_or_default()
             .split(',')
             .filter(|raw| !raw.trim().is_empty())
             .map(|raw| key("ACCESS_TOKEN_PUBLIC_KEYS", raw))
             .collect::<Result<Vec<_>, _>>()?;
+        if local && access_public_keys.is_empty() {
+            access_public_keys.push(development_key(&jwt_secret).public());
+        }
         let mut kids: Vec<&str> = access_public_keys.iter().map(|k| k.kid.as_str()).collect();
         kids.sort_unstable();
         if let Some(twice) = kids.windows(2).find(|pair| pair[0] == pair[1]) {
@@ -193,8 +230,15 @@ impl Config {
             dynamodb_endpoint,
             jwt_secret,
             previous_jwt_secret,
-            access_signing_key,
+            access_signing,
             access_public_keys,
+            secrets_manager_endpoint: lookup("SECRETS_MANAGER_ENDPOINT").filter(|v| !v.trim().is_empty()),
+            signing_key_reread: match lookup("SIGNING_KEY_REREAD_SECONDS") {
+                None => Duration::from_secs(300),
+                Some(raw) => raw.parse::<u64>().map(Duration::from_secs).map_err(|_| {
+                    ConfigError("SIGNING_KEY_REREAD_SECONDS must be a whole number of seconds".into())
+                })?,
+            },
             access_token_ttl: seconds("ACCESS_TOKEN_TTL_SECONDS", 900)?,
             refresh_token_ttl: seconds("REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600)?,
             session_lifetime: seconds("SESSION_LIFETIME_SECONDS", 90 * 24 * 3600)?,
@@ -203,6 +247,12 @@ impl Config {
             checkin_opens_before: seconds("CHECKIN_OPENS_BEFORE_SECONDS", 2 * 3600)?,
         })
     }
+}
+
+/// The access-token key of a local run (see [`development_key`]), as `make run` puts it in the
+/// Secrets Manager stand-in.
+pub fn local_signing_key(config: &Config) -> NamedKey {
+    development_key(&config.jwt_secret)
 }
 
 /// The access-token key of a local run: derived from the secret, so every local process signs and
@@ -238,11 +288,10 @@ mod tests {
     #[test]
     fn only_a_process_given_the_private_key_holds_one_except_locally() {
         const PUBLIC: &str = "k1.Cxlrc6qTXmo-ZxwXKGwD7CJ2nx98gAP2ai0dBD_cB_g";
-        let public = PUBLIC;
         let on_aws =
             env(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET), ("ACCESS_TOKEN_PUBLIC_KEYS", PUBLIC)]);
         let c = Config::from_lookup(on_aws).unwrap();
-        assert!(c.access_signing_key.is_none());
+        assert!(c.access_signing.is_none());
         assert_eq!(c.access_public_keys.len(), 1);
         let local = env(&[
             ("TABLE_NAME", "t"),
@@ -250,10 +299,29 @@ mod tests {
             ("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000"),
         ]);
         let c = Config::from_lookup(local).unwrap();
-        assert_eq!(c.access_signing_key.as_ref().map(|k| k.kid.as_str()), Some("local"));
-        assert!(!format!("{c:?}").contains(&NamedKey::parse(public).unwrap().expose()[3..]));
+        let development = local_signing_key(&c);
+        assert_eq!(c.access_signing, Some(SigningKeySource::Given(development.clone())));
+        assert_eq!(c.access_public_keys, [development.public()], "the development key verifies locally");
+        assert!(!format!("{c:?}").contains(&development.expose()[6..]));
         let given = env(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET), ("ACCESS_TOKEN_SIGNING_KEY", PUBLIC)]);
-        assert_eq!(Config::from_lookup(given).unwrap().access_signing_key.unwrap().kid, "k1");
+        let given = Config::from_lookup(given).unwrap().access_signing;
+        assert!(matches!(given, Some(SigningKeySource::Given(key)) if key.kid == "k1"));
+        let in_secret = env(&[
+            ("TABLE_NAME", "t"),
+            ("JWT_SECRET", SECRET),
+            ("ACCESS_TOKEN_SIGNING_KEY_SECRET", "arn:aws:secretsmanager:eu-west-1:1:secret:key"),
+        ]);
+        assert_eq!(
+            Config::from_lookup(in_secret).unwrap().access_signing,
+            Some(SigningKeySource::Secret("arn:aws:secretsmanager:eu-west-1:1:secret:key".into()))
+        );
+        let both = env(&[
+            ("TABLE_NAME", "t"),
+            ("JWT_SECRET", SECRET),
+            ("ACCESS_TOKEN_SIGNING_KEY", PUBLIC),
+            ("ACCESS_TOKEN_SIGNING_KEY_SECRET", "key"),
+        ]);
+        assert!(Config::from_lookup(both).unwrap_err().to_string().contains("not both"));
         let bad =
             env(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET), ("ACCESS_TOKEN_PUBLIC_KEYS", "k1.short")]);
         assert!(Config::from_lookup(bad).unwrap_err().to_string().contains("ACCESS_TOKEN_PUBLIC_KEYS"));

@@ -154,6 +154,7 @@ async fn forged_expired_and_malformed_access_tokens_are_401() {
         .state
         .tokens
         .issue_access(id, "alice", Role::User, 0, Instant::now().plus_seconds(-3600))
+        .await
         .unwrap();
     let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
     let now = chrono::Utc::now().timestamp();

@@ -17,6 +17,7 @@ mod registrations;
 mod routes;
 mod series;
 mod sessions;
+mod signing_key;
 mod team;
 mod throttling;
 mod upcoming;

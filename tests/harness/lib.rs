@@ -5,6 +5,7 @@
 pub mod dynamodb_local;
 pub mod invariants;
 pub mod proxy;
+pub mod secrets_manager_local;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -29,6 +30,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub table: String,
     pub fidelity: Fidelity,
+    /// The Secrets Manager secret the app reads its access-token signing key from.
+    pub secret_id: String,
 }
 
 /// A call that IAM would have refused on AWS fails the test that made it, whatever the test
@@ -95,6 +98,14 @@ pub struct AppOptions {
     pub fidelity: Behaviours,
     /// Login, sign-up and refresh limits (the production ones by default).
     pub limits: Limits,
+    /// Put the development signing key in the app's secret before it starts (else the secret
+    /// does not exist until the test makes it).
+    pub signing_key_in_secret: bool,
+    /// `SIGNING_KEY_REREAD_SECONDS`: how long a key read from the secret is used (the production
+    /// default unless a test changes it).
+    pub signing_key_reread_seconds: Option<u64>,
+    /// Further settings, over the harness's own.
+    pub settings: Vec<(&'static str, String)>,
 }
 
 impl Default for AppOptions {
@@ -106,6 +117,9 @@ impl Default for AppOptions {
             read_budget: None,
             fidelity: Behaviours::default(),
             limits: Limits::default(),
+            signing_key_in_secret: true,
+            signing_key_reread_seconds: None,
+            settings: Vec::new(),
         }
     }
 }
@@ -131,8 +145,13 @@ impl AppOptions {
     }
 }
 
+/// The logical id of the signing key's secret in `template.yaml`, whose grants IAM checks.
+pub const SIGNING_KEY_SECRET: &str = "AccessTokenSigningKeySecret";
+
 /// Builds the state for a fresh table at `options.endpoint` (creating the table through the
-/// real endpoint) and serves the whole API on a free port.
+/// real endpoint) and serves the whole API on a free port. The app reads its signing key from a
+/// secret of its own in the Secrets Manager stand-in, through the fidelity proxy (so IAM checks
+/// those calls too), as the users function does on AWS.
 pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     // Logs show with a failing test's output, and only then.
     let _ = tracing_subscriber::fmt()
@@ -141,16 +160,30 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         .try_init();
     let table = format!("test-{}", ulid::Ulid::new());
     let fidelity = Fidelity::start(&options.endpoint, options.fidelity).await;
-    let settings = [
+    let secret_id = format!("{table}/access-token-signing-key");
+    let secrets_endpoint = secrets_manager_local::endpoint();
+    fidelity.front_secrets(&secrets_endpoint, &secret_id, SIGNING_KEY_SECRET);
+    let mut settings = vec![
         ("TABLE_NAME", table.clone()),
         ("DYNAMODB_ENDPOINT", fidelity.endpoint.clone()),
+        ("SECRETS_MANAGER_ENDPOINT", fidelity.endpoint.clone()),
+        ("ACCESS_TOKEN_SIGNING_KEY_SECRET", secret_id.clone()),
         ("JWT_SECRET", TEST_SECRET.to_owned()),
         ("DYNAMODB_TIMEOUT_MS", options.timeout_ms.to_string()),
         ("ACCESS_TOKEN_TTL_SECONDS", options.access_ttl_seconds.to_string()),
     ];
+    if let Some(seconds) = options.signing_key_reread_seconds {
+        settings.push(("SIGNING_KEY_REREAD_SECONDS", seconds.to_string()));
+    }
+    settings.extend(options.settings);
     let config =
         Config::from_lookup(|name| settings.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()))
             .expect("test configuration is valid");
+    if options.signing_key_in_secret {
+        let key = shared::config::local_signing_key(&config).expose();
+        let secrets = shared::store::secrets::Secrets::new(Some(secrets_endpoint), Duration::from_secs(30));
+        secrets.create_unless_present(&secret_id, &key).await.expect("putting the signing key in its secret");
+    }
     let direct =
         shared::store::Store::open(table.clone(), Some(&dynamodb_local::endpoint()), Duration::from_secs(30))
             .await;
@@ -164,10 +197,42 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let address = listener.local_addr().expect("local address");
     tokio::spawn(local::serve(listener, state.clone(), std::future::pending()));
     let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("http client");
-    TestApp { address, state, client, table, fidelity }
+    TestApp { address, state, client, table, fidelity, secret_id }
 }
 
 impl TestApp {
+    /// Creates the app's signing-key secret holding `value` (for an app started without it).
+    pub async fn set_signing_key_secret_created(&self, value: &str) {
+        let secrets = shared::store::secrets::Secrets::new(
+            Some(secrets_manager_local::endpoint()),
+            Duration::from_secs(30),
+        );
+        secrets.create_unless_present(&self.secret_id, value).await.expect("creating the signing-key secret");
+    }
+
+    /// Puts `value` in the app's signing-key secret as its new current version, or deletes the
+    /// secret (`None`), straight at the stand-in as an operator would.
+    pub async fn set_signing_key_secret(&self, value: Option<&str>) {
+        let (target, body) = match value {
+            Some(value) => ("PutSecretValue", json!({"SecretId": self.secret_id, "SecretString": value})),
+            None => ("DeleteSecret", json!({"SecretId": self.secret_id, "ForceDeleteWithoutRecovery": true})),
+        };
+        let answer = self
+            .client
+            .post(secrets_manager_local::endpoint())
+            .header("x-amz-target", format!("secretsmanager.{target}"))
+            .header("content-type", "application/x-amz-json-1.1")
+            .header(
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/secretsmanager/aws4_request, SignedHeaders=host, Signature=0",
+            )
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("the Secrets Manager stand-in answers");
+        assert!(answer.status().is_success(), "{target}: {}", answer.text().await.unwrap_or_default());
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.address, path)
     }

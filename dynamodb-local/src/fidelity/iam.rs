@@ -14,68 +14,95 @@ use std::fmt;
 
 use serde_yaml::Value;
 
-/// What one DynamoDB call asks of IAM: an action on the table or on one of its indexes.
+/// What one call asks of IAM: an action on the table, on one of its indexes, or on a secret.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Need {
-    /// `dynamodb:Query`, ...
+    /// `dynamodb:Query`, `secretsmanager:GetSecretValue`, ...
     pub action: String,
-    /// `None` for the table itself.
-    pub index: Option<String>,
+    pub resource: Resource,
+}
+
+/// A resource of the template that a policy names.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Resource {
+    /// The table itself (`!GetAtt Table.Arn`).
+    Table,
+    /// One of its indexes (`!Sub "${Table.Arn}/index/<name>"`); in a grant, `*` is every index.
+    Index(String),
+    /// A Secrets Manager secret of the template, by logical id (`!Ref <id>`).
+    Secret(String),
 }
 
 impl Need {
     pub fn on_table(operation: &str) -> Need {
-        Need { action: format!("dynamodb:{operation}"), index: None }
+        Need { action: format!("dynamodb:{operation}"), resource: Resource::Table }
     }
 
     pub fn on_index(operation: &str, index: &str) -> Need {
-        Need { action: format!("dynamodb:{operation}"), index: Some(index.to_owned()) }
+        Need { action: format!("dynamodb:{operation}"), resource: Resource::Index(index.to_owned()) }
     }
 
-    /// The resource: `table`, or `index/<name>` (as the template writes it after `${Table.Arn}/`).
-    pub fn resource(&self) -> String {
-        match &self.index {
-            None => "table".to_owned(),
-            Some(index) => format!("index/{index}"),
+    pub fn on_secret(operation: &str, logical_id: &str) -> Need {
+        Need {
+            action: format!("secretsmanager:{operation}"),
+            resource: Resource::Secret(logical_id.to_owned()),
+        }
+    }
+}
+
+impl Resource {
+    /// How the recorded calls file writes it: `table`, `index/<name>` or `secret/<logical id>`.
+    pub fn parse(text: &str) -> Resource {
+        if let Some(index) = text.strip_prefix("index/") {
+            Resource::Index(index.to_owned())
+        } else if let Some(secret) = text.strip_prefix("secret/") {
+            Resource::Secret(secret.to_owned())
+        } else {
+            Resource::Table
+        }
+    }
+}
+
+impl fmt::Display for Resource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Resource::Table => write!(f, "table"),
+            Resource::Index(index) => write!(f, "index/{index}"),
+            Resource::Secret(secret) => write!(f, "secret/{secret}"),
         }
     }
 }
 
 impl fmt::Display for Need {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} on {}", self.action, self.resource())
+        write!(f, "{} on {}", self.action, self.resource)
     }
 }
 
-/// One allowed (action, resource) pair of a function's policy; `index` may be `*`.
+/// One allowed (action, resource) pair of a function's policy.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Grant {
     pub action: String,
-    pub index: Option<String>,
+    pub resource: Resource,
 }
 
 impl Grant {
     fn allows(&self, need: &Need) -> bool {
         self.action == need.action
-            && match (&self.index, &need.index) {
-                (None, None) => true,
-                (Some(granted), Some(index)) => granted == "*" || granted == index,
-                _ => false,
+            && match (&self.resource, &need.resource) {
+                (Resource::Index(granted), Resource::Index(index)) => granted == "*" || granted == index,
+                (granted, needed) => granted == needed,
             }
-    }
-
-    fn resource(&self) -> String {
-        Need { action: self.action.clone(), index: self.index.clone() }.resource()
     }
 }
 
 impl fmt::Display for Grant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} on {}", self.action, self.resource())
+        write!(f, "{} on {}", self.action, self.resource)
     }
 }
 
-/// The DynamoDB grants of every function in the template, by logical id.
+/// The DynamoDB and Secrets Manager grants of every function in the template, by logical id.
 #[derive(Clone, Debug, Default)]
 pub struct Policies {
     pub functions: BTreeMap<String, Vec<Grant>>,
@@ -94,8 +121,9 @@ impl Policies {
     }
 
     /// Reads the inline policy statements of each `AWS::Serverless::Function`. Only statements
-    /// on the table (`!GetAtt Table.Arn`, `!Sub "${Table.Arn}/index/<name>"`) count here; a
-    /// policy in any other form is refused, so nothing is silently left unchecked.
+    /// on the table (`!GetAtt Table.Arn`, `!Sub "${Table.Arn}/index/<name>"`) and on secrets
+    /// (`!Ref <secret>`) count here; a policy in any other form is refused, so nothing is
+    /// silently left unchecked.
     pub fn parse(text: &str) -> Policies {
         let template: Value = serde_yaml::from_str(text).expect("template.yaml is YAML");
         let mut functions = BTreeMap::new();
@@ -115,19 +143,21 @@ impl Policies {
                     let actions: Vec<String> = as_list(&statement["Action"])
                         .iter()
                         .map(|action| action.as_str().expect("an action").to_owned())
-                        .filter(|action| action.starts_with("dynamodb:"))
+                        .filter(|action| {
+                            action.starts_with("dynamodb:") || action.starts_with("secretsmanager:")
+                        })
                         .collect();
                     if actions.is_empty() {
                         continue;
                     }
-                    let resources: Vec<Option<String>> = as_list(&statement["Resource"])
+                    let resources: Vec<Resource> = as_list(&statement["Resource"])
                         .iter()
-                        .filter_map(|resource| table_resource(&name, resource))
+                        .filter_map(|resource| resource_of(&template["Resources"], &name, resource))
                         .collect();
                     for action in actions {
-                        assert!(!action.contains('*'), "{name}: {action}: grant DynamoDB actions by name");
-                        for index in &resources {
-                            grants.push(Grant { action: action.clone(), index: index.clone() });
+                        assert!(!action.contains('*'), "{name}: {action}: grant actions by name");
+                        for resource in &resources {
+                            grants.push(Grant { action: action.clone(), resource: resource.clone() });
                         }
                     }
                 }
@@ -158,15 +188,14 @@ impl Policies {
         let mut unused = Vec::new();
         for (function, grants) in &self.functions {
             for grant in grants {
-                let needed = |index: Option<&str>| {
-                    used.contains(&(
-                        function.clone(),
-                        Need { action: grant.action.clone(), index: index.map(str::to_owned) },
-                    ))
+                let needed = |resource: Resource| {
+                    used.contains(&(function.clone(), Need { action: grant.action.clone(), resource }))
                 };
-                let in_use = match grant.index.as_deref() {
-                    Some("*") => indexes.iter().all(|index| needed(Some(index))),
-                    index => needed(index),
+                let in_use = match &grant.resource {
+                    Resource::Index(all) if all == "*" => {
+                        indexes.iter().all(|index| needed(Resource::Index((*index).to_owned())))
+                    }
+                    resource => needed(resource.clone()),
                 };
                 if !in_use {
                     unused.push((function.clone(), grant.clone()));
@@ -185,17 +214,20 @@ fn as_list(value: &Value) -> Vec<Value> {
     }
 }
 
-/// `Some(None)` for the table, `Some(Some(index))` for an index (`*` for all), `None` for a
-/// resource that is not the table.
-fn table_resource(function: &str, resource: &Value) -> Option<Option<String>> {
+/// The table, an index (`*` for all) or a secret a statement's resource names; `None` for a
+/// resource of another kind.
+fn resource_of(resources: &Value, function: &str, resource: &Value) -> Option<Resource> {
     let Value::Tagged(tagged) = resource else {
-        panic!("{function}: resource {resource:?} is not a reference to the table")
+        panic!("{function}: resource {resource:?} is not a reference to the table or a secret")
     };
     let text = tagged.value.as_str().unwrap_or_else(|| panic!("{function}: {resource:?}"));
     match tagged.tag.to_string().as_str() {
-        "!GetAtt" if text == "Table.Arn" => Some(None),
+        "!GetAtt" if text == "Table.Arn" => Some(Resource::Table),
+        "!Ref" if resources[text]["Type"] == "AWS::SecretsManager::Secret" => {
+            Some(Resource::Secret(text.to_owned()))
+        }
         "!Sub" => match text.strip_prefix("${Table.Arn}/index/") {
-            Some(index) => Some(Some(index.to_owned())),
+            Some(index) => Some(Resource::Index(index.to_owned())),
             None if text.contains("${Table") => {
                 panic!("{function}: {text}: an unknown form of table resource")
             }
@@ -229,8 +261,13 @@ Resources:
             - Effect: Allow
               Action: dynamodb:PutItem
               Resource: !GetAtt Table.Arn
+            - Effect: Allow
+              Action: secretsmanager:GetSecretValue
+              Resource: !Ref KeySecret
   Table:
     Type: AWS::DynamoDB::Table
+  KeySecret:
+    Type: AWS::SecretsManager::Secret
 "#;
 
     #[test]
@@ -243,6 +280,9 @@ Resources:
         assert!(policies.allows("WriteFunction", &Need::on_table("PutItem")));
         assert!(!policies.allows("WriteFunction", &Need::on_index("PutItem", "gsi1")));
         assert!(!policies.allows("NoSuchFunction", &Need::on_table("GetItem")));
+        assert!(policies.allows("WriteFunction", &Need::on_secret("GetSecretValue", "KeySecret")));
+        assert!(!policies.allows("ReadFunction", &Need::on_secret("GetSecretValue", "KeySecret")));
+        assert!(!policies.allows("WriteFunction", &Need::on_secret("GetSecretValue", "OtherSecret")));
     }
 
     #[test]
@@ -259,6 +299,7 @@ Resources:
             ("ReadFunction".to_owned(), Need::on_table("GetItem")),
             ("ReadFunction".to_owned(), Need::on_index("Query", "gsi1")),
             ("WriteFunction".to_owned(), Need::on_table("PutItem")),
+            ("WriteFunction".to_owned(), Need::on_secret("GetSecretValue", "KeySecret")),
         ]);
         let unused: Vec<String> =
             policies.unused(&used, &["gsi1"]).iter().map(|(f, g)| format!("{f}: {g}")).collect();
@@ -271,6 +312,13 @@ Resources:
     #[test]
     fn the_project_template_is_understood() {
         let policies = Policies::from_template();
+        let reads_the_key = |function: &str| {
+            policies.allows(function, &Need::on_secret("GetSecretValue", "AccessTokenSigningKeySecret"))
+        };
+        assert!(reads_the_key("UsersFunction"), "the users function reads the signing key");
+        for other in ["EventsFunction", "UpcomingFunction", "RegisterFunction", "RemindersFunction"] {
+            assert!(!reads_the_key(other), "{other} must not read the signing key");
+        }
         for function in
             ["UsersFunction", "EventsFunction", "UpcomingFunction", "RegisterFunction", "RemindersFunction"]
         {

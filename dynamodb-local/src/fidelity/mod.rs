@@ -20,6 +20,9 @@
 //!   table and in each index, charged to the partition key value that pays them (see
 //!   `throughput`); with `throttling` (which meters too), a call to a partition that has used its second's
 //!   1,000 write or 3,000 read units gets `ThrottlingException`.
+//! - Secrets Manager: calls for a stand-in registered with [`Fidelity::front_secrets`] go to it,
+//!   checked against the functions' policies as DynamoDB calls are (a function reads only the
+//!   secrets its policy names, `!Ref <secret>`).
 //! - Consistent reads on a global secondary index are refused with a `ValidationException`
 //!   (<https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.Reading>).
 
@@ -119,6 +122,15 @@ struct Shared {
     stats: Mutex<Stats>,
     recent: lag::RecentWrites,
     meter: throughput::Meter,
+    secrets: Mutex<Option<SecretsStandIn>>,
+}
+
+/// A Secrets Manager stand-in behind the proxy, and which of the template's secrets each secret
+/// id stands for.
+#[derive(Clone)]
+struct SecretsStandIn {
+    target: String,
+    logical_ids: std::collections::HashMap<String, String>,
 }
 
 /// What the proxy did, for tests and benchmarks.
@@ -128,6 +140,8 @@ pub struct Stats {
     pub transactions_cancelled_by_conflict: u64,
     pub writes_refused_by_conflict: u64,
     pub throttled: u64,
+    /// Calls to Secrets Manager, by any function.
+    pub secret_calls: u64,
 }
 
 impl Fidelity {
@@ -151,10 +165,22 @@ impl Fidelity {
             stats: Mutex::default(),
             recent: lag::RecentWrites::default(),
             meter: throughput::Meter::default(),
+            secrets: Mutex::default(),
         });
         let app = axum::Router::new().fallback(handle).with_state(shared.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
         Fidelity { endpoint, shared }
+    }
+
+    /// Sends Secrets Manager calls on to the stand-in at `target`, where the secret `id` stands for
+    /// the template's secret `logical_id` (what IAM checks calls for it against).
+    pub fn front_secrets(&self, target: &str, id: &str, logical_id: &str) {
+        let mut secrets = lock(&self.shared.secrets);
+        let stand_in = secrets.get_or_insert_with(|| SecretsStandIn {
+            target: target.trim_end_matches('/').to_owned(),
+            logical_ids: Default::default(),
+        });
+        stand_in.logical_ids.insert(id.to_owned(), logical_id.to_owned());
     }
 
     /// The calls refused by IAM so far, one line each.
@@ -210,27 +236,15 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 async fn handle(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(operation) = header("x-amz-target").and_then(|t| t.strip_prefix("secretsmanager.")) {
+        return secrets_call(&shared, operation, &uri, &headers, body).await;
+    }
     let Some(call) = Call::parse(header("x-amz-target"), &body) else {
         return forward(&shared, &uri, &headers, body).await;
     };
     let behaviours = &shared.behaviours;
-    if let Some(function) = header(shared::store::role::HEADER) {
-        for need in call.needs() {
-            record_use(function, &need);
-            if let Some(policies) = &behaviours.iam
-                && !policies.allows(function, &need)
-            {
-                let line = format!("{function} may not {need} ({})", call.operation);
-                lock(&shared.denied).push(line.clone());
-                return error(
-                    "com.amazon.coral.service#AccessDeniedException",
-                    &format!(
-                        "User is not authorized to perform: {need} because no identity-based policy allows it: {line}"
-                    ),
-                    json!({}),
-                );
-            }
-        }
+    if let Some(refused) = iam_refusal(&shared, &headers, &call.operation, &call.needs()) {
+        return refused;
     }
     if behaviours.eventual_indexes && call.consistent_read_on_index() {
         return error(
@@ -327,6 +341,58 @@ async fn handle(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap,
         answer.headers.remove("x-amz-crc32");
     }
     answer.into_response()
+}
+
+/// IAM's answer to a call made as a function (the `x-local-function` header) that needs
+/// `needs`: `None` when its policy allows them all (or no function is named), else the
+/// `AccessDeniedException` AWS would send, recorded to fail the test. Every need is recorded for
+/// the unused-grant report.
+fn iam_refusal(shared: &Shared, headers: &HeaderMap, operation: &str, needs: &[Need]) -> Option<Response> {
+    let function = headers.get(shared::store::role::HEADER).and_then(|v| v.to_str().ok())?;
+    for need in needs {
+        record_use(function, need);
+        if let Some(policies) = &shared.behaviours.iam
+            && !policies.allows(function, need)
+        {
+            let line = format!("{function} may not {need} ({operation})");
+            lock(&shared.denied).push(line.clone());
+            return Some(error(
+                "com.amazon.coral.service#AccessDeniedException",
+                &format!(
+                    "User is not authorized to perform: {need} because no identity-based policy allows it: {line}"
+                ),
+                json!({}),
+            ));
+        }
+    }
+    None
+}
+
+/// A Secrets Manager call: checked against IAM, then sent to the stand-in. A secret id no
+/// template secret stands for needs a grant no policy can give, so a function reading it is
+/// refused.
+async fn secrets_call(
+    shared: &Shared,
+    operation: &str,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Response {
+    lock(&shared.stats).secret_calls += 1;
+    let Some(stand_in) = lock(&shared.secrets).clone() else {
+        return error("InternalServiceError", "no Secrets Manager stand-in is behind this proxy", json!({}));
+    };
+    let id = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|request| request["SecretId"].as_str().or(request["Name"].as_str()).map(str::to_owned))
+        .unwrap_or_default();
+    let logical_id =
+        stand_in.logical_ids.get(&id).cloned().unwrap_or_else(|| format!("unknown secret {id:?}"));
+    if let Some(refused) = iam_refusal(shared, headers, operation, &[Need::on_secret(operation, &logical_id)])
+    {
+        return refused;
+    }
+    relay(&shared.client, &stand_in.target, uri, headers, body, "InternalServiceError").await.into_response()
 }
 
 /// The partitions a write of the item with partition key `pk` (JSON) lands on, as far as
@@ -497,7 +563,28 @@ async fn forward(shared: &Shared, uri: &Uri, headers: &HeaderMap, body: Bytes) -
 }
 
 async fn send(shared: &Shared, uri: &Uri, headers: &HeaderMap, body: Bytes) -> Answer {
-    let mut request = shared.client.post(format!("{}{}", shared.target, uri.path()));
+    relay(
+        &shared.client,
+        &shared.target,
+        uri,
+        headers,
+        body,
+        "com.amazonaws.dynamodb.v20120810#InternalServerError",
+    )
+    .await
+}
+
+/// Sends a call on to `target`; a target out of reach answers as the service does for a failure
+/// on its side (`failure`, HTTP 500), which clients retry and then report as unavailable.
+async fn relay(
+    client: &reqwest::Client,
+    target: &str,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Bytes,
+    failure: &str,
+) -> Answer {
+    let mut request = client.post(format!("{target}{}", uri.path()));
     for (name, value) in headers {
         if !matches!(name.as_str(), "host" | "content-length" | "connection" | "transfer-encoding") {
             request = request.header(name, value);
@@ -505,10 +592,9 @@ async fn send(shared: &Shared, uri: &Uri, headers: &HeaderMap, body: Bytes) -> A
     }
     let answer = match request.body(body).send().await {
         Ok(answer) => answer,
-        // Storage unreachable behind the proxy (a fault test cut it): DynamoDB's own answer for
-        // a failure on its side, which clients retry and then report as unavailable.
+        // Storage unreachable behind the proxy (a fault test cut it).
         Err(e) => {
-            let body = json!({"__type": "com.amazonaws.dynamodb.v20120810#InternalServerError", "message": e.to_string()});
+            let body = json!({"__type": failure, "message": e.to_string()});
             let mut headers = HeaderMap::new();
             headers
                 .insert("content-type", axum::http::HeaderValue::from_static("application/x-amz-json-1.0"));
@@ -536,12 +622,12 @@ fn record_use(function: &str, need: &Need) {
     static USED: OnceLock<Mutex<BTreeSet<(String, Need)>>> = OnceLock::new();
     let fresh = lock(USED.get_or_init(Mutex::default)).insert((function.to_owned(), need.clone()));
     if fresh && let Ok(path) = std::env::var("IAM_CALLS_FILE") {
-        let line = format!("{function}\t{}\t{}\n", need.action, need.resource());
+        let line = format!("{function}\t{}\t{}\n", need.action, need.resource);
         let written = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&path)
             .and_then(|mut file| file.write_all(line.as_bytes()));
-        written.unwrap_or_else(|e| panic!("recording a DynamoDB call in {path}: {e}"));
+        written.unwrap_or_else(|e| panic!("recording a call in {path}: {e}"));
     }
 }

@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::response::Response;
 use serde::Serialize;
 use shared::AppState;
+use shared::auth::keys::{AccessSigningKey, KeyError};
 use shared::auth::{RefreshToken, password};
 use shared::domain::{Instant, Password, Username};
 use shared::http::fields::{checked, raw_string};
@@ -25,18 +26,30 @@ pub struct TokenPair {
 
 const BAD_CREDENTIALS: &str = "the username or password is incorrect";
 
-/// A new access token with `refresh`, made before anything is stored: a process without the
-/// signing key answers 500 having changed nothing.
+/// The key to sign with, read before anything is stored: a request that cannot sign (Secrets
+/// Manager unreachable: 503; a function without a key, or a key no function verifies: 500)
+/// changes nothing.
+async fn signing_key(state: &AppState) -> Result<AccessSigningKey, ApiError> {
+    match state.tokens.signing_key().await {
+        Ok(Some(key)) => Ok(key),
+        Ok(None) => Err(ApiError::Internal("this function holds no access-token signing key".into())),
+        Err(KeyError::Unavailable(e)) => Err(e.into()),
+        Err(e @ KeyError::Unusable(_)) => Err(ApiError::Internal(e.to_string())),
+    }
+}
+
+/// A new access token with `refresh`.
 fn issue(
     state: &AppState,
+    key: &AccessSigningKey,
     user: &UserRecord,
     refresh: &RefreshToken,
     now: Instant,
 ) -> Result<TokenPair, ApiError> {
     let access_token = state
         .tokens
-        .issue_access(user.id, &user.username, user.role, user.session_version, now)
-        .ok_or_else(|| ApiError::Internal("this function holds no access-token signing key".into()))?;
+        .sign_access(key, user.id, &user.username, user.role, user.session_version, now)
+        .ok_or_else(|| ApiError::Internal("the access token could not be signed".into()))?;
     Ok(TokenPair {
         access_token,
         token_type: "Bearer",
@@ -96,7 +109,7 @@ pub async fn log_in(
     tallies.succeeded(&state, counts).await?;
     let now = Instant::now();
     let refresh = RefreshToken::generate(user.id);
-    let pair = issue(&state, &user, &refresh, now)?;
+    let pair = issue(&state, &signing_key(&state).await?, &user, &refresh, now)?;
     // Refused when the password changed since it was checked here.
     if !state.store.store_refresh_token(&refresh, user.session_version, new_session(&state, now)).await? {
         return Err(ApiError::unauthorized(BAD_CREDENTIALS));
@@ -122,9 +135,7 @@ pub async fn refresh(
     let refused = || ApiError::unauthorized("the refresh token is unknown, expired, revoked or already used");
     let presented = RefreshToken::parse(&checked(token)?).ok_or_else(refused)?;
     let user = state.store.find_user(presented.user_id).await?.ok_or_else(refused)?;
-    if !state.tokens.can_sign() {
-        return Err(ApiError::Internal("this function holds no access-token signing key".into()));
-    }
+    let key = signing_key(&state).await?;
     let now = Instant::now();
     let successors = presented.successors(&state.tokens.refresh_key);
     let resend_key = resend_key.as_ref().map(IdempotencyKey::as_str);
@@ -133,7 +144,7 @@ pub async fn refresh(
         .rotate_refresh_token(&presented, &successors, resend_key, now, refresh_expiry(&state, now))
         .await?
     {
-        Rotation::Rotated(next) => Ok(respond::secret(&issue(&state, &user, &next, now)?)),
+        Rotation::Rotated(next) => Ok(respond::secret(&issue(&state, &key, &user, &next, now)?)),
         Rotation::Refused => Err(refused()),
     }
 }

@@ -7,11 +7,12 @@ use std::time::Duration;
 use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use super::keys::KeyRing;
+use super::keys::{AccessSigningKey, KeyError, KeyRing};
 use crate::config::Config;
 use crate::domain::ticket::{TicketCode, TicketNonce};
 use crate::domain::{Id, Instant, Role};
 use crate::signing::SigningKey;
+use crate::store::secrets::Secrets;
 
 const ISSUER: &str = "events-api";
 
@@ -69,7 +70,12 @@ impl Tokens {
         validation.set_required_spec_claims(&["exp", "iat", "sub", "iss"]);
         validation.set_issuer(&[ISSUER]);
         Tokens {
-            keys: KeyRing::new(config.access_signing_key.as_ref(), &config.access_public_keys),
+            keys: KeyRing::new(
+                config.access_signing.as_ref(),
+                &config.access_public_keys,
+                config.signing_key_reread,
+                || Secrets::new(config.secrets_manager_endpoint.clone(), config.dynamodb_timeout),
+            ),
             validation,
             access_ttl: config.access_token_ttl,
             refresh_ttl: config.refresh_token_ttl,
@@ -82,17 +88,23 @@ impl Tokens {
         }
     }
 
-    /// Signs an access token for a user whose sessions are at `session_version`; `None` in a
-    /// process that holds no signing key (only the users function does).
-    pub fn issue_access(
+    /// The key to sign access tokens with now: `None` in a process that may not sign (only the
+    /// users function may). Read before anything is stored, so a request that cannot sign
+    /// changes nothing.
+    pub async fn signing_key(&self) -> Result<Option<AccessSigningKey>, KeyError> {
+        self.keys.signing().await
+    }
+
+    /// Signs an access token with `key` for a user whose sessions are at `session_version`.
+    pub fn sign_access(
         &self,
+        key: &AccessSigningKey,
         user_id: Id,
         username: &str,
         role: Role,
         session_version: u32,
         now: Instant,
     ) -> Option<String> {
-        let (kid, key) = self.keys.signing()?;
         let claims = AccessClaims {
             sv: session_version,
             sub: user_id.to_string(),
@@ -103,8 +115,21 @@ impl Tokens {
             iss: ISSUER.to_owned(),
         };
         let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some(kid.to_owned());
-        jsonwebtoken::encode(&header, &claims, key).ok()
+        header.kid = Some(key.kid.clone());
+        jsonwebtoken::encode(&header, &claims, &key.key).ok()
+    }
+
+    /// [`Tokens::signing_key`] then [`Tokens::sign_access`]: `None` when no key can sign now.
+    pub async fn issue_access(
+        &self,
+        user_id: Id,
+        username: &str,
+        role: Role,
+        session_version: u32,
+        now: Instant,
+    ) -> Option<String> {
+        let key = self.signing_key().await.ok()??;
+        self.sign_access(&key, user_id, username, role, session_version, now)
     }
 
     /// Verifies the key (by `kid`, among the public keys held), signature, algorithm, issuer and
@@ -130,11 +155,6 @@ impl Tokens {
     /// The code a new ticket made from `nonce` gets.
     pub fn new_ticket_code(&self, nonce: &TicketNonce) -> TicketCode {
         TicketCode::from_tag(&self.ticket_key.sign(&nonce.message()))
-    }
-
-    /// Whether this process holds a key to sign access tokens with.
-    pub fn can_sign(&self) -> bool {
-        self.keys.signing().is_some()
     }
 
     /// The public keys that verify access tokens, as a JWK Set.
@@ -171,12 +191,12 @@ mod tests {
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(jwt.split('.').next().unwrap()).unwrap()).unwrap()
     }
 
-    #[test]
-    fn issues_and_verifies_naming_its_key() {
+    #[tokio::test]
+    async fn issues_and_verifies_naming_its_key() {
         let (private, _) = generate("k1");
         let t = tokens(Some(&private), &[]);
         let id = Id::new();
-        let jwt = t.issue_access(id, "alice", Role::Admin, 3, Instant::now()).unwrap();
+        let jwt = t.issue_access(id, "alice", Role::Admin, 3, Instant::now()).await.unwrap();
         assert_eq!(header(&jwt)["alg"], "EdDSA");
         assert_eq!(header(&jwt)["kid"], "k1");
         let claims = t.verify_access(&jwt).unwrap();
@@ -184,27 +204,28 @@ mod tests {
         assert_eq!(claims.exp - claims.iat, 900);
     }
 
-    #[test]
-    fn a_process_without_the_private_key_verifies_but_cannot_mint() {
+    #[tokio::test]
+    async fn a_process_without_the_private_key_verifies_but_cannot_mint() {
         let (private, public) = generate("k1");
-        let minted =
-            tokens(Some(&private), &[]).issue_access(Id::new(), "alice", Role::Admin, 0, Instant::now());
+        let minted = tokens(Some(&private), &[])
+            .issue_access(Id::new(), "alice", Role::Admin, 0, Instant::now())
+            .await;
         let verifier = tokens(None, &[&public]);
-        assert!(verifier.issue_access(Id::new(), "mallory", Role::Admin, 0, Instant::now()).is_none());
+        assert!(verifier.issue_access(Id::new(), "mallory", Role::Admin, 0, Instant::now()).await.is_none());
         assert!(verifier.verify_access(&minted.unwrap()).is_some());
     }
 
-    #[test]
-    fn a_key_rotates_without_signing_anyone_out() {
+    #[tokio::test]
+    async fn a_key_rotates_without_signing_anyone_out() {
         let (old_private, old_public) = generate("2026-11");
         let (new_private, new_public) = generate("2026-12");
         let before =
-            tokens(Some(&old_private), &[]).issue_access(Id::new(), "a", Role::User, 0, Instant::now());
+            tokens(Some(&old_private), &[]).issue_access(Id::new(), "a", Role::User, 0, Instant::now()).await;
         let before = before.unwrap();
         // Step 1: every function learns the new public key. Step 2: the users function signs with
         // the new private key. Tokens of either key verify meanwhile.
         let during = tokens(Some(&new_private), &[&old_public, &new_public]);
-        let after_switch = during.issue_access(Id::new(), "b", Role::User, 0, Instant::now()).unwrap();
+        let after_switch = during.issue_access(Id::new(), "b", Role::User, 0, Instant::now()).await.unwrap();
         assert_eq!(header(&after_switch)["kid"], "2026-12");
         assert!(during.verify_access(&before).is_some());
         assert!(during.verify_access(&after_switch).is_some());
@@ -214,20 +235,23 @@ mod tests {
         assert!(retired.verify_access(&after_switch).is_some());
     }
 
-    #[test]
-    fn refuses_expired_foreign_tampered_and_unknown_key_tokens() {
+    #[tokio::test]
+    async fn refuses_expired_foreign_tampered_and_unknown_key_tokens() {
         let (private, _) = generate("k1");
         let t = tokens(Some(&private), &[]);
         let old = Instant::now().plus_seconds(-901);
-        assert!(t.verify_access(&t.issue_access(Id::new(), "alice", Role::User, 0, old).unwrap()).is_none());
+        assert!(
+            t.verify_access(&t.issue_access(Id::new(), "alice", Role::User, 0, old).await.unwrap()).is_none()
+        );
 
         // Another key pair under the same key id.
         let (impostor, _) = generate("k1");
-        let foreign =
-            tokens(Some(&impostor), &[]).issue_access(Id::new(), "alice", Role::User, 0, Instant::now());
+        let foreign = tokens(Some(&impostor), &[])
+            .issue_access(Id::new(), "alice", Role::User, 0, Instant::now())
+            .await;
         assert!(t.verify_access(&foreign.unwrap()).is_none());
 
-        let jwt = t.issue_access(Id::new(), "alice", Role::User, 0, Instant::now()).unwrap();
+        let jwt = t.issue_access(Id::new(), "alice", Role::User, 0, Instant::now()).await.unwrap();
         let mut parts: Vec<String> = jwt.split('.').map(str::to_owned).collect();
         let mut claims: serde_json::Value =
             serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts[1]).unwrap()).unwrap();
@@ -253,7 +277,7 @@ mod tests {
         // An HS256 token whose secret is the public key (the classic algorithm confusion).
         let mut hs = Header::new(Algorithm::HS256);
         hs.kid = Some("k1".into());
-        let public = crate::auth::keys::public_of(&private);
+        let public = private.public();
         let key = jsonwebtoken::EncodingKey::from_secret(&public.bytes);
         assert!(t.verify_access(&jsonwebtoken::encode(&hs, &claims, &key).unwrap()).is_none());
     }

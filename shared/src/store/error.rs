@@ -24,6 +24,8 @@ const TRANSIENT_CODES: &[&str] = &[
     "ProvisionedThroughputExceededException",
     "RequestLimitExceeded",
     "InternalServerError",
+    // Secrets Manager's name for a failure on its side.
+    "InternalServiceError",
     "ServiceUnavailable",
     "LimitExceededException",
     "TransactionInProgressException",

@@ -25,6 +25,7 @@ pub mod registrations;
 pub mod reminders;
 pub mod role;
 pub mod seats;
+pub mod secrets;
 pub mod series;
 pub mod sessions;
 pub mod stats;

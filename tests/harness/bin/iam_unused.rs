@@ -1,4 +1,5 @@
-//! After `make test`: the grants in `template.yaml` that no DynamoDB call of the run needed.
+//! After `make test`: the grants in `template.yaml` that no DynamoDB or Secrets Manager call of
+//! the run needed.
 //!
 //! The fidelity proxy appends every (function, action, resource) a test's call needed to the file
 //! named by `IAM_CALLS_FILE`; this reads it back and fails when a function's policy grants an
@@ -8,7 +9,7 @@
 use std::collections::BTreeSet;
 use std::process::ExitCode;
 
-use api_tests::fidelity::iam::{Need, Policies};
+use api_tests::fidelity::iam::{Need, Policies, Resource};
 
 fn main() -> ExitCode {
     let Some(path) = std::env::args().nth(1) else {
@@ -29,8 +30,10 @@ fn main() -> ExitCode {
         .filter_map(|line| {
             let mut fields = line.split('\t');
             let (function, action, resource) = (fields.next()?, fields.next()?, fields.next()?);
-            let index = resource.strip_prefix("index/").map(str::to_owned);
-            Some((function.to_owned(), Need { action: action.to_owned(), index }))
+            Some((
+                function.to_owned(),
+                Need { action: action.to_owned(), resource: Resource::parse(resource) },
+            ))
         })
         .collect();
     let indexes: Vec<&str> = shared::store::table::INDEXES.iter().map(|index| index.name).collect();
@@ -39,7 +42,7 @@ fn main() -> ExitCode {
     let granted: usize = policies.functions.values().map(Vec::len).sum();
     if unused.is_empty() {
         println!(
-            "IAM: each of the {granted} DynamoDB grants in template.yaml was needed by a call of the test run"
+            "IAM: each of the {granted} DynamoDB and Secrets Manager grants in template.yaml was needed by a call of the test run"
         );
         return ExitCode::SUCCESS;
     }
