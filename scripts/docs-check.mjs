@@ -34,6 +34,12 @@ socket.onmessage = (message) => {
     listeners.forEach((listener) => listener(data));
   }
 };
+// The browser may close the connection before it answers (Browser.close does, at times): every
+// call still waiting then fails, rather than leaving a promise that never settles.
+socket.onclose = () => {
+  for (const { reject } of pending.values()) reject(new Error("the DevTools connection closed"));
+  pending.clear();
+};
 function send(method, params = {}, sessionId) {
   const id = ++nextId;
   socket.send(JSON.stringify({ id, method, params, sessionId }));

@@ -70,3 +70,20 @@ start_secrets_manager() {
     return 1
   fi
 }
+
+# Starts the SES stand-in (the npm package aws-ses-v2-local) on 127.0.0.1:$1, logging to $2, in
+# the background, and waits until it answers. Sets SES_PID.
+start_ses() {
+  local port=$1 log=$2
+  SES_PID=""
+  if [ ! -x node_modules/.bin/aws-ses-v2-local ]; then
+    echo "The SES stand-in is not installed: run 'npm ci' (every make target that needs it does)." >&2
+    return 1
+  fi
+  node_modules/.bin/aws-ses-v2-local --host 127.0.0.1 --port "$port" >"$log" 2>&1 &
+  SES_PID=$!
+  if ! wait_for_port "$port" "$SES_PID" 30; then
+    echo "The SES stand-in did not start; see $log" >&2
+    return 1
+  fi
+}

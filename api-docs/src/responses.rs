@@ -377,6 +377,15 @@ pub struct AttendeeId {
     user_id: Id,
 }
 
+/// The token of an email's unsubscribe link.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct UnsubscribeToken {
+    /// The token in the link, signed for one user.
+    #[param(min_length = 1)]
+    token: String,
+}
+
 /// The personal calendar feed's token, from `GET /users/me/calendar`.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Path)]

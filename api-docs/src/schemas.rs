@@ -161,6 +161,10 @@ macro_rules! profile_body {
             /// Required with `password`, unless the caller is an admin.
             #[schema(nullable = false, format = Password)]
             current_password: Option<String>,
+            /// Whether the user gets email about their registrations and events (on by
+            /// default). Every email also carries a one-click link that turns it off.
+            #[schema(nullable = false)]
+            email_notifications: Option<bool>,
         }
     };
 }

@@ -33,7 +33,9 @@ pub fn config(table: &str, endpoint: &str) -> Config {
 pub async fn fresh_table(endpoint: &str, purpose: &str) -> Result<(String, Store)> {
     let table = format!("bench-{purpose}-{}", ulid::Ulid::new().to_string().to_lowercase());
     let store = Store::open(table.clone(), Some(endpoint), Duration::from_secs(60)).await;
-    store.ensure_table().await?;
+    // No stream: nothing here reads it, and DynamoDB Local slows down with one (see
+    // `table::Stream::Off`).
+    store.ensure_table_with(shared::store::table::Stream::Off).await?;
     Ok((table, store))
 }
 

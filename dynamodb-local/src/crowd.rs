@@ -35,6 +35,7 @@ pub async fn users(state: &AppState, prefix: &str, count: usize) -> Result<Vec<U
             calendar_version: 0,
             session_version: 0,
             username_pending: false,
+            email_notifications: true,
         };
         let token = state
             .tokens

@@ -11,6 +11,8 @@ pub mod fidelity;
 pub mod invariants;
 mod launcher;
 mod secrets_manager;
+mod ses_local;
 
 pub use launcher::DynamoDbLocal;
 pub use secrets_manager::SecretsManagerLocal;
+pub use ses_local::SesLocal;

@@ -2,6 +2,8 @@
 //! API tests serve exactly this, so what is tested is what runs. And the local stand-ins for the
 //! reminders schedule and for the signing key's secret.
 
+pub mod stream;
+
 use std::time::Duration;
 
 use axum::Router;

@@ -3,7 +3,9 @@
 //! running every `REMINDERS_EVERY_SECONDS` (default 60; 0 turns it off) against DynamoDB Local.
 //! With `SECRETS_MANAGER_ENDPOINT` and `ACCESS_TOKEN_SIGNING_KEY_SECRET` set (as `make run` sets
 //! them), the development signing key is put in that secret of the stand-in if it is missing, and
-//! the users router reads it from there as the deployed function reads its key.
+//! the users router reads it from there as the deployed function reads its key. Against DynamoDB
+//! Local it also runs the dispatch function on the table's stream, as the event source mapping
+//! does on AWS (`local::stream`), sending email to `SES_ENDPOINT` when `EMAIL_FROM` is set.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -55,6 +57,11 @@ async fn main() {
     if let Err(e) = local::seed_signing_key(&config).await {
         eprintln!("{e}");
         std::process::exit(1);
+    }
+    if let Some(endpoint) = &config.dynamodb_endpoint {
+        let dispatcher = std::sync::Arc::new(dispatch::Dispatcher::new(&config).await);
+        let (endpoint, table) = (endpoint.clone(), config.table_name.clone());
+        tokio::spawn(local::stream::run(endpoint, table, dispatcher, Duration::from_millis(200)));
     }
     if let Some(every) = schedule {
         tokio::spawn(local::run_schedule(state.store.clone(), every));

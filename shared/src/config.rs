@@ -107,6 +107,20 @@ pub struct Config {
     /// `CHECKIN_OPENS_BEFORE_SECONDS` (default 7200, 2 hours): how long before an event starts
     /// its door opens for check-in. It closes at the event's end, or 12 hours after its start.
     pub checkin_opens_before: Duration,
+    /// What the dispatch function needs to send email (see [`EmailSettings`]); `None` when
+    /// `EMAIL_FROM` is unset, and then no email is sent.
+    pub email: Option<EmailSettings>,
+}
+
+/// Email through Amazon SES (API v2), for the dispatch function.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EmailSettings {
+    /// `EMAIL_FROM`: the sender, an address of an identity verified in SES.
+    pub from: String,
+    /// `PUBLIC_API_URL`: the API's address as people reach it, for the links in an email.
+    pub public_api_url: String,
+    /// `SES_ENDPOINT`: set only locally (the SES stand-in).
+    pub ses_endpoint: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -125,6 +139,7 @@ impl std::fmt::Debug for Config {
             .field("dynamodb_timeout", &self.dynamodb_timeout)
             .field("request_deadline", &self.request_deadline)
             .field("checkin_opens_before", &self.checkin_opens_before)
+            .field("email", &self.email)
             .finish()
     }
 }
@@ -245,8 +260,29 @@ impl Config {
             dynamodb_timeout,
             request_deadline,
             checkin_opens_before: seconds("CHECKIN_OPENS_BEFORE_SECONDS", 2 * 3600)?,
+            email: email_settings(&lookup)?,
         })
     }
+}
+
+fn email_settings(lookup: &impl Fn(&str) -> Option<String>) -> Result<Option<EmailSettings>, ConfigError> {
+    let Some(from) = lookup("EMAIL_FROM").filter(|v| !v.trim().is_empty()) else {
+        return Ok(None);
+    };
+    if !email_address::EmailAddress::is_valid(from.trim()) {
+        return Err(ConfigError("EMAIL_FROM must be an email address".into()));
+    }
+    let public_api_url = lookup("PUBLIC_API_URL")
+        .map(|url| url.trim().trim_end_matches('/').to_owned())
+        .filter(|url| url.starts_with("https://") || url.starts_with("http://"))
+        .ok_or_else(|| {
+            ConfigError("PUBLIC_API_URL must be the API's http(s) address when EMAIL_FROM is set".into())
+        })?;
+    Ok(Some(EmailSettings {
+        from: from.trim().to_owned(),
+        public_api_url,
+        ses_endpoint: lookup("SES_ENDPOINT").filter(|v| !v.trim().is_empty()),
+    }))
 }
 
 /// The access-token key of a local run (see [`development_key`]), as `make run` puts it in the

@@ -7,8 +7,8 @@
 //!   (fallback, 405, CORS, request accounting);
 //! - [`state`]: [`AppState`], built once per process from [`Config`];
 //! - [`auth`]: password hashing, access tokens and calendar-feed tokens;
-//! - [`views`], [`calendar`], [`qr`] and [`export`]: what responses, iCalendar feeds, ticket
-//!   images and the attendee CSV show of stored records;
+//! - [`views`], [`mail`], [`calendar`], [`qr`] and [`export`]: what responses, emails, iCalendar
+//!   feeds, ticket images and the attendee CSV show of stored records;
 //! - [`store`]: the only code that knows DynamoDB (keys, items, conditions, cursors);
 //! - [`domain`]: validated values and rules with no I/O;
 //! - [`signing`], [`telemetry`] and [`config`]: keyed signatures, logging set-up and settings,
@@ -20,6 +20,7 @@ pub mod config;
 pub mod domain;
 pub mod export;
 pub mod http;
+pub mod mail;
 pub mod qr;
 pub mod signing;
 pub mod state;
@@ -40,6 +41,7 @@ mod layers {
         "state",
         "auth",
         "views",
+        "mail",
         "calendar",
         "qr",
         "export",

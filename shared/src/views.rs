@@ -25,6 +25,11 @@ pub struct UserView {
     pub email: Option<String>,
     pub role: Role,
     pub created_at: Instant,
+    /// Whether the user gets email about their registrations and events. Only for the user
+    /// themselves and admins.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub email_notifications: Option<bool>,
 }
 
 impl UserView {
@@ -35,6 +40,7 @@ impl UserView {
             email: show_email.then_some(user.email),
             role: user.role,
             created_at: user.created_at,
+            email_notifications: show_email.then_some(user.email_notifications),
         }
     }
 }

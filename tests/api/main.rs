@@ -3,6 +3,7 @@
 mod auth;
 mod calendar;
 mod door;
+mod email;
 mod events;
 mod faults;
 mod feedback;

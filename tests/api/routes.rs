@@ -69,7 +69,7 @@ async fn each_router_serves_exactly_the_methods_it_declares() {
     }
 }
 
-/// The table in `template.yaml` has the keys, indexes and TTL the code creates locally.
+/// The table in `template.yaml` has the keys, indexes, TTL and stream the code creates locally.
 #[test]
 fn template_table_matches_the_table_the_code_creates() {
     use shared::store::table::{INDEXES, TTL_ATTRIBUTE, key_attributes};
@@ -79,6 +79,7 @@ fn template_table_matches_the_table_the_code_creates() {
     assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
     assert_eq!(table["TimeToLiveSpecification"]["AttributeName"], TTL_ATTRIBUTE);
     assert_eq!(table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true);
+    assert_eq!(table["StreamSpecification"]["StreamViewType"], shared::store::table::STREAM_VIEW.as_str());
     let attributes: BTreeSet<(String, String)> = table["AttributeDefinitions"]
         .as_sequence()
         .unwrap()

@@ -245,8 +245,7 @@ async fn a_slow_copy_of_an_older_rename_does_not_leave_its_name_behind() {
         .map(|event| event["id"].as_str().unwrap().to_owned())
         .collect();
     let store = &app.state.store;
-    let rename =
-        |name: &str| UserChanges { username: Some(name.to_owned()), email: None, password_hash: None };
+    let rename = |name: &str| UserChanges { username: Some(name.to_owned()), ..UserChanges::default() };
     let first = store.find_user(Id::parse(&alice.id).unwrap()).await.unwrap().unwrap();
     let older = store.update_user(&first, rename("alicia"), Instant::now()).await.unwrap().unwrap();
     let newer = store.update_user(&older, rename("ally"), Instant::now()).await.unwrap().unwrap();
@@ -268,7 +267,7 @@ async fn a_retried_rename_finishes_the_copy_a_failed_request_left_undone() {
     // The rename is saved, then the request fails before copying the name (as on a storage error).
     let store = &app.state.store;
     let read = store.find_user(Id::parse(&alice.id).unwrap()).await.unwrap().unwrap();
-    let changes = UserChanges { username: Some("alicia".into()), email: None, password_hash: None };
+    let changes = UserChanges { username: Some("alicia".into()), ..UserChanges::default() };
     store.update_user(&read, changes, Instant::now()).await.unwrap().unwrap();
     assert_eq!(app.get(&path, None).await.ok(200)["organizer"]["username"], "alice");
 
@@ -286,7 +285,7 @@ async fn a_profile_edit_read_before_a_promotion_or_feed_rotation_cannot_undo_it(
     let alice = app.user("alice").await;
     let store = &app.state.store;
     let id = Id::parse(&alice.id).unwrap();
-    let rename = || UserChanges { username: Some("alicia".into()), email: None, password_hash: None };
+    let rename = || UserChanges { username: Some("alicia".into()), ..UserChanges::default() };
 
     let read = store.find_user(id).await.unwrap().unwrap();
     assert!(store.set_role(id, Role::Admin).await.unwrap());

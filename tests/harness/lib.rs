@@ -13,6 +13,7 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode, header::HeaderMap};
 use serde_json::{Value, json};
 use shared::domain::throttle::Limits;
+use shared::store::table::Stream;
 use shared::{AppState, Config};
 
 pub use ::dynamodb_local::fidelity;
@@ -32,6 +33,18 @@ pub struct TestApp {
     pub fidelity: Fidelity,
     /// The Secrets Manager secret the app reads its access-token signing key from.
     pub secret_id: String,
+    /// With [`AppOptions::dispatch`]: the app's own SES stand-in, and what reads its table's
+    /// stream into the dispatch function's handler (see [`TestApp::dispatch`]).
+    pub mail: Option<Mail>,
+}
+
+/// The dispatch side of an app: its SES stand-in, the handler, and its stream reader.
+pub struct Mail {
+    pub ses: ::dynamodb_local::SesLocal,
+    /// The fault proxy between the dispatch function and SES: cut it to make SES unreachable.
+    pub ses_gate: proxy::Proxy,
+    pub dispatcher: std::sync::Arc<dispatch::Dispatcher>,
+    reader: tokio::sync::Mutex<local::stream::StreamReader>,
 }
 
 /// A call that IAM would have refused on AWS fails the test that made it, whatever the test
@@ -106,6 +119,9 @@ pub struct AppOptions {
     pub signing_key_reread_seconds: Option<u64>,
     /// Further settings, over the harness's own.
     pub settings: Vec<(&'static str, String)>,
+    /// Run the dispatch function on the table's stream, sending email to an SES stand-in of the
+    /// app's own (see [`TestApp::dispatch`]).
+    pub dispatch: bool,
 }
 
 impl Default for AppOptions {
@@ -120,6 +136,7 @@ impl Default for AppOptions {
             signing_key_in_secret: true,
             signing_key_reread_seconds: None,
             settings: Vec::new(),
+            dispatch: false,
         }
     }
 }
@@ -160,6 +177,16 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         .try_init();
     let table = format!("test-{}", ulid::Ulid::new());
     let fidelity = Fidelity::start(&options.endpoint, options.fidelity).await;
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("binding a port");
+    let address = listener.local_addr().expect("local address");
+    let ses = match options.dispatch {
+        true => {
+            let ses = ::dynamodb_local::SesLocal::start().unwrap_or_else(|e| panic!("{e}"));
+            let gate = proxy::Proxy::start(&ses.endpoint).await;
+            Some((ses, gate))
+        }
+        false => None,
+    };
     let secret_id = format!("{table}/access-token-signing-key");
     let secrets_endpoint = secrets_manager_local::endpoint();
     fidelity.front_secrets(&secrets_endpoint, &secret_id, SIGNING_KEY_SECRET);
@@ -175,6 +202,11 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     if let Some(seconds) = options.signing_key_reread_seconds {
         settings.push(("SIGNING_KEY_REREAD_SECONDS", seconds.to_string()));
     }
+    if let Some((_, gate)) = &ses {
+        settings.push(("EMAIL_FROM", "events@example.com".to_owned()));
+        settings.push(("PUBLIC_API_URL", format!("http://{address}")));
+        settings.push(("SES_ENDPOINT", gate.endpoint.clone()));
+    }
     settings.extend(options.settings);
     let config =
         Config::from_lookup(|name| settings.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()))
@@ -187,20 +219,60 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let direct =
         shared::store::Store::open(table.clone(), Some(&dynamodb_local::endpoint()), Duration::from_secs(30))
             .await;
-    direct.ensure_table().await.expect("creating the test table");
+    // Only an app that reads its stream has one (see `table::Stream::Off`).
+    let stream = if options.dispatch { Stream::On } else { Stream::Off };
+    direct.ensure_table_with(stream).await.expect("creating the test table");
     let mut state = AppState::new(&config).await;
     state.limits = options.limits;
     if let Some(budget) = options.read_budget {
         state.store = state.store.with_read_budget(budget);
     }
-    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("binding a port");
-    let address = listener.local_addr().expect("local address");
     tokio::spawn(local::serve(listener, state.clone(), std::future::pending()));
+    let mail = match ses {
+        Some((ses, ses_gate)) => Some(Mail {
+            ses,
+            ses_gate,
+            dispatcher: std::sync::Arc::new(dispatch::Dispatcher::new(&config).await),
+            reader: tokio::sync::Mutex::new(local::stream::StreamReader::new(
+                &dynamodb_local::endpoint(),
+                &table,
+            )),
+        }),
+        None => None,
+    };
     let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("http client");
-    TestApp { address, state, client, table, fidelity, secret_id }
+    TestApp { address, state, client, table, fidelity, secret_id, mail }
 }
 
 impl TestApp {
+    fn mail(&self) -> &Mail {
+        self.mail.as_ref().expect("the app was spawned with `dispatch: true`")
+    }
+
+    /// Runs the dispatch function on everything the table's stream holds now, as the event
+    /// source mapping would, until nothing is left to hand on (failed records retried, within
+    /// `limit`; `Err` if some still fail then).
+    pub async fn dispatch_within(&self, limit: Duration) -> Result<(), String> {
+        let mail = self.mail();
+        mail.reader.lock().await.drain(&mail.dispatcher, limit).await
+    }
+
+    /// [`TestApp::dispatch_within`] 30 s, which must succeed.
+    pub async fn dispatch(&self) {
+        self.dispatch_within(Duration::from_secs(30)).await.expect("the stream is dispatched");
+    }
+
+    /// The emails the app's SES stand-in got for `address`.
+    pub async fn emails_to(&self, address: &str) -> Vec<Value> {
+        let emails = self.mail().ses.emails().await;
+        emails
+            .into_iter()
+            .filter(|email| {
+                email["destination"]["to"].as_array().is_some_and(|to| to.iter().any(|a| a == address))
+            })
+            .collect()
+    }
+
     /// Creates the app's signing-key secret holding `value` (for an app started without it).
     pub async fn set_signing_key_secret_created(&self, value: &str) {
         let secrets = shared::store::secrets::Secrets::new(

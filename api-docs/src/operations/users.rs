@@ -6,7 +6,8 @@ use utoipa::{IntoResponses, OpenApi};
 
 use crate::responses::{
     BadQuery, BodyErrors, FeedToken, IdempotencyKeyHeader, KeyReused, NotFound, NotificationId, OwnerErrors,
-    PROBLEM, PageParams, TooManyRequests, Unauthorized, Unavailable, UserId, problem_example,
+    PROBLEM, PageParams, TooManyRequests, Unauthorized, Unavailable, UnsubscribeToken, UserId,
+    problem_example,
 };
 use crate::schemas::{
     FeedUrl, Jwks, LogIn, NotificationPage, PatchUser, Problem, Refresh, ReplaceUser, SignUp, TokenPair,
@@ -32,6 +33,8 @@ use crate::schemas::{
     get_calendar_url,
     rotate_calendar_url,
     get_calendar_feed,
+    unsubscribe_page,
+    unsubscribe,
 ))]
 pub struct Api;
 
@@ -397,3 +400,39 @@ fn rotate_calendar_url() {}
     ),
 )]
 fn get_calendar_feed() {}
+
+/// The page of an email's unsubscribe link
+///
+/// Every email carries this link (also as its `List-Unsubscribe` header). Opening it changes
+/// nothing (mail systems fetch the links they see): it answers a page whose button sends the
+/// `POST` below. No header is needed: the token in the path is the credential.
+#[utoipa::path(
+    get,
+    path = "/email/unsubscribe/{token}",
+    tag = "users",
+    params(UnsubscribeToken),
+    responses(
+        (status = 200, description = "A page asking to confirm.", content_type = "text/html", body = String,
+            headers(("Cache-Control" = String, description = "`no-store`."))),
+        NotFound, Unavailable,
+    ),
+)]
+fn unsubscribe_page() {}
+
+/// Stop emails, in one click
+///
+/// Turns the link's user's `email_notifications` off (RFC 8058 one-click unsubscribe: mail
+/// clients send it with the body `List-Unsubscribe=One-Click`; any body is accepted and
+/// ignored). Answers a page saying it is done.
+#[utoipa::path(
+    post,
+    path = "/email/unsubscribe/{token}",
+    tag = "users",
+    params(UnsubscribeToken),
+    responses(
+        (status = 200, description = "Email is off.", content_type = "text/html", body = String,
+            headers(("Cache-Control" = String, description = "`no-store`."))),
+        NotFound, Unavailable,
+    ),
+)]
+fn unsubscribe() {}

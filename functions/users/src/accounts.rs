@@ -9,7 +9,7 @@ use shared::auth::password;
 use shared::domain::access;
 use shared::domain::{Email, Id, Instant, Password, Role, Username};
 use shared::http::Caller;
-use shared::http::fields::{checked, raw_string, text};
+use shared::http::fields::{boolean, checked, raw_string, text};
 use shared::http::idempotency::{self, Idempotent};
 use shared::http::{
     ApiError, ClientAddress, Fields, IdempotencyKey, JsonObject, PageRequest, QueryMap, respond,
@@ -83,6 +83,7 @@ pub async fn sign_up(
         calendar_version: 0,
         session_version: 0,
         username_pending: false,
+        email_notifications: true,
     };
     let answer =
         idempotency::created(format!("/users/{}", user.id), &UserView::new(user.clone(), true), vec![])?;
@@ -140,7 +141,8 @@ pub async fn edit(
     if !caller.may_act_on_account(user.id) {
         return Err(ApiError::forbidden("only the user or an admin may change this user"));
     }
-    let mut fields = Fields::new(body, &["username", "email", "password", "current_password"]);
+    let mut fields =
+        Fields::new(body, &["username", "email", "password", "current_password", "email_notifications"]);
     let (username, email) = if full {
         (fields.required("username", text(Username::parse)), fields.required("email", text(Email::parse)))
     } else {
@@ -152,6 +154,7 @@ pub async fn edit(
     ];
     let new_password = fields.present("password", text(|raw| Password::parse_for(raw, &context)));
     let current_password = fields.present("current_password", raw_string);
+    let email_notifications = fields.present("email_notifications", boolean);
     let needs_current = new_password.is_some() && access::password_change_needs_current(caller.is_admin());
     if needs_current && current_password.is_none() {
         fields.fail("current_password", "is required to change the password".into());
@@ -171,6 +174,7 @@ pub async fn edit(
         username: username.map(|u| u.as_str().to_owned()),
         email: email.map(|e| e.as_str().to_owned()),
         password_hash,
+        email_notifications,
     };
     match state.store.update_user(&user, changes, Instant::now()).await? {
         Ok(updated) => {

@@ -1,5 +1,5 @@
-//! The users function: sign-up, tokens, profiles, account deletion, notifications and personal
-//! calendar feeds; and the OpenAPI document of the whole API with its reference page
+//! The users function: sign-up, tokens, profiles, account deletion, notifications, personal
+//! calendar feeds and email unsubscribe links; and the OpenAPI document of the whole API with its reference page
 //! (`api-docs`).
 
 mod accounts;
@@ -8,6 +8,7 @@ mod inbox;
 mod jwks;
 mod sessions;
 mod throttle;
+mod unsubscribe;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -29,6 +30,7 @@ pub const ROUTES: shared::http::router::RouteList = &[
     ("/users/me/calendar", &["GET"]),
     ("/users/me/calendar/rotate", &["POST"]),
     ("/calendar/{token}/feed.ics", &["GET"]),
+    ("/email/unsubscribe/{token}", &["GET", "POST"]),
     ("/openapi.json", &["GET"]),
     ("/docs", &["GET"]),
     ("/docs/{asset}", &["GET"]),
@@ -53,6 +55,7 @@ pub fn routes() -> Router<AppState> {
         .route("/users/me/calendar", get(calendar::url))
         .route("/users/me/calendar/rotate", post(calendar::rotate))
         .route("/calendar/{token}/feed.ics", get(calendar::feed))
+        .route("/email/unsubscribe/{token}", get(unsubscribe::confirm).post(unsubscribe::unsubscribe))
         .merge(api_docs::routes())
 }
 

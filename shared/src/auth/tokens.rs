@@ -59,6 +59,8 @@ pub struct Tokens {
     pub calendar_key: SigningKey,
     /// Derives tickets' codes from their nonces.
     pub ticket_key: SigningKey,
+    /// Signs the one-click unsubscribe links in emails.
+    unsubscribe_key: SigningKey,
 }
 
 impl Tokens {
@@ -85,6 +87,7 @@ impl Tokens {
             cursor_key: SigningKey::derive_rotating(secret, previous, "cursor"),
             calendar_key: SigningKey::derive_rotating(secret, previous, "calendar-feed"),
             ticket_key: SigningKey::derive_rotating(secret, previous, "ticket"),
+            unsubscribe_key: SigningKey::derive_rotating(secret, previous, "unsubscribe"),
         }
     }
 
@@ -157,6 +160,24 @@ impl Tokens {
         TicketCode::from_tag(&self.ticket_key.sign(&nonce.message()))
     }
 
+    /// The token of `user`'s one-click unsubscribe link (RFC 8058): their id and a signature of
+    /// it, so the link works without signing in, for as long as the secret (or, during a rotation,
+    /// the previous one) signs it.
+    pub fn unsubscribe_token(&self, user: Id) -> String {
+        use base64::Engine;
+        let tag = self.unsubscribe_key.sign(user.to_string().as_bytes());
+        format!("{user}.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag))
+    }
+
+    /// The user an unsubscribe token was made for, if it is genuine.
+    pub fn unsubscribed_user(&self, token: &str) -> Option<Id> {
+        use base64::Engine;
+        let (user, tag) = token.split_once('.')?;
+        let user = Id::parse(user)?;
+        let tag = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(tag).ok()?;
+        self.unsubscribe_key.verify(user.to_string().as_bytes(), &tag).then_some(user)
+    }
+
     /// The public keys that verify access tokens, as a JWK Set.
     pub fn jwks(&self) -> serde_json::Value {
         self.keys.jwks()
@@ -189,6 +210,20 @@ mod tests {
 
     fn header(jwt: &str) -> serde_json::Value {
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(jwt.split('.').next().unwrap()).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn unsubscribe_tokens_name_their_user_and_refuse_forgeries() {
+        let (private, _) = generate("k1");
+        let t = tokens(Some(&private), &[]);
+        let user = Id::new();
+        let token = t.unsubscribe_token(user);
+        assert_eq!(t.unsubscribed_user(&token), Some(user));
+        let other = Id::new();
+        let forged = format!("{other}.{}", token.split_once('.').unwrap().1);
+        for bad in [forged.as_str(), "", "x.y", &token[..token.len() - 2], &format!("{token}A")] {
+            assert_eq!(t.unsubscribed_user(bad), None, "{bad:?}");
+        }
     }
 
     #[tokio::test]

@@ -281,6 +281,23 @@ pub fn checked_in_as_read(at: Option<Instant>) -> Condition {
 
 // Users and sessions.
 
+// Deliveries.
+
+/// Nobody has claimed the delivery yet, or a claim is older than `stale_before_ms` (its sender
+/// stopped before saying it was sent).
+pub fn delivery_unclaimed(stale_before_ms: u64) -> Condition {
+    Condition::new("(attribute_not_exists(pk) OR (delivery_state = :sending AND claimed_at_ms < :stale))")
+        .value(":sending", s("sending"))
+        .value(":stale", n(stale_before_ms))
+}
+
+/// The delivery is still claimed by the sender that claimed it at `claimed_at_ms`.
+pub fn delivery_claimed_at(claimed_at_ms: u64) -> Condition {
+    Condition::new("delivery_state = :sending AND claimed_at_ms = :claimed")
+        .value(":sending", s("sending"))
+        .value(":claimed", n(claimed_at_ms))
+}
+
 /// The user is there under `username` (a rename did not happen meanwhile).
 pub fn named(username: &str) -> Condition {
     exists().and(Condition::new("username = :name").value(":name", s(username)))
@@ -329,6 +346,17 @@ pub fn profile_as_read(current: &UserRecord, role: AttributeValue) -> Condition 
                 .value(":r", role),
         )
         .and(version_is("calendar_version", ":c", current.calendar_version))
+        .and(emails_as_read(current.email_notifications))
+}
+
+/// The user's email setting is as read (profiles stored before it existed have it on).
+fn emails_as_read(on: bool) -> Condition {
+    if on {
+        Condition::new("(attribute_not_exists(email_notifications) OR email_notifications = :yes)")
+            .value(":yes", yes())
+    } else {
+        Condition::new("email_notifications = :no").value(":no", no())
+    }
 }
 
 /// The refresh token is unused and is the one presented.

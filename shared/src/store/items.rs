@@ -27,6 +27,14 @@ pub struct UserRecord {
     /// failed).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub username_pending: bool,
+    /// Whether the user gets email (see `dispatch`); on unless they turned it off, with their
+    /// profile or an email's one-click unsubscribe link.
+    #[serde(default = "emails_on")]
+    pub email_notifications: bool,
+}
+
+fn emails_on() -> bool {
+    true
 }
 
 /// An event, as stored under `EVENT#<id>` / `EVENT` and copied into the organizer, time, category

@@ -19,6 +19,8 @@
 //! | reminder marker | `REGS#<event>#<group>` | `REMINDED#<user>` | | | | |
 //! | time bucket | `BUCKETS` | `ALL#<yyyy-mm>` / `CAT#<category>#<yyyy-mm>` | | | | |
 //! | attempt tally | `THROTTLE#<what>#<subject>` | `THROTTLE` | | | | |
+//! | work still to finish | `CLEANUPS` | `USER#<id>` / `EVENT#<id>` / `EDIT#<event>#<version>` | | | | |
+//! | delivery (an email sent, or being sent) | `DELIVERY#<cause>` | `DELIVERY` | | | | |
 
 use crate::domain::{Id, Instant};
 
@@ -296,6 +298,12 @@ pub const USER_CLEANUP_PREFIX: &str = "USER#";
 
 pub fn cleanup(user: Id) -> Key {
     key(CLEANUPS_PK.to_owned(), format!("{USER_CLEANUP_PREFIX}{user}"))
+}
+
+/// The record of one delivery (an email), whose id says what caused it: a partition of its own,
+/// so deliveries spread over the table.
+pub fn delivery(id: &str) -> Key {
+    key(format!("DELIVERY#{id}"), "DELIVERY")
 }
 
 /// The tally of one kind of attempt (`what`) by one subject (an account, a client address): one

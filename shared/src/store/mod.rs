@@ -2,6 +2,7 @@
 //! call one method per request; each method is (ideally) one round trip.
 
 mod batch;
+pub mod changes;
 pub mod conditions;
 pub mod cursor;
 pub mod deadline;
@@ -18,6 +19,7 @@ pub mod idempotency;
 pub mod items;
 pub mod keys;
 pub mod notifications;
+pub mod outbox;
 pub mod page;
 mod query;
 mod registering;
@@ -27,6 +29,7 @@ pub mod role;
 pub mod seats;
 pub mod secrets;
 pub mod series;
+pub mod ses;
 pub mod sessions;
 pub mod stats;
 pub mod table;
@@ -52,7 +55,7 @@ use crate::config::Config;
 
 /// The current time in Unix milliseconds: when a change was made, which the ids of the notices
 /// it sends derive from.
-pub(crate) fn unix_millis_now() -> u64 {
+pub fn unix_millis_now() -> u64 {
     u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
 }
 
@@ -171,8 +174,14 @@ impl Store {
         query::all(self.partition(Some(keys::GSI1), keys::user_pk(user), Some(prefix))).await
     }
 
-    /// Creates the table if it does not exist.
+    /// Creates the table, with its stream, if it does not exist.
     pub async fn ensure_table(&self) -> Result<(), StoreError> {
-        table::create_table(self.client(), &self.table).await
+        table::create_table(self.client(), &self.table, table::Stream::On).await
+    }
+
+    /// Creates the table, with or without its stream, if it does not exist (see
+    /// [`table::Stream::Off`]).
+    pub async fn ensure_table_with(&self, stream: table::Stream) -> Result<(), StoreError> {
+        table::create_table(self.client(), &self.table, stream).await
     }
 }

@@ -1,10 +1,10 @@
 //! The one table's definition. Local set-up and the tests create the table from it; a test checks
-//! that `template.yaml` declares the same keys, indexes and TTL.
+//! that `template.yaml` declares the same keys, indexes, TTL and stream.
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 
 use super::error::{StoreError, classify};
@@ -27,6 +27,18 @@ pub const INDEXES: &[IndexSpec] = &[
 
 /// The attribute DynamoDB deletes expired items by (refresh tokens, notifications).
 pub const TTL_ATTRIBUTE: &str = "expires_at";
+
+/// What the table's stream carries: each change's item before and after, so the dispatch function
+/// can tell what changed (a status moved, a start time changed) without reading the table.
+pub const STREAM_VIEW: StreamViewType = StreamViewType::NewAndOldImages;
+
+fn stream() -> StreamSpecification {
+    StreamSpecification::builder()
+        .stream_enabled(true)
+        .stream_view_type(STREAM_VIEW)
+        .build()
+        .expect("enabled and view type are set")
+}
 
 /// The partition and sort key attributes of `index`, or of the table itself when `None`.
 pub fn key_names(index: Option<&str>) -> (&'static str, &'static str) {
@@ -60,12 +72,23 @@ fn schema(pk: &str, sk: &str) -> Result<Vec<KeySchemaElement>, StoreError> {
     Ok(vec![element(pk, KeyType::Hash)?, element(sk, KeyType::Range)?])
 }
 
-/// Creates the table (on-demand, with its indexes and TTL) unless it exists already.
-pub async fn create_table(client: &Client, name: &str) -> Result<(), StoreError> {
+/// Whether a table is made with its stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stream {
+    On,
+    /// For a test that never reads the stream: DynamoDB Local slows down markedly with many
+    /// streams at once, and nothing a request does depends on one.
+    Off,
+}
+
+/// Creates the table (on-demand, with its indexes, TTL and, when asked, stream) unless it exists
+/// already; an existing table asked to have a stream gets one.
+pub async fn create_table(client: &Client, name: &str, with: Stream) -> Result<(), StoreError> {
     let mut request = client
         .create_table()
         .table_name(name)
         .billing_mode(BillingMode::PayPerRequest)
+        .set_stream_specification((with == Stream::On).then(stream))
         .set_key_schema(Some(schema(keys::PK, keys::SK)?));
     for attribute in key_attributes() {
         request = request.attribute_definitions(
@@ -88,7 +111,12 @@ pub async fn create_table(client: &Client, name: &str) -> Result<(), StoreError>
     }
     match request.send().await {
         Ok(_) => {}
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => return Ok(()),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {
+            return match with {
+                Stream::On => add_stream_if_missing(client, name).await,
+                Stream::Off => Ok(()),
+            };
+        }
         Err(e) => return Err(classify(e)),
     }
     client
@@ -104,5 +132,23 @@ pub async fn create_table(client: &Client, name: &str) -> Result<(), StoreError>
         .send()
         .await
         .map_err(classify)?;
+    Ok(())
+}
+
+async fn add_stream_if_missing(client: &Client, name: &str) -> Result<(), StoreError> {
+    let described = client.describe_table().table_name(name).send().await.map_err(classify)?;
+    let streaming = described
+        .table
+        .and_then(|table| table.stream_specification)
+        .is_some_and(|stream| stream.stream_enabled);
+    if !streaming {
+        client
+            .update_table()
+            .table_name(name)
+            .stream_specification(stream())
+            .send()
+            .await
+            .map_err(classify)?;
+    }
     Ok(())
 }

@@ -40,6 +40,7 @@ pub struct UserChanges {
     pub username: Option<String>,
     pub email: Option<String>,
     pub password_hash: Option<String>,
+    pub email_notifications: Option<bool>,
 }
 
 /// Why a user update did not happen.
@@ -212,6 +213,9 @@ impl Store {
             // Every session begun with the old password ends (see `store::sessions`).
             next.session_version = current.session_version + 1;
         }
+        if let Some(on) = changes.email_notifications {
+            next.email_notifications = on;
+        }
         next.updated_at = now;
         // The whole profile is written back, so it must be the one read: the role (the operator's
         // command) and the calendar version (a feed rotation) change elsewhere, and overwriting
@@ -231,6 +235,15 @@ impl Store {
                 }
             }
         }
+    }
+
+    /// Turns the user's email off (an email's one-click unsubscribe link): one write that touches
+    /// nothing else of the profile. `false` when there is no such user.
+    pub async fn turn_emails_off(&self, id: Id) -> Result<bool, StoreError> {
+        let write = Write::update(keys::user(id), "SET email_notifications = :off")
+            .value(":off", AttributeValue::Bool(false))
+            .when(conditions::exists());
+        Ok(self.write(write).await?.is_ok())
     }
 
     /// Sets a user's role (the operator's promotion command).

@@ -26,6 +26,7 @@ pub const PROMOTIONS: &str = "Promotions";
 pub const CANCELLATIONS: &str = "Cancellations";
 pub const REMINDERS_SENT: &str = "RemindersSent";
 pub const LOGINS_FAILED: &str = "LoginsFailed";
+pub const EMAILS_SENT: &str = "EmailsSent";
 
 /// A CloudWatch unit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

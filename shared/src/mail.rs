@@ -1,0 +1,165 @@
+//! The emails the dispatch function sends, composed from the templates in `templates/mail/`
+//! (a plain-text part and an HTML part; askama escapes every value in the HTML one). Each email
+//! carries a one-click unsubscribe link (RFC 8058: `List-Unsubscribe` with
+//! `List-Unsubscribe-Post`), and those about an event that still takes place carry it as an
+//! `.ics` attachment.
+
+use askama::Template;
+
+use crate::calendar::event_calendar;
+use crate::domain::Instant;
+use crate::store::items::EventRecord;
+use crate::store::ses::{EmailAttachment, OutgoingEmail};
+
+/// What happened, that a person is told by email.
+pub enum Notice<'a> {
+    /// Their registration took a seat.
+    Confirmed(&'a EventRecord),
+    /// Their registration joined the waitlist.
+    Waitlisted(&'a EventRecord),
+    /// A seat came free and is theirs.
+    Promoted(&'a EventRecord),
+    /// The event starts within a day.
+    Reminder(&'a EventRecord),
+    /// The event's time or place changed; `what` says how.
+    Changed(&'a EventRecord, &'a str),
+    /// The event will not take place; `what` names it (the event itself is gone).
+    Cancelled(&'a str),
+}
+
+/// Who the email is for, and the links it carries.
+pub struct Recipient<'a> {
+    pub username: &'a str,
+    pub email: &'a str,
+    /// The one-click unsubscribe address.
+    pub unsubscribe_url: &'a str,
+}
+
+struct EventLines {
+    title: String,
+    when: String,
+    location: String,
+    url: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/message.txt", escape = "none")]
+struct TextPart<'a> {
+    username: &'a str,
+    paragraphs: &'a [String],
+    event: Option<&'a EventLines>,
+    attached_calendar: bool,
+    unsubscribe_url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/message.html")]
+struct HtmlPart<'a> {
+    subject: &'a str,
+    username: &'a str,
+    paragraphs: &'a [String],
+    event: Option<&'a EventLines>,
+    attached_calendar: bool,
+    unsubscribe_url: &'a str,
+}
+
+/// The event's start in its own time zone, as a person reads it.
+fn when(event: &EventRecord) -> String {
+    let format = "%A %-d %B %Y, %H:%M";
+    match event.timezone.parse::<chrono_tz::Tz>() {
+        Ok(zone) => {
+            format!("{} ({})", event.starts_at.utc().with_timezone(&zone).format(format), event.timezone)
+        }
+        Err(_) => format!("{} (UTC)", event.starts_at.utc().format(format)),
+    }
+}
+
+/// The subject and paragraphs of `notice`, and the event it is about, if it takes place.
+fn wording<'a>(notice: &Notice<'a>) -> (String, Vec<String>, Option<&'a EventRecord>) {
+    match notice {
+        Notice::Confirmed(event) => (
+            format!("You're registered: {}", event.title),
+            vec!["Your registration is confirmed: you have a seat.".into()],
+            Some(event),
+        ),
+        Notice::Waitlisted(event) => (
+            format!("You're on the waitlist: {}", event.title),
+            vec![
+                "The event is full, so you are on its waitlist.".into(),
+                "If a seat comes free, it is yours in the order people joined, and we will email you.".into(),
+            ],
+            Some(event),
+        ),
+        Notice::Promoted(event) => (
+            format!("A seat came free: you're registered for {}", event.title),
+            vec!["A seat came free and it is now yours: your registration is confirmed.".into()],
+            Some(event),
+        ),
+        Notice::Reminder(event) => (
+            format!("Reminder: {} starts soon", event.title),
+            vec!["This is a reminder that an event you registered for starts within a day.".into()],
+            Some(event),
+        ),
+        Notice::Changed(event, what) => (
+            format!("Changed: {}", event.title),
+            vec![(*what).to_owned(), "The details below are the event as it is now.".into()],
+            Some(event),
+        ),
+        Notice::Cancelled(what) => {
+            (format!("Cancelled: {what}"), vec![format!("{what} has been cancelled by its organizer.")], None)
+        }
+    }
+}
+
+/// The email telling `to` of `notice`; links point at `api_url`.
+pub fn compose(
+    notice: &Notice,
+    to: &Recipient,
+    api_url: &str,
+    now: Instant,
+) -> Result<OutgoingEmail, askama::Error> {
+    let (subject, paragraphs, event) = wording(notice);
+    let lines = event.map(|event| EventLines {
+        title: event.title.clone(),
+        when: when(event),
+        location: event.location.clone(),
+        url: format!("{api_url}/events/{}", event.id),
+    });
+    let attached_calendar = event.is_some();
+    let text = TextPart {
+        username: to.username,
+        paragraphs: &paragraphs,
+        event: lines.as_ref(),
+        attached_calendar,
+        unsubscribe_url: to.unsubscribe_url,
+    }
+    .render()?;
+    let html = HtmlPart {
+        subject: &subject,
+        username: to.username,
+        paragraphs: &paragraphs,
+        event: lines.as_ref(),
+        attached_calendar,
+        unsubscribe_url: to.unsubscribe_url,
+    }
+    .render()?;
+    let attachments = event
+        .map(|event| EmailAttachment {
+            file_name: "event.ics".into(),
+            content_type: "text/calendar; charset=utf-8; method=PUBLISH".into(),
+            bytes: event_calendar(event, api_url, now).into_bytes(),
+        })
+        .into_iter()
+        .collect();
+    Ok(OutgoingEmail {
+        to: to.email.to_owned(),
+        subject,
+        text,
+        html,
+        headers: vec![
+            ("List-Unsubscribe".into(), format!("<{}>", to.unsubscribe_url)),
+            ("List-Unsubscribe-Post".into(), "List-Unsubscribe=One-Click".into()),
+        ],
+        attachments,
+    })
+}

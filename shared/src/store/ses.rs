@@ -1,0 +1,123 @@
+//! Amazon SES (API v2), through which the dispatch function sends email. Locally the same client
+//! talks to the SES stand-in (the npm package `aws-ses-v2-local`) at `SES_ENDPOINT`. The client is
+//! built on first use.
+
+use std::time::Duration;
+
+use aws_sdk_sesv2::Client;
+use aws_sdk_sesv2::config::{Credentials, Region};
+use aws_sdk_sesv2::primitives::Blob;
+use aws_sdk_sesv2::types::{Attachment, Body, Content, Destination, EmailContent, Message, MessageHeader};
+use tokio::sync::OnceCell;
+
+use super::error::{StoreError, classify};
+use super::{role, trust};
+
+/// One email, ready to send.
+#[derive(Clone, Debug)]
+pub struct OutgoingEmail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// Extra headers (`List-Unsubscribe`, ...).
+    pub headers: Vec<(String, String)>,
+    pub attachments: Vec<EmailAttachment>,
+}
+
+#[derive(Clone, Debug)]
+pub struct EmailAttachment {
+    pub file_name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// An SES client sending from one address.
+pub struct Mailer {
+    from: String,
+    endpoint: Option<String>,
+    timeout: Duration,
+    client: OnceCell<Client>,
+}
+
+impl Mailer {
+    pub fn new(from: String, endpoint: Option<String>, timeout: Duration) -> Self {
+        Mailer { from, endpoint, timeout, client: OnceCell::new() }
+    }
+
+    async fn client(&self) -> &Client {
+        self.client
+            .get_or_init(|| async {
+                let timeouts = aws_sdk_sesv2::config::timeout::TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(1))
+                    .operation_timeout(self.timeout)
+                    .build();
+                let http = trust::http_client(self.endpoint.as_deref())
+                    .expect("a TLS context of compiled-in certificates builds");
+                let config = match &self.endpoint {
+                    Some(endpoint) => aws_sdk_sesv2::Config::builder()
+                        .behavior_version(aws_sdk_sesv2::config::BehaviorVersion::latest())
+                        .http_client(http)
+                        .region(Region::from_static("us-east-1"))
+                        .credentials_provider(Credentials::new("local", "local", None, None, "static"))
+                        .endpoint_url(endpoint)
+                        .timeout_config(timeouts)
+                        .interceptor(role::RoleHeader)
+                        .build(),
+                    None => {
+                        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                            .http_client(http)
+                            .load()
+                            .await;
+                        aws_sdk_sesv2::config::Builder::from(&shared).timeout_config(timeouts).build()
+                    }
+                };
+                Client::from_conf(config)
+            })
+            .await
+    }
+
+    /// Sends `email`; answers SES's message id.
+    pub async fn send(&self, email: &OutgoingEmail) -> Result<String, StoreError> {
+        let content = |text: &str| {
+            Content::builder()
+                .data(text)
+                .charset("UTF-8")
+                .build()
+                .map_err(|e| StoreError::Internal(e.to_string()))
+        };
+        let mut message = Message::builder()
+            .subject(content(&email.subject)?)
+            .body(Body::builder().text(content(&email.text)?).html(content(&email.html)?).build());
+        for (name, value) in &email.headers {
+            message = message.headers(
+                MessageHeader::builder()
+                    .name(name)
+                    .value(value)
+                    .build()
+                    .map_err(|e| StoreError::Internal(e.to_string()))?,
+            );
+        }
+        for attachment in &email.attachments {
+            message = message.attachments(
+                Attachment::builder()
+                    .file_name(&attachment.file_name)
+                    .content_type(&attachment.content_type)
+                    .raw_content(Blob::new(attachment.bytes.clone()))
+                    .build()
+                    .map_err(|e| StoreError::Internal(e.to_string()))?,
+            );
+        }
+        let sent = self
+            .client()
+            .await
+            .send_email()
+            .from_email_address(&self.from)
+            .destination(Destination::builder().to_addresses(&email.to).build())
+            .content(EmailContent::builder().simple(message.build()).build())
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(sent.message_id.unwrap_or_default())
+    }
+}
