@@ -19,12 +19,20 @@ pub const SECRET: &str = "bench-secret-bench-secret-bench-secret!!";
 pub const TIMEOUT_MS: u64 = 10_000;
 
 pub fn config(table: &str, endpoint: &str) -> Config {
-    let settings = [
+    config_from(&settings(table, endpoint))
+}
+
+/// The settings [`config`] reads, for a section that adds some.
+pub fn settings(table: &str, endpoint: &str) -> Vec<(&'static str, String)> {
+    vec![
         ("TABLE_NAME", table.to_owned()),
         ("DYNAMODB_ENDPOINT", endpoint.to_owned()),
         ("JWT_SECRET", SECRET.to_owned()),
         ("DYNAMODB_TIMEOUT_MS", TIMEOUT_MS.to_string()),
-    ];
+    ]
+}
+
+pub fn config_from(settings: &[(&'static str, String)]) -> Config {
     Config::from_lookup(|name| settings.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()))
         .expect("the bench configuration is valid")
 }
@@ -103,7 +111,12 @@ pub struct Served {
 impl Served {
     /// Serves a fresh state for `table`, reaching DynamoDB at `endpoint`.
     pub async fn start(table: &str, endpoint: &str) -> Result<Served> {
-        let state = AppState::new(&config(table, endpoint)).await;
+        Self::start_with(&config(table, endpoint)).await
+    }
+
+    /// Serves a fresh state built from `config`.
+    pub async fn start_with(config: &Config) -> Result<Served> {
+        let state = AppState::new(config).await;
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let address = listener.local_addr()?;
         let server = tokio::spawn(local::serve(listener, state.clone(), std::future::pending()));

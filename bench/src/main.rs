@@ -17,6 +17,7 @@
 mod artefacts;
 mod coldstart;
 mod cost;
+mod email;
 mod export;
 mod fixtures;
 mod floor;
@@ -40,8 +41,9 @@ use report::Report;
 /// Registrations in the attendee export's events: memory that does not grow with them is bounded.
 const EXPORT_ROWS: [usize; 2] = [10_000, 100_000];
 
-const SECTIONS: &[&str] =
-    &["cold", "overhead", "cost", "upcoming", "rush", "heat", "export", "guessing", "hashing", "size"];
+const SECTIONS: &[&str] = &[
+    "cold", "overhead", "cost", "upcoming", "rush", "heat", "export", "email", "guessing", "hashing", "size",
+];
 
 struct Options {
     runs: usize,
@@ -55,7 +57,7 @@ struct Options {
 }
 
 const USAGE: &str = "usage: bench [--runs N] [--samples N] [--events N] [--registrations N] [--capacity N]
-             [--in-flight N] [--only cold,overhead,cost,upcoming,rush,heat,export,guessing,hashing,size] [--bin-dir DIR]
+             [--in-flight N] [--only cold,overhead,cost,upcoming,rush,heat,export,email,guessing,hashing,size] [--bin-dir DIR]
   --runs           cold starts per binary (default 60)
   --samples        samples per side and endpoint of the overhead section (default 400)
   --events         events for the upcoming section (default 100000)
@@ -220,6 +222,11 @@ async fn main() {
                 failed.push(format!("attendee export of {rows}: {e}"));
             }
         }
+    }
+    if run("email")
+        && let Err(e) = email::bench(&ctx, 100, 500, &mut report).await
+    {
+        failed.push(format!("email through the stream: {e}"));
     }
     if run("guessing") {
         guessing::bench(&mut report);

@@ -61,9 +61,24 @@ impl StreamReader {
     /// handled.
     pub async fn poll(&mut self, dispatcher: &dispatch::Dispatcher) -> Result<usize, String> {
         let Some(arn) = self.stream_arn().await? else { return Ok(0) };
-        let described =
-            self.client.describe_stream().stream_arn(&arn).send().await.map_err(|e| e.to_string())?;
-        let shards = described.stream_description.map(|d| d.shards.unwrap_or_default()).unwrap_or_default();
+        let mut shards = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let described = self
+                .client
+                .describe_stream()
+                .stream_arn(&arn)
+                .set_exclusive_start_shard_id(after.take())
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            let Some(description) = described.stream_description else { break };
+            shards.extend(description.shards.unwrap_or_default());
+            match description.last_evaluated_shard_id {
+                Some(last) => after = Some(last),
+                None => break,
+            }
+        }
         let mut handled = 0;
         for shard in shards {
             let Some(id) = shard.shard_id else { continue };
@@ -184,20 +199,18 @@ impl StreamReader {
 /// The records as the event source mapping hands them to the function: its JSON, read by the
 /// same types.
 fn lambda_event(arn: &str, records: &[Record]) -> Result<Event, String> {
-    let image = |item: &Option<HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue>>| -> Value {
-        match item {
-            Some(item) => {
-                let item: serde_dynamo::Item = item.clone().into();
-                serde_json::to_value(item).unwrap_or(Value::Null)
-            }
-            None => Value::Null,
+    let image = |item: &Option<HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue>>| match item {
+        Some(item) => {
+            let item: serde_dynamo::Item = item.clone().into();
+            serde_json::to_value(item).map_err(|e| format!("a stream image as JSON: {e}"))
         }
+        None => Ok(Value::Null),
     };
     let records: Vec<Value> = records
         .iter()
         .map(|record| {
             let change = record.dynamodb.as_ref();
-            json!({
+            Ok(json!({
                 "eventID": record.event_id,
                 "eventName": record.event_name.as_ref().map(|n| n.as_str()),
                 "eventVersion": record.event_version,
@@ -206,16 +219,16 @@ fn lambda_event(arn: &str, records: &[Record]) -> Result<Event, String> {
                 "eventSourceARN": arn,
                 "dynamodb": {
                     "ApproximateCreationDateTime": change.and_then(|c| c.approximate_creation_date_time).map(|t| t.secs()).unwrap_or_default(),
-                    "Keys": image(&change.and_then(|c| c.keys.clone())),
-                    "NewImage": image(&change.and_then(|c| c.new_image.clone())),
-                    "OldImage": image(&change.and_then(|c| c.old_image.clone())),
+                    "Keys": image(&change.and_then(|c| c.keys.clone()))?,
+                    "NewImage": image(&change.and_then(|c| c.new_image.clone()))?,
+                    "OldImage": image(&change.and_then(|c| c.old_image.clone()))?,
                     "SequenceNumber": change.and_then(|c| c.sequence_number.clone()),
                     "SizeBytes": change.and_then(|c| c.size_bytes).unwrap_or_default(),
                     "StreamViewType": change.and_then(|c| c.stream_view_type.as_ref()).map(|v| v.as_str()),
                 },
-            })
+            }))
         })
-        .collect();
+        .collect::<Result<_, String>>()?;
     serde_json::from_value(json!({ "Records": records }))
         .map_err(|e| format!("a stream record as Lambda hands it: {e}"))
 }

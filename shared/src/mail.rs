@@ -23,7 +23,7 @@ pub enum Notice<'a> {
     Reminder(&'a EventRecord),
     /// The event's time or place changed; `what` says how.
     Changed(&'a EventRecord, &'a str),
-    /// The event will not take place; `what` names it (the event itself is gone).
+    /// The event will not take place; `what` says which (the event itself is gone).
     Cancelled(&'a str),
 }
 
@@ -74,6 +74,18 @@ fn when(event: &EventRecord) -> String {
     }
 }
 
+/// `text` on one line (every run of whitespace or control characters one space) and at most
+/// `limit` characters: what people wrote, made fit for a header such as the subject.
+fn one_line(text: &str, limit: usize) -> String {
+    let words: Vec<&str> =
+        text.split(|c: char| c.is_whitespace() || c.is_control()).filter(|w| !w.is_empty()).collect();
+    let line = words.join(" ");
+    match line.char_indices().nth(limit) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line,
+    }
+}
+
 /// The subject and paragraphs of `notice`, and the event it is about, if it takes place.
 fn wording<'a>(notice: &Notice<'a>) -> (String, Vec<String>, Option<&'a EventRecord>) {
     match notice {
@@ -105,9 +117,11 @@ fn wording<'a>(notice: &Notice<'a>) -> (String, Vec<String>, Option<&'a EventRec
             vec![(*what).to_owned(), "The details below are the event as it is now.".into()],
             Some(event),
         ),
-        Notice::Cancelled(what) => {
-            (format!("Cancelled: {what}"), vec![format!("{what} has been cancelled by its organizer.")], None)
-        }
+        Notice::Cancelled(what) => (
+            "An event you registered for is cancelled".into(),
+            vec![(*what).to_owned(), "It was cancelled by its organizer.".into()],
+            None,
+        ),
     }
 }
 
@@ -119,6 +133,7 @@ pub fn compose(
     now: Instant,
 ) -> Result<OutgoingEmail, askama::Error> {
     let (subject, paragraphs, event) = wording(notice);
+    let subject = one_line(&subject, 150);
     let lines = event.map(|event| EventLines {
         title: event.title.clone(),
         when: when(event),
@@ -162,4 +177,20 @@ pub fn compose(
         ],
         attachments,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_are_one_line_of_bounded_length() {
+        assert_eq!(
+            one_line("Rust\r\nBcc: everyone@example.com\tnight", 100),
+            "Rust Bcc: everyone@example.com night"
+        );
+        assert_eq!(one_line("  a  \u{7}b ", 100), "a b");
+        let long = "é".repeat(300);
+        assert_eq!(one_line(&long, 150).chars().count(), 151);
+    }
 }

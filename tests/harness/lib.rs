@@ -117,7 +117,7 @@ pub struct AppOptions {
     /// `SIGNING_KEY_REREAD_SECONDS`: how long a key read from the secret is used (the production
     /// default unless a test changes it).
     pub signing_key_reread_seconds: Option<u64>,
-    /// Further settings, over the harness's own.
+    /// Further settings, over the harness's own (a setting given here wins).
     pub settings: Vec<(&'static str, String)>,
     /// Run the dispatch function on the table's stream, sending email to an SES stand-in of the
     /// app's own (see [`TestApp::dispatch`]).
@@ -209,7 +209,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     }
     settings.extend(options.settings);
     let config =
-        Config::from_lookup(|name| settings.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()))
+        Config::from_lookup(|name| settings.iter().rev().find(|(k, _)| *k == name).map(|(_, v)| v.clone()))
             .expect("test configuration is valid");
     if options.signing_key_in_secret {
         let key = shared::config::local_signing_key(&config).expose();

@@ -5,10 +5,12 @@
 //!
 //! Every effect is idempotent, so a record delivered twice does nothing twice: an email is sent
 //! only by whoever claims its delivery record first (`shared::store::outbox`), whose id comes
-//! from what caused it; the follow-ups are idempotent steps. A record that fails is reported as
-//! the batch's first failure (`ReportBatchItemFailures`), and the stream hands it, and every
-//! record after it in its shard, to a later invocation: nothing is skipped, and order within an
-//! item's shard is kept.
+//! from what caused it; the follow-ups are idempotent steps. A record that fails for a reason
+//! that passes (storage or SES unreachable, throttled) is reported as the batch's first failure
+//! (`ReportBatchItemFailures`), and the stream hands it, and every record after it in its shard,
+//! to a later invocation: nothing is skipped, and order within an item's shard is kept. What can
+//! never succeed (an email SES refuses, a record that cannot be read) is logged, counted and
+//! set aside, so that it does not hold up the records behind it for the stream's 24 hours.
 
 use std::sync::Arc;
 
@@ -21,7 +23,7 @@ use shared::mail::{Notice, Recipient, compose};
 use shared::store::changes::Change;
 use shared::store::items::{EventRecord, NotificationKind, RegistrationStatus};
 use shared::store::outbox::Claim;
-use shared::store::ses::Mailer;
+use shared::store::ses::{Mailer, SendError};
 use shared::store::{Store, StoreError, unix_millis_now};
 use shared::telemetry::metrics;
 
@@ -35,8 +37,8 @@ pub enum DispatchError {
     Store(#[from] StoreError),
     #[error("another sender is sending delivery {0}")]
     InFlight(String),
-    #[error("composing an email: {0}")]
-    Compose(String),
+    #[error(transparent)]
+    Send(SendError),
 }
 
 /// Email through SES, when configured.
@@ -57,11 +59,7 @@ impl Dispatcher {
     pub async fn new(config: &Config) -> Self {
         let state = shared::AppState::new(config).await;
         let email = config.email.as_ref().map(|settings| Email {
-            mailer: Mailer::new(
-                settings.from.clone(),
-                settings.ses_endpoint.clone(),
-                config.dynamodb_timeout,
-            ),
+            mailer: Mailer::new(settings.from.clone(), settings.ses_endpoint.clone()),
             api_url: settings.public_api_url.clone(),
         });
         Dispatcher { store: state.store, tokens: state.tokens, email }
@@ -86,9 +84,27 @@ impl Dispatcher {
 
     async fn apply(&self, record: &StreamRecord) -> Result<(), DispatchError> {
         let image = (!record.change.new_image.is_empty()).then(|| record.change.new_image.clone().into());
-        match Change::of(&record.event_name, image)? {
+        let change = match Change::of(&record.event_name, image) {
+            Ok(change) => change,
+            Err(e) => {
+                // Retrying cannot make it readable.
+                tracing::error!(error = %e, sequence_number = ?record.change.sequence_number, "a change that cannot be read is set aside");
+                metrics::count(metrics::CHANGES_UNREADABLE, 1);
+                return Ok(());
+            }
+        };
+        match change {
             Change::Registered(registration) => {
                 let id = format!("registered-{}-{}", registration.event_id, registration.seq);
+                // Told only of the registration as it still is: not one cancelled since, and not
+                // a waitlist place already turned into a seat (the promotion has its own email).
+                let current =
+                    self.store.find_registration(registration.event_id, registration.user_id).await?;
+                let unchanged =
+                    current.is_some_and(|r| r.seq == registration.seq && r.status == registration.status);
+                if !unchanged {
+                    return Ok(());
+                }
                 let Some(event) = self.event_to_tell_of(registration.event_id).await? else { return Ok(()) };
                 let notice = match registration.status {
                     RegistrationStatus::Confirmed => Notice::Confirmed(&event),
@@ -141,7 +157,7 @@ impl Dispatcher {
         }
         let claimed_at = match self.store.claim_delivery(delivery, unix_millis_now()).await? {
             Claim::Ours(at) => at,
-            Claim::AlreadySent => return Ok(()),
+            Claim::Settled => return Ok(()),
             Claim::InFlight => return Err(DispatchError::InFlight(delivery.to_owned())),
         };
         let unsubscribe_url =
@@ -150,21 +166,46 @@ impl Dispatcher {
             Recipient { username: &user.username, email: &user.email, unsubscribe_url: &unsubscribe_url };
         let outgoing = match compose(&notice, &recipient, &email.api_url, Instant::now()) {
             Ok(outgoing) => outgoing,
-            Err(e) => {
-                self.store.give_back(delivery, claimed_at).await?;
-                return Err(DispatchError::Compose(e.to_string()));
-            }
+            Err(e) => return self.set_aside(delivery, claimed_at, &format!("composing it: {e}")).await,
         };
         match email.mailer.send(&outgoing).await {
             Ok(message_id) => {
-                self.store.delivered(delivery, claimed_at, &message_id).await?;
                 metrics::count(metrics::EMAILS_SENT, 1);
+                self.mark_sent(delivery, claimed_at, &message_id).await;
                 Ok(())
             }
-            Err(e) => {
+            Err(SendError::Refused(reason)) => self.set_aside(delivery, claimed_at, &reason).await,
+            Err(e @ (SendError::NotSent(_) | SendError::Busy(_) | SendError::Build(_))) => {
                 self.store.give_back(delivery, claimed_at).await?;
-                Err(e.into())
+                Err(DispatchError::Send(e))
+            }
+            // SES may have taken it: the claim stands, and only once it is stale is the email
+            // sent again (see `shared::store::outbox`).
+            Err(e @ SendError::Unknown(_)) => Err(DispatchError::Send(e)),
+        }
+    }
+
+    /// Marks a sent email's delivery. The email is out, so a failure here fails nothing: it is
+    /// tried three times, then logged (a redelivered record would find the claim stale and send
+    /// again, the one duplicate left).
+    async fn mark_sent(&self, delivery: &str, claimed_at: u64, message_id: &str) {
+        for attempt in 1..=3 {
+            match self.store.delivered(delivery, claimed_at, message_id).await {
+                Ok(()) => return,
+                Err(e) if attempt == 3 => {
+                    tracing::warn!(error = %e, delivery, "a sent email is not marked sent")
+                }
+                Err(_) => {}
             }
         }
+    }
+
+    /// An email that can never be sent (SES refuses it): recorded as undeliverable, logged and
+    /// counted, and the records behind it go on.
+    async fn set_aside(&self, delivery: &str, claimed_at: u64, reason: &str) -> Result<(), DispatchError> {
+        tracing::error!(delivery, reason, "an email cannot be delivered");
+        metrics::count(metrics::EMAILS_UNDELIVERABLE, 1);
+        self.store.undeliverable(delivery, claimed_at, reason).await?;
+        Ok(())
     }
 }

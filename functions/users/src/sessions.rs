@@ -106,10 +106,12 @@ pub async fn log_in(
         metrics::count(metrics::LOGINS_FAILED, 1);
         return Err(ApiError::unauthorized(BAD_CREDENTIALS));
     };
+    // Before anything is written: a log-in that cannot sign changes nothing.
+    let key = signing_key(&state).await?;
     tallies.succeeded(&state, counts).await?;
     let now = Instant::now();
     let refresh = RefreshToken::generate(user.id);
-    let pair = issue(&state, &signing_key(&state).await?, &user, &refresh, now)?;
+    let pair = issue(&state, &key, &user, &refresh, now)?;
     // Refused when the password changed since it was checked here.
     if !state.store.store_refresh_token(&refresh, user.session_version, new_session(&state, now)).await? {
         return Err(ApiError::unauthorized(BAD_CREDENTIALS));

@@ -5,12 +5,14 @@
 //! 1. [`Store::claim_delivery`] writes the record as `sending` unless one is there: the one
 //!    writer that succeeds sends; a record already `sent` means it was, and one being sent by
 //!    someone else is left to them (the caller retries later, in case they stop).
-//! 2. [`Store::delivered`] marks it `sent`, or [`Store::give_back`] removes the claim when sending
-//!    failed, so a retry sends it.
+//! 2. [`Store::delivered`] marks it `sent`; [`Store::give_back`] removes the claim when it surely
+//!    was not sent, so a retry sends it; [`Store::undeliverable`] marks it `failed` when it never
+//!    can be (SES refused it), so nothing waits on it.
 //!
-//! A sender that stops between sending and marking leaves a claim that goes stale after
-//! [`CLAIM_LEASE`], and the delivery is sent again: the one case of a second send, which SES
-//! (having no idempotency key) cannot rule out. Records expire with the table's TTL after
+//! A claim whose outcome is unknown (the sender stopped, or SES did not answer in time, or the
+//! mark could not be written) goes stale after [`CLAIM_LEASE`], and the delivery is sent again:
+//! a second send, which SES (having no idempotency key) cannot rule out, but only where SES may
+//! not have taken the first. Records expire with the table's TTL after
 //! [`KEPT_DAYS`], far past the stream's 24 hours of retention, so no redelivered record can find
 //! its record gone.
 
@@ -35,8 +37,8 @@ pub const KEPT_DAYS: i64 = 30;
 pub enum Claim {
     /// This sender holds the delivery, claimed at this time (milliseconds): send it.
     Ours(u64),
-    /// It was sent already.
-    AlreadySent,
+    /// It was sent already, or given up as undeliverable.
+    Settled,
     /// Another sender is sending it now.
     InFlight,
 }
@@ -59,11 +61,8 @@ impl Store {
             Err(failed) => {
                 let state =
                     failed.old.as_ref().and_then(|old| old.get("delivery_state")).and_then(|v| v.as_s().ok());
-                Ok(if state.is_some_and(|state| state == "sent") {
-                    Claim::AlreadySent
-                } else {
-                    Claim::InFlight
-                })
+                let settled = state.is_some_and(|state| state == "sent" || state == "failed");
+                Ok(if settled { Claim::Settled } else { Claim::InFlight })
             }
         }
     }
@@ -76,6 +75,17 @@ impl Store {
             .when(conditions::delivery_claimed_at(claimed_at_ms));
         // A claim taken over meanwhile (this sender was slower than the lease) is the other
         // sender's to finish; the email went out either way.
+        let _ = self.write(write).await?;
+        Ok(())
+    }
+
+    /// Records the delivery `id` as one that cannot be made (`reason`), if this sender's claim
+    /// still stands: nothing retries it.
+    pub async fn undeliverable(&self, id: &str, claimed_at_ms: u64, reason: &str) -> Result<(), StoreError> {
+        let write = Write::update(keys::delivery(id), "SET delivery_state = :failed, failure = :reason")
+            .value(":failed", s("failed"))
+            .value(":reason", s(reason.chars().take(500).collect::<String>()))
+            .when(conditions::delivery_claimed_at(claimed_at_ms));
         let _ = self.write(write).await?;
         Ok(())
     }

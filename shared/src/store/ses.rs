@@ -10,7 +10,9 @@ use aws_sdk_sesv2::primitives::Blob;
 use aws_sdk_sesv2::types::{Attachment, Body, Content, Destination, EmailContent, Message, MessageHeader};
 use tokio::sync::OnceCell;
 
-use super::error::{StoreError, classify};
+use aws_sdk_sesv2::error::{ProvideErrorMetadata, SdkError};
+
+use super::error::StoreError;
 use super::{role, trust};
 
 /// One email, ready to send.
@@ -32,6 +34,54 @@ pub struct EmailAttachment {
     pub bytes: Vec<u8>,
 }
 
+/// How long one send may take, retries included: an email with its attachment is larger than a
+/// DynamoDB call, and a send cut short by a timeout may still have been accepted (which is why it
+/// is not given back; see `dispatch`).
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why an email was not sent, as far as the sender can tell.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// SES never got the request (no connection): nothing was sent; try again.
+    #[error("SES was not reached: {0}")]
+    NotSent(String),
+    /// SES answered that it is busy or failing: nothing was sent; try again.
+    #[error("SES is throttling or failing: {0}")]
+    Busy(String),
+    /// SES refused this email (a rejected address or content, an identity not allowed to send):
+    /// sending it again would be refused again.
+    #[error("SES refused the email: {0}")]
+    Refused(String),
+    /// No answer in time, or one that could not be read: SES may have accepted it.
+    #[error("SES's answer is unknown: {0}")]
+    Unknown(String),
+    #[error(transparent)]
+    Build(#[from] StoreError),
+}
+
+/// SES's codes for trouble on its side or too many sends, worth retrying.
+const BUSY_CODES: &[&str] = &[
+    "TooManyRequestsException",
+    "LimitExceededException",
+    "InternalFailure",
+    "ServiceUnavailable",
+    "Throttling",
+];
+
+fn send_error<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    e: SdkError<E, R>,
+) -> SendError {
+    let text = format!("{}", aws_sdk_sesv2::error::DisplayErrorContext(&e));
+    match &e {
+        SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) => SendError::NotSent(text),
+        SdkError::ServiceError(service) if BUSY_CODES.contains(&service.err().code().unwrap_or_default()) => {
+            SendError::Busy(text)
+        }
+        SdkError::ServiceError(_) => SendError::Refused(text),
+        _ => SendError::Unknown(text),
+    }
+}
+
 /// An SES client sending from one address.
 pub struct Mailer {
     from: String,
@@ -41,8 +91,8 @@ pub struct Mailer {
 }
 
 impl Mailer {
-    pub fn new(from: String, endpoint: Option<String>, timeout: Duration) -> Self {
-        Mailer { from, endpoint, timeout, client: OnceCell::new() }
+    pub fn new(from: String, endpoint: Option<String>) -> Self {
+        Mailer { from, endpoint, timeout: SEND_TIMEOUT, client: OnceCell::new() }
     }
 
     async fn client(&self) -> &Client {
@@ -78,7 +128,7 @@ impl Mailer {
     }
 
     /// Sends `email`; answers SES's message id.
-    pub async fn send(&self, email: &OutgoingEmail) -> Result<String, StoreError> {
+    pub async fn send(&self, email: &OutgoingEmail) -> Result<String, SendError> {
         let content = |text: &str| {
             Content::builder()
                 .data(text)
@@ -117,7 +167,7 @@ impl Mailer {
             .content(EmailContent::builder().simple(message.build()).build())
             .send()
             .await
-            .map_err(classify)?;
+            .map_err(send_error)?;
         Ok(sent.message_id.unwrap_or_default())
     }
 }

@@ -27,6 +27,8 @@ pub const CANCELLATIONS: &str = "Cancellations";
 pub const REMINDERS_SENT: &str = "RemindersSent";
 pub const LOGINS_FAILED: &str = "LoginsFailed";
 pub const EMAILS_SENT: &str = "EmailsSent";
+pub const EMAILS_UNDELIVERABLE: &str = "EmailsUndeliverable";
+pub const CHANGES_UNREADABLE: &str = "ChangesUnreadable";
 
 /// A CloudWatch unit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
