@@ -46,11 +46,15 @@ if ! wait_for_port "$DYNAMODB_PORT" "$jvm" 60; then
   exit 1
 fi
 echo "DynamoDB Local on http://127.0.0.1:$DYNAMODB_PORT (data in $STATE_DIR/dynamodb)"
-start_secrets_manager "$SECRETS_MANAGER_PORT" "$STATE_DIR/secrets-manager.log" || exit 1
+# Each stand-in is stopped on exit even if it started but never answered.
+started=true
+start_secrets_manager "$SECRETS_MANAGER_PORT" "$STATE_DIR/secrets-manager.log" || started=false
 stand_ins=$SECRETS_MANAGER_PID
+$started || exit 1
 echo "Secrets Manager stand-in on http://127.0.0.1:$SECRETS_MANAGER_PORT"
-start_ses "$SES_PORT" "$STATE_DIR/ses.log" || exit 1
+start_ses "$SES_PORT" "$STATE_DIR/ses.log" || started=false
 stand_ins="$stand_ins $SES_PID"
+$started || exit 1
 echo "Emails the API sends: the inbox at http://127.0.0.1:$SES_PORT (SES stand-in)"
 
 export TABLE_NAME="${TABLE_NAME:-events}"

@@ -53,37 +53,37 @@ start_dynamodb_local_in_memory() {
   fi
 }
 
-# Starts the Secrets Manager stand-in (moto's server from .venv, which `make run` and `make test`
-# install) on 127.0.0.1:$1, in memory, logging to $2, in the background, and waits until it
-# answers. Sets SECRETS_MANAGER_PID.
-start_secrets_manager() {
-  local port=$1 log=$2
-  SECRETS_MANAGER_PID=""
-  if [ ! -x .venv/bin/moto_server ]; then
-    echo "The Secrets Manager stand-in is not installed: run 'make run' or 'make test', which install it." >&2
+# Starts the local service `$4` (a program that takes --host and --port), labelled $1 in
+# messages, on 127.0.0.1:$2, logging to $3, in the background, and waits until it answers. Sets
+# SERVICE_PID (empty if it never started); fails saying how to install it when it is missing.
+start_service() {
+  local label=$1 port=$2 log=$3 program=$4
+  SERVICE_PID=""
+  if [ ! -x "$program" ]; then
+    echo "The $label is not installed ($program): run 'make run' or 'make test', which install it." >&2
     return 1
   fi
-  .venv/bin/moto_server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
-  SECRETS_MANAGER_PID=$!
-  if ! wait_for_port "$port" "$SECRETS_MANAGER_PID" 30; then
-    echo "The Secrets Manager stand-in did not start; see $log" >&2
+  "$program" --host 127.0.0.1 --port "$port" >"$log" 2>&1 &
+  SERVICE_PID=$!
+  if ! wait_for_port "$port" "$SERVICE_PID" 30; then
+    echo "The $label did not start; see $log" >&2
     return 1
   fi
 }
 
-# Starts the SES stand-in (the npm package aws-ses-v2-local) on 127.0.0.1:$1, logging to $2, in
-# the background, and waits until it answers. Sets SES_PID.
+# The Secrets Manager stand-in (moto's server from .venv) on 127.0.0.1:$1, in memory, logging to
+# $2. Sets SECRETS_MANAGER_PID.
+start_secrets_manager() {
+  local status=0
+  start_service "Secrets Manager stand-in" "$1" "$2" .venv/bin/moto_server || status=$?
+  SECRETS_MANAGER_PID=$SERVICE_PID
+  return $status
+}
+
+# The SES stand-in (the npm package aws-ses-v2-local) on 127.0.0.1:$1, logging to $2. Sets SES_PID.
 start_ses() {
-  local port=$1 log=$2
-  SES_PID=""
-  if [ ! -x node_modules/.bin/aws-ses-v2-local ]; then
-    echo "The SES stand-in is not installed: run 'npm ci' (every make target that needs it does)." >&2
-    return 1
-  fi
-  node_modules/.bin/aws-ses-v2-local --host 127.0.0.1 --port "$port" >"$log" 2>&1 &
-  SES_PID=$!
-  if ! wait_for_port "$port" "$SES_PID" 30; then
-    echo "The SES stand-in did not start; see $log" >&2
-    return 1
-  fi
+  local status=0
+  start_service "SES stand-in" "$1" "$2" node_modules/.bin/aws-ses-v2-local || status=$?
+  SES_PID=$SERVICE_PID
+  return $status
 }

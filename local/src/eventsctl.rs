@@ -66,10 +66,7 @@ async fn set_role(store: &Store, username: &str, role: Role) -> Result<String, s
 /// Puts the development signing key in the local stand-in's secret (see
 /// [`local::seed_signing_key`]), for the real function binaries run by `make lambda-check`.
 async fn seed_signing_key() {
-    let config = shared::Config::from_env().unwrap_or_else(|e| {
-        eprintln!("{e}");
-        exit(2);
-    });
+    let config = shared::Config::from_env_or_exit();
     match local::seed_signing_key(&config).await {
         Ok(true) => println!("signing key ready"),
         Ok(false) => {

@@ -25,13 +25,7 @@ fn reminders_interval() -> Result<Option<Duration>, String> {
 #[tokio::main]
 async fn main() {
     shared::telemetry::init();
-    let config = match shared::Config::from_env() {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("{e}");
-            std::process::exit(2);
-        }
-    };
+    let config = shared::Config::from_env_or_exit();
     let port = match std::env::var("PORT") {
         Err(_) => 3000,
         Ok(raw) => raw.parse::<u16>().unwrap_or_else(|_| {

@@ -34,12 +34,6 @@ impl AppState {
 
     /// Reads the environment and builds the state, or stops the process with the reason.
     pub async fn from_env() -> Self {
-        match Config::from_env() {
-            Ok(config) => Self::new(&config).await,
-            Err(e) => {
-                eprintln!("{e}");
-                std::process::exit(2);
-            }
-        }
+        Self::new(&Config::from_env_or_exit()).await
     }
 }

@@ -5,13 +5,7 @@ use aws_lambda_events::event::dynamodb::Event;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let config = match shared::Config::from_env() {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("{e}");
-            std::process::exit(2);
-        }
-    };
+    let config = shared::Config::from_env_or_exit();
     let dispatcher = &dispatch::Dispatcher::new(&config).await;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Event>| async move {
         Ok::<_, Error>(dispatcher.handle(event.payload).await)

@@ -1,6 +1,7 @@
 //! The only code that knows DynamoDB: keys, items, conditions, transactions and cursors. Handlers
 //! call one method per request; each method is (ideally) one round trip.
 
+mod aws;
 mod batch;
 pub mod changes;
 pub mod conditions;

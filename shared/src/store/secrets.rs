@@ -9,11 +9,10 @@
 use std::time::Duration;
 
 use aws_sdk_secretsmanager::Client;
-use aws_sdk_secretsmanager::config::{Credentials, Region};
 use tokio::sync::OnceCell;
 
 use super::error::{StoreError, classify};
-use super::{role, trust};
+use super::{aws, role};
 
 /// A Secrets Manager client, built when first needed.
 pub struct Secrets {
@@ -32,35 +31,12 @@ impl Secrets {
     async fn client(&self) -> &Client {
         self.client
             .get_or_init(|| async {
-                let timeouts = aws_sdk_secretsmanager::config::timeout::TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(1))
-                    .operation_timeout(self.timeout)
-                    .build();
-                let http = trust::http_client(self.endpoint.as_deref())
-                    .expect("a TLS context of compiled-in certificates builds");
-                let config = match &self.endpoint {
-                    // Fixed dummy credentials and region, as for DynamoDB Local: nothing is looked
-                    // up on the network.
-                    Some(endpoint) => aws_sdk_secretsmanager::Config::builder()
-                        .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
-                        .http_client(http)
-                        .region(Region::from_static("us-east-1"))
-                        .credentials_provider(Credentials::new("local", "local", None, None, "static"))
-                        .endpoint_url(endpoint)
-                        .timeout_config(timeouts)
-                        .interceptor(role::RoleHeader)
-                        .build(),
-                    None => {
-                        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                            .http_client(http)
-                            .load()
-                            .await;
-                        aws_sdk_secretsmanager::config::Builder::from(&shared)
-                            .timeout_config(timeouts)
-                            .build()
-                    }
-                };
-                Client::from_conf(config)
+                let shared = aws::client_config(self.endpoint.as_deref(), self.timeout).await;
+                let mut config = aws_sdk_secretsmanager::config::Builder::from(&shared);
+                if self.endpoint.is_some() {
+                    config = config.interceptor(role::RoleHeader);
+                }
+                Client::from_conf(config.build())
             })
             .await
     }

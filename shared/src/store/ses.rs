@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use aws_sdk_sesv2::Client;
-use aws_sdk_sesv2::config::{Credentials, Region};
 use aws_sdk_sesv2::primitives::Blob;
 use aws_sdk_sesv2::types::{Attachment, Body, Content, Destination, EmailContent, Message, MessageHeader};
 use tokio::sync::OnceCell;
@@ -13,7 +12,7 @@ use tokio::sync::OnceCell;
 use aws_sdk_sesv2::error::{ProvideErrorMetadata, SdkError};
 
 use super::error::StoreError;
-use super::{role, trust};
+use super::{aws, role};
 
 /// One email, ready to send.
 #[derive(Clone, Debug)]
@@ -98,31 +97,12 @@ impl Mailer {
     async fn client(&self) -> &Client {
         self.client
             .get_or_init(|| async {
-                let timeouts = aws_sdk_sesv2::config::timeout::TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(1))
-                    .operation_timeout(self.timeout)
-                    .build();
-                let http = trust::http_client(self.endpoint.as_deref())
-                    .expect("a TLS context of compiled-in certificates builds");
-                let config = match &self.endpoint {
-                    Some(endpoint) => aws_sdk_sesv2::Config::builder()
-                        .behavior_version(aws_sdk_sesv2::config::BehaviorVersion::latest())
-                        .http_client(http)
-                        .region(Region::from_static("us-east-1"))
-                        .credentials_provider(Credentials::new("local", "local", None, None, "static"))
-                        .endpoint_url(endpoint)
-                        .timeout_config(timeouts)
-                        .interceptor(role::RoleHeader)
-                        .build(),
-                    None => {
-                        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                            .http_client(http)
-                            .load()
-                            .await;
-                        aws_sdk_sesv2::config::Builder::from(&shared).timeout_config(timeouts).build()
-                    }
-                };
-                Client::from_conf(config)
+                let shared = aws::client_config(self.endpoint.as_deref(), self.timeout).await;
+                let mut config = aws_sdk_sesv2::config::Builder::from(&shared);
+                if self.endpoint.is_some() {
+                    config = config.interceptor(role::RoleHeader);
+                }
+                Client::from_conf(config.build())
             })
             .await
     }
