@@ -15,7 +15,7 @@ NODE_DEPS := node_modules/.package-lock.json
 
 help:
 	@echo "make run    serve the whole API on http://127.0.0.1:$${PORT:-3000} with DynamoDB Local"
-	@echo "make test   run every test (starts and stops DynamoDB Local and the Secrets Manager stand-in by itself)"
+	@echo "make test   run every test (starts and stops DynamoDB Local and the Secrets Manager and SES stand-ins by itself)"
 	@echo "make lint   rustfmt, clippy and cfn-lint"
 	@echo "make lambda-check   invoke each function binary with the payloads in events/ through cargo lambda"
 	@echo "make docs-check   load the API reference page (/docs) in headless Chromium and try it out"
