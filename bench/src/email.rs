@@ -25,8 +25,7 @@ async fn world(
     purpose: &str,
     capacity: u32,
 ) -> Result<(Served, shared::Config, shared::domain::Id)> {
-    let (table, setup) = fixtures::fresh_table(ctx.endpoint, purpose).await?;
-    setup.ensure_table_with(Stream::On).await?;
+    let (table, setup) = fixtures::fresh_table_with(ctx.endpoint, purpose, Stream::On).await?;
     let mut settings = fixtures::settings(&table, ctx.endpoint);
     settings.push(("EMAIL_FROM", "events@example.com".into()));
     settings.push(("PUBLIC_API_URL", "http://127.0.0.1".into()));
@@ -121,17 +120,7 @@ pub async fn bench(ctx: &Context<'_>, samples: usize, backlog: usize, report: &m
     let mut reader = local::stream::StreamReader::new(ctx.endpoint, &config.table_name);
     let emails_before = ses.emails().await.len();
     let started = Clock::now();
-    let mut records = 0;
-    loop {
-        let handled = reader.poll(&dispatcher).await?;
-        records += handled;
-        if handled == 0 && !reader.retry_pending() {
-            break;
-        }
-        if started.elapsed() > Duration::from_secs(600) {
-            return Err("the backlog was not dispatched within 10 minutes".into());
-        }
-    }
+    let records = reader.drain(&dispatcher, Duration::from_secs(600)).await?;
     let took = started.elapsed();
     let emails = ses.emails().await.len() - emails_before;
     if emails != backlog {

@@ -37,13 +37,22 @@ pub fn config_from(settings: &[(&'static str, String)]) -> Config {
         .expect("the bench configuration is valid")
 }
 
-/// A new table, created through `endpoint`; returns its name and a store for set-up work.
+/// A new table, created through `endpoint`; returns its name and a store for set-up work. It has
+/// no stream: only the email section reads one (see [`fresh_table_with`]), and DynamoDB Local
+/// slows down with one (see `table::Stream::Off`).
 pub async fn fresh_table(endpoint: &str, purpose: &str) -> Result<(String, Store)> {
+    fresh_table_with(endpoint, purpose, shared::store::table::Stream::Off).await
+}
+
+/// [`fresh_table`], with or without its stream.
+pub async fn fresh_table_with(
+    endpoint: &str,
+    purpose: &str,
+    stream: shared::store::table::Stream,
+) -> Result<(String, Store)> {
     let table = format!("bench-{purpose}-{}", ulid::Ulid::new().to_string().to_lowercase());
     let store = Store::open(table.clone(), Some(endpoint), Duration::from_secs(60)).await;
-    // No stream: nothing here reads it, and DynamoDB Local slows down with one (see
-    // `table::Stream::Off`).
-    store.ensure_table_with(shared::store::table::Stream::Off).await?;
+    store.ensure_table_with(stream).await?;
     Ok((table, store))
 }
 

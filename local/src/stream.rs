@@ -93,13 +93,20 @@ impl StreamReader {
     }
 
     /// Hands on everything the stream holds now, retries included, until nothing is left or
-    /// `limit` has passed (then `Err` says what is still pending).
-    pub async fn drain(&mut self, dispatcher: &dispatch::Dispatcher, limit: Duration) -> Result<(), String> {
+    /// `limit` has passed (then `Err` says what is still pending); answers how many records were
+    /// handled.
+    pub async fn drain(
+        &mut self,
+        dispatcher: &dispatch::Dispatcher,
+        limit: Duration,
+    ) -> Result<usize, String> {
         let deadline = tokio::time::Instant::now() + limit;
+        let mut total = 0;
         loop {
             let handled = self.poll(dispatcher).await?;
+            total += handled;
             if handled == 0 && !self.retry_pending() {
-                return Ok(());
+                return Ok(total);
             }
             if tokio::time::Instant::now() > deadline {
                 return Err("the stream still holds records that fail".into());

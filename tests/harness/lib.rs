@@ -162,6 +162,15 @@ impl AppOptions {
     }
 }
 
+/// Creates the secret `id` holding `value` in the stand-in, straight (as the template does on AWS).
+async fn create_secret(id: &str, value: &str) {
+    let secrets = shared::store::secrets::Secrets::new(
+        Some(secrets_manager_local::endpoint()),
+        Duration::from_secs(30),
+    );
+    secrets.create_unless_present(id, value).await.expect("creating the signing-key secret");
+}
+
 /// The logical id of the signing key's secret in `template.yaml`, whose grants IAM checks.
 pub const SIGNING_KEY_SECRET: &str = "AccessTokenSigningKeySecret";
 
@@ -212,9 +221,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         Config::from_lookup(|name| settings.iter().rev().find(|(k, _)| *k == name).map(|(_, v)| v.clone()))
             .expect("test configuration is valid");
     if options.signing_key_in_secret {
-        let key = shared::config::local_signing_key(&config).expose();
-        let secrets = shared::store::secrets::Secrets::new(Some(secrets_endpoint), Duration::from_secs(30));
-        secrets.create_unless_present(&secret_id, &key).await.expect("putting the signing key in its secret");
+        create_secret(&secret_id, &shared::config::local_signing_key(&config).expose()).await;
     }
     let direct =
         shared::store::Store::open(table.clone(), Some(&dynamodb_local::endpoint()), Duration::from_secs(30))
@@ -254,7 +261,7 @@ impl TestApp {
     /// `limit`; `Err` if some still fail then).
     pub async fn dispatch_within(&self, limit: Duration) -> Result<(), String> {
         let mail = self.mail();
-        mail.reader.lock().await.drain(&mail.dispatcher, limit).await
+        mail.reader.lock().await.drain(&mail.dispatcher, limit).await.map(drop)
     }
 
     /// [`TestApp::dispatch_within`] 30 s, which must succeed.
@@ -275,11 +282,7 @@ impl TestApp {
 
     /// Creates the app's signing-key secret holding `value` (for an app started without it).
     pub async fn set_signing_key_secret_created(&self, value: &str) {
-        let secrets = shared::store::secrets::Secrets::new(
-            Some(secrets_manager_local::endpoint()),
-            Duration::from_secs(30),
-        );
-        secrets.create_unless_present(&self.secret_id, value).await.expect("creating the signing-key secret");
+        create_secret(&self.secret_id, value).await;
     }
 
     /// Puts `value` in the app's signing-key secret as its new current version, or deletes the

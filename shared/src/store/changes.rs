@@ -47,8 +47,7 @@ impl Change {
                 let user = item
                     .get(keys::PK)
                     .and_then(|v| v.as_s().ok())
-                    .and_then(|pk| pk.strip_prefix("USER#"))
-                    .and_then(Id::parse)
+                    .and_then(|pk| keys::user_of_partition(pk))
                     .ok_or_else(|| {
                         StoreError::Internal("a notification outside a user's partition".into())
                     })?;

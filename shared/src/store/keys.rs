@@ -46,6 +46,11 @@ pub fn user_pk(id: Id) -> String {
     format!("USER#{id}")
 }
 
+/// The user whose partition `pk` is ([`user_pk`] read back).
+pub fn user_of_partition(pk: &str) -> Option<Id> {
+    pk.strip_prefix("USER#").and_then(Id::parse)
+}
+
 pub fn user(id: Id) -> Key {
     key(user_pk(id), "PROFILE")
 }
@@ -321,6 +326,14 @@ pub fn remembered_answer(scope: &str, idempotency_key: &str) -> Key {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_user_partition_reads_back_as_its_user() {
+        let user = Id::new();
+        assert_eq!(user_of_partition(&user_pk(user)), Some(user));
+        assert_eq!(user_of_partition(&event_pk(user)), None);
+        assert_eq!(user_of_partition("USER#not-an-id"), None);
+    }
 
     #[test]
     fn time_keys_sort_by_start_then_id() {

@@ -85,19 +85,18 @@ fn send_error<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt
 pub struct Mailer {
     from: String,
     endpoint: Option<String>,
-    timeout: Duration,
     client: OnceCell<Client>,
 }
 
 impl Mailer {
     pub fn new(from: String, endpoint: Option<String>) -> Self {
-        Mailer { from, endpoint, timeout: SEND_TIMEOUT, client: OnceCell::new() }
+        Mailer { from, endpoint, client: OnceCell::new() }
     }
 
     async fn client(&self) -> &Client {
         self.client
             .get_or_init(|| async {
-                let shared = aws::client_config(self.endpoint.as_deref(), self.timeout).await;
+                let shared = aws::client_config(self.endpoint.as_deref(), SEND_TIMEOUT).await;
                 let mut config = aws_sdk_sesv2::config::Builder::from(&shared);
                 if self.endpoint.is_some() {
                     config = config.interceptor(role::RoleHeader);
