@@ -64,6 +64,8 @@ export ACCESS_TOKEN_SIGNING_KEY_SECRET="${ACCESS_TOKEN_SIGNING_KEY_SECRET:-event
 export SES_ENDPOINT="http://127.0.0.1:$SES_PORT"
 export EMAIL_FROM="${EMAIL_FROM:-events@example.com}"
 export PUBLIC_API_URL="${PUBLIC_API_URL:-http://127.0.0.1:$PORT}"
+# Webhooks may target the machine itself (a receiver on 127.0.0.1); on AWS only public https://.
+export WEBHOOK_TARGETS="${WEBHOOK_TARGETS:-any}"
 export JWT_SECRET PORT
 export RUST_LOG="${RUST_LOG:-info}"
 ./target/debug/local-server &

@@ -75,6 +75,7 @@ from one client or at one account, or API Gateway throttling.";
         (name = "series", description = "Recurring events."),
         (name = "notifications", description = "In-app notifications."),
         (name = "calendar", description = "Personal iCalendar feeds."),
+        (name = "webhooks", description = "Signed HTTP callbacks to an organizer's own endpoints when their events change."),
         (name = "docs", description = "This document and its reference page."),
     ),
 )]
@@ -111,6 +112,7 @@ const LINKS: &[(&str, &str, &str, &[&str])] = &[
     ("create_event", "201", "/series_id", &["list_series", "delete_series"]),
     ("register", "201", "/event_id", &["get_my_registration", "cancel_my_registration", "give_feedback"]),
     ("list_notifications", "200", "/results/0/id", &["mark_notification_read"]),
+    ("create_webhook", "201", "/id", &["get_webhook", "delete_webhook", "list_webhook_deliveries"]),
 ];
 
 /// The whole document as utoipa builds it, without [`LINKS`] (see [`document`]).
@@ -118,6 +120,7 @@ fn openapi() -> oa::OpenApi {
     let mut document = Base::openapi();
     for part in [
         operations::users::Api::openapi(),
+        operations::webhooks::Api::openapi(),
         operations::events::Api::openapi(),
         operations::upcoming::Api::openapi(),
         operations::register::Api::openapi(),

@@ -360,6 +360,10 @@ id_param!(
     /// The notification's id.
     NotificationId
 );
+id_param!(
+    /// The webhook endpoint's id.
+    WebhookId
+);
 
 /// A team member of an event, by username.
 #[derive(IntoParams)]

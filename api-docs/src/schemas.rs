@@ -480,6 +480,22 @@ pub struct Feedback {
     created_at: Instant,
 }
 
+/// Body of `POST /users/me/webhooks`.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(json!({"url": "https://hooks.example.com/events", "events": ["registration.created", "event.changed"]})))]
+pub struct CreateWebhook {
+    /// Where deliveries are posted. On AWS: `https://`, to a public host (no IP address or name
+    /// of a loopback, private or link-local network, checked again after DNS on every delivery),
+    /// with no user name, password or `#fragment`. Locally (`make run`), `http://` and loopback
+    /// are allowed.
+    #[schema(format = "uri", max_length = 2048, pattern = "^https?://")]
+    url: String,
+    /// The event types to deliver: at least one, each once.
+    #[schema(min_items = 1, max_items = 6)]
+    events: Vec<shared::domain::webhook::WebhookEvent>,
+}
+
 /// One page of a list: pass `next_cursor` back as `?cursor=` for the next one.
 macro_rules! page {
     ($(#[$doc:meta])* $name:ident of $item:ty) => {
@@ -510,6 +526,16 @@ page!(
 page!(
     /// A page of notifications, newest first.
     NotificationPage of Notification
+);
+
+page!(
+    /// The caller's webhook endpoints, oldest first: all of them (at most ten), so `next_cursor`
+    /// is always `null`.
+    WebhookPage of shared::views::WebhookView
+);
+page!(
+    /// A page of an endpoint's deliveries, newest first.
+    DeliveryPage of shared::views::DeliveryView
 );
 
 page!(

@@ -80,6 +80,33 @@ pub async fn run_schedule(store: Store, every: Duration) {
     }
 }
 
+/// One scheduled run of the dispatch function's webhook retries, as that function: every attempt
+/// due by `now_ms`, for at most `budget`.
+pub async fn retry_webhooks(
+    dispatcher: &dispatch::Dispatcher,
+    now_ms: u64,
+    budget: Duration,
+) -> Result<dispatch::webhooks::RetryRun, shared::store::StoreError> {
+    role::acting_as(dispatch::FUNCTION, dispatcher.retry_webhooks(now_ms, budget)).await
+}
+
+/// Runs the dispatch function's webhook retries every `every`, as its EventBridge schedule does on
+/// AWS (every minute there). Runs until the process ends.
+pub async fn run_webhook_retries(dispatcher: std::sync::Arc<dispatch::Dispatcher>, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        ticks.tick().await;
+        match retry_webhooks(&dispatcher, shared::store::unix_millis_now(), every).await {
+            Ok(run) if run == dispatch::webhooks::RetryRun::default() => {}
+            Ok(run) => tracing::info!(?run, "scheduled webhook retries"),
+            Err(error) => {
+                tracing::warn!(%error, "scheduled webhook retries failed; the next run tries again")
+            }
+        }
+    }
+}
+
 /// Locally (`DYNAMODB_ENDPOINT` set), with `SECRETS_MANAGER_ENDPOINT` and
 /// `ACCESS_TOKEN_SIGNING_KEY_SECRET` set: puts the development signing key (derived from
 /// `JWT_SECRET`, so the same at every start) in that secret of the stand-in unless it is there,

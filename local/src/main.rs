@@ -5,7 +5,9 @@
 //! them), the development signing key is put in that secret of the stand-in if it is missing, and
 //! the users router reads it from there as the deployed function reads its key. Against DynamoDB
 //! Local it also runs the dispatch function on the table's stream, as the event source mapping
-//! does on AWS (`local::stream`), sending email to `SES_ENDPOINT` when `EMAIL_FROM` is set.
+//! does on AWS (`local::stream`), sending email to `SES_ENDPOINT` when `EMAIL_FROM` is set, and
+//! makes the webhook attempts due again every 5 seconds, as the dispatch function's schedule
+//! does there every minute.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -55,7 +57,8 @@ async fn main() {
     if let Some(endpoint) = &config.dynamodb_endpoint {
         let dispatcher = std::sync::Arc::new(dispatch::Dispatcher::new(&config).await);
         let (endpoint, table) = (endpoint.clone(), config.table_name.clone());
-        tokio::spawn(local::stream::run(endpoint, table, dispatcher, Duration::from_millis(200)));
+        tokio::spawn(local::stream::run(endpoint, table, dispatcher.clone(), Duration::from_millis(200)));
+        tokio::spawn(local::run_webhook_retries(dispatcher, Duration::from_secs(5)));
     }
     if let Some(every) = schedule {
         tokio::spawn(local::run_schedule(state.store.clone(), every));

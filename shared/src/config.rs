@@ -62,6 +62,16 @@ pub enum SigningKeySource {
     Secret(String),
 }
 
+/// Which targets webhooks may have (`WEBHOOK_TARGETS`; see `domain::webhook`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TargetPolicy {
+    /// `https://` to public addresses only: the only policy on AWS.
+    #[default]
+    PublicHttps,
+    /// Any `http(s)://` target, loopback and private addresses included: local runs and tests.
+    Any,
+}
+
 /// Every setting the functions and the local server use.
 #[derive(Clone)]
 pub struct Config {
@@ -110,6 +120,11 @@ pub struct Config {
     /// What the dispatch function needs to send email (see [`EmailSettings`]); `None` when
     /// `EMAIL_FROM` is unset, and then no email is sent.
     pub email: Option<EmailSettings>,
+    /// `WEBHOOK_TARGETS`: `public` (the default, and the only value allowed on AWS) lets
+    /// webhooks reach only `https://` targets on public addresses; `any`, allowed only with
+    /// `DYNAMODB_ENDPOINT` set (a local run), any `http(s)://` target (see
+    /// `domain::webhook`).
+    pub webhook_targets: TargetPolicy,
 }
 
 /// Email through Amazon SES (API v2), for the dispatch function.
@@ -140,6 +155,7 @@ impl std::fmt::Debug for Config {
             .field("request_deadline", &self.request_deadline)
             .field("checkin_opens_before", &self.checkin_opens_before)
             .field("email", &self.email)
+            .field("webhook_targets", &self.webhook_targets)
             .finish()
     }
 }
@@ -270,6 +286,16 @@ impl Config {
             request_deadline,
             checkin_opens_before: seconds("CHECKIN_OPENS_BEFORE_SECONDS", 2 * 3600)?,
             email: email_settings(&lookup)?,
+            webhook_targets: match lookup("WEBHOOK_TARGETS").as_deref().map(str::trim) {
+                None | Some("" | "public") => TargetPolicy::PublicHttps,
+                Some("any") if local => TargetPolicy::Any,
+                Some("any") => {
+                    return Err(ConfigError(
+                        "WEBHOOK_TARGETS=any is for local runs only (with DYNAMODB_ENDPOINT)".into(),
+                    ));
+                }
+                Some(_) => return Err(ConfigError("WEBHOOK_TARGETS must be public or any".into())),
+            },
         })
     }
 }

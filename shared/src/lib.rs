@@ -11,8 +11,8 @@
 //!   feeds, ticket images and the attendee CSV show of stored records;
 //! - [`store`]: the only code that knows DynamoDB (keys, items, conditions, cursors);
 //! - [`domain`]: validated values and rules with no I/O;
-//! - [`signing`], [`telemetry`] and [`config`]: keyed signatures, logging set-up and settings,
-//!   which import nothing of the crate.
+//! - [`signing`], [`webhook_signature`], [`telemetry`] and [`config`]: keyed signatures, webhook
+//!   signatures, logging set-up and settings, which import nothing of the crate.
 
 pub mod auth;
 pub mod calendar;
@@ -27,6 +27,7 @@ pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod views;
+pub mod webhook_signature;
 
 pub use config::Config;
 pub use state::AppState;
@@ -48,6 +49,7 @@ mod layers {
         "store",
         "domain",
         "signing",
+        "webhook_signature",
         "telemetry",
         "config",
     ];

@@ -17,6 +17,8 @@ pub struct AppState {
     pub limits: Limits,
     /// How long before an event's start its door opens (`CHECKIN_OPENS_BEFORE_SECONDS`).
     pub checkin_opens_before: std::time::Duration,
+    /// Which targets webhooks may have (`WEBHOOK_TARGETS`).
+    pub webhook_targets: crate::config::TargetPolicy,
 }
 
 impl AppState {
@@ -29,6 +31,7 @@ impl AppState {
             request_deadline: config.request_deadline,
             limits: Limits::default(),
             checkin_opens_before: config.checkin_opens_before,
+            webhook_targets: config.webhook_targets,
         }
     }
 

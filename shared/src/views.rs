@@ -5,12 +5,14 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::access::TeamRole;
+use crate::domain::webhook::WebhookEvent;
 use crate::domain::{Id, Instant, Role, Visibility};
 use crate::store::items::{
     EventRecord, RegistrationRecord, RegistrationStatus, TeamMemberRecord, UserRecord,
 };
 use crate::store::registrations::Placed;
 use crate::store::stats::EventStats;
+use crate::store::webhooks::{DeliveryRecord, DeliveryState, WebhookRecord};
 
 /// A user. `email` is shown only to the user and to admins.
 #[derive(Debug, Serialize, ToSchema)]
@@ -282,6 +284,140 @@ impl From<EventStats> for StatsView {
                     check_ins: day.checked_in,
                 })
                 .collect(),
+        }
+    }
+}
+
+/// Whether an endpoint is receiving its deliveries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookStatus {
+    Active,
+    /// A delivery failed every attempt (for 27 hours); the next delivery that succeeds makes it
+    /// active again. New events are still delivered.
+    Failing,
+}
+
+/// A webhook endpoint. Its secret is shown once, when it is created.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Webhook)]
+pub struct WebhookView {
+    pub id: Id,
+    #[schema(examples("https://hooks.example.com/events"))]
+    pub url: String,
+    /// The event types delivered to it.
+    pub events: Vec<WebhookEvent>,
+    pub status: WebhookStatus,
+    /// Since when it is failing; `null` while active.
+    #[schema(required = true)]
+    pub failing_since: Option<Instant>,
+    pub created_at: Instant,
+}
+
+impl From<WebhookRecord> for WebhookView {
+    fn from(record: WebhookRecord) -> Self {
+        WebhookView {
+            id: record.id,
+            url: record.url,
+            events: record.events,
+            status: if record.failing_since.is_some() {
+                WebhookStatus::Failing
+            } else {
+                WebhookStatus::Active
+            },
+            failing_since: record.failing_since,
+            created_at: record.created_at,
+        }
+    }
+}
+
+/// A webhook endpoint just created, with the secret that signs its deliveries: shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = NewWebhook)]
+pub struct NewWebhookView {
+    #[serde(flatten)]
+    pub webhook: WebhookView,
+    /// `whsec_` and the base64 of a 32-byte key: the key of the HMAC-SHA256 in
+    /// `webhook-signature` (Standard Webhooks).
+    #[schema(examples("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))]
+    pub secret: String,
+}
+
+/// Where a delivery stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Waiting for an attempt (or one is under way).
+    Pending,
+    Delivered,
+    /// Every attempt failed, or the endpoint was deleted first.
+    Failed,
+}
+
+/// One attempt of a delivery.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = WebhookAttempt)]
+pub struct AttemptView {
+    pub at: Instant,
+    /// The endpoint's answer; `null` when it gave none.
+    #[schema(required = true)]
+    pub status_code: Option<u16>,
+    /// Why the attempt failed; `null` when it succeeded.
+    #[schema(required = true)]
+    pub error: Option<String>,
+    pub duration_ms: u64,
+}
+
+/// One message to an endpoint, with every attempt made so far.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = WebhookDelivery)]
+pub struct DeliveryView {
+    /// The message's `webhook-id`, the same in every attempt.
+    #[schema(examples("msg_01JDQ6W3V1ZP8K2N4R5T7X9Y0A"))]
+    pub id: String,
+    #[serde(rename = "type")]
+    pub event_type: WebhookEvent,
+    pub status: DeliveryStatus,
+    /// The body sent: `{type, timestamp, data}`.
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+    pub attempts: Vec<AttemptView>,
+    /// When the next attempt is due; `null` once the delivery is settled.
+    #[schema(required = true)]
+    pub next_attempt_at: Option<Instant>,
+    pub created_at: Instant,
+}
+
+impl From<DeliveryRecord> for DeliveryView {
+    fn from(record: DeliveryRecord) -> Self {
+        let status = match record.hook_state {
+            DeliveryState::Pending | DeliveryState::Sending => DeliveryStatus::Pending,
+            DeliveryState::Delivered => DeliveryStatus::Delivered,
+            DeliveryState::Failed => DeliveryStatus::Failed,
+        };
+        let next_attempt_at = match status {
+            DeliveryStatus::Pending => {
+                record.next_attempt_ms.and_then(|ms| Instant::from_unix(i64::try_from(ms / 1000).ok()?))
+            }
+            _ => None,
+        };
+        DeliveryView {
+            id: record.id,
+            event_type: record.event_type,
+            status,
+            payload: serde_json::from_str(&record.payload).unwrap_or(serde_json::Value::Null),
+            attempts: record
+                .attempts
+                .into_iter()
+                .map(|a| AttemptView {
+                    at: a.at,
+                    status_code: a.status_code,
+                    error: a.error,
+                    duration_ms: a.duration_ms,
+                })
+                .collect(),
+            next_attempt_at,
+            created_at: record.created_at,
         }
     }
 }

@@ -281,6 +281,14 @@ fn the_template_filters_the_stream_to_what_dispatch_acts_on() {
         serde_json::from_str(mapping["FilterCriteria"]["Filters"][0]["Pattern"].as_str().unwrap()).unwrap();
     assert_eq!(pattern["eventName"], json!(["INSERT"]));
     assert_eq!(pattern["dynamodb"]["NewImage"]["type"]["S"], json!(shared::store::changes::DISPATCHED_TYPES));
+    let removals: Value =
+        serde_json::from_str(mapping["FilterCriteria"]["Filters"][1]["Pattern"].as_str().unwrap()).unwrap();
+    assert_eq!(removals["eventName"], json!(["REMOVE"]));
+    assert_eq!(
+        removals["dynamodb"]["OldImage"]["type"]["S"],
+        json!(shared::store::changes::DISPATCHED_REMOVALS)
+    );
+    assert_eq!(mapping["FilterCriteria"]["Filters"].as_sequence().map(Vec::len), Some(2));
     assert_eq!(
         template["Resources"]["Table"]["Properties"]["StreamSpecification"]["StreamViewType"],
         "NEW_AND_OLD_IMAGES"

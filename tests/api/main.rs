@@ -24,3 +24,4 @@ mod throttling;
 mod upcoming;
 mod users;
 mod visibility;
+mod webhooks;

@@ -5,6 +5,7 @@
 pub mod dynamodb_local;
 pub mod invariants;
 pub mod proxy;
+pub mod receiver;
 pub mod secrets_manager_local;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -122,6 +123,9 @@ pub struct AppOptions {
     /// Run the dispatch function on the table's stream, sending email to an SES stand-in of the
     /// app's own (see [`TestApp::dispatch`]).
     pub dispatch: bool,
+    /// Names the dispatch function's webhook sender resolves to these addresses instead of
+    /// through DNS.
+    pub webhook_names: dispatch::webhooks::sender::NameOverrides,
 }
 
 impl Default for AppOptions {
@@ -137,6 +141,7 @@ impl Default for AppOptions {
             signing_key_reread_seconds: None,
             settings: Vec::new(),
             dispatch: false,
+            webhook_names: Default::default(),
         }
     }
 }
@@ -207,6 +212,9 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         ("JWT_SECRET", TEST_SECRET.to_owned()),
         ("DYNAMODB_TIMEOUT_MS", options.timeout_ms.to_string()),
         ("ACCESS_TOKEN_TTL_SECONDS", options.access_ttl_seconds.to_string()),
+        // The tests' webhook receivers listen on 127.0.0.1 (a test of the AWS policy sets
+        // `public`).
+        ("WEBHOOK_TARGETS", "any".to_owned()),
     ];
     if let Some(seconds) = options.signing_key_reread_seconds {
         settings.push(("SIGNING_KEY_REREAD_SECONDS", seconds.to_string()));
@@ -239,7 +247,11 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         Some((ses, ses_gate)) => Some(Mail {
             ses,
             ses_gate,
-            dispatcher: std::sync::Arc::new(dispatch::Dispatcher::new(&config).await),
+            dispatcher: std::sync::Arc::new(
+                dispatch::Dispatcher::new(&config)
+                    .await
+                    .with_name_overrides(config.webhook_targets, options.webhook_names),
+            ),
             reader: tokio::sync::Mutex::new(local::stream::StreamReader::new(
                 &dynamodb_local::endpoint(),
                 &table,
@@ -267,6 +279,14 @@ impl TestApp {
     /// [`TestApp::dispatch_within`] 30 s, which must succeed.
     pub async fn dispatch(&self) {
         self.dispatch_within(Duration::from_secs(30)).await.expect("the stream is dispatched");
+    }
+
+    /// Runs the dispatch function's scheduled webhook retries as if the time were `now_ms`: every
+    /// attempt due by then is made (the schedule's hours pass without waiting for them).
+    pub async fn retry_webhooks_at(&self, now_ms: u64) -> dispatch::webhooks::RetryRun {
+        local::retry_webhooks(&self.mail().dispatcher, now_ms, Duration::from_secs(30))
+            .await
+            .expect("the webhook retries run")
     }
 
     /// The emails the app's SES stand-in got for `address`.

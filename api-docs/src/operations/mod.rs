@@ -10,3 +10,4 @@ pub mod events;
 pub mod register;
 pub mod upcoming;
 pub mod users;
+pub mod webhooks;

@@ -1,7 +1,8 @@
 //! The dispatch function: the one road for side effects. It reads the table's stream (an event
 //! source mapping on AWS; locally `local::stream` reads DynamoDB Local's stream the same way) and
-//! does what each change leaves to do (see `shared::store::changes`): emails through SES, an
-//! edit's follow-up, an event deletion's clean-up.
+//! does what each change leaves to do (see `shared::store::changes`): emails through SES,
+//! webhooks to organizers' endpoints (see [`webhooks`]), an edit's follow-up, an event
+//! deletion's clean-up. On a schedule, it also makes the webhook attempts that are due again.
 //!
 //! Every effect is idempotent, so a record delivered twice does nothing twice: an email is sent
 //! only by whoever claims its delivery record first (`shared::store::outbox`), whose id comes
@@ -12,20 +13,32 @@
 //! never succeed (an email SES refuses, a record that cannot be read) is logged, counted and
 //! set aside, so that it does not hold up the records behind it for the stream's 24 hours.
 
+pub mod webhooks;
+
 use std::sync::Arc;
 
 use aws_lambda_events::event::dynamodb::{Event, EventRecord as StreamRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use serde_json::{Value, json};
 use shared::auth::Tokens;
 use shared::config::Config;
+use shared::domain::webhook::WebhookEvent;
 use shared::domain::{Id, Instant};
 use shared::mail::{Notice, Recipient, compose};
 use shared::store::changes::Change;
-use shared::store::items::{EventRecord, NotificationKind, RegistrationStatus};
+use shared::store::event_deletion::PendingEventDeletion;
+use shared::store::event_edits::PendingEdit;
+use shared::store::items::{
+    EventRecord, FeedbackRecord, NotificationKind, RegistrationRecord, RegistrationStatus,
+};
 use shared::store::outbox::Claim;
 use shared::store::ses::{Mailer, SendError};
+use shared::store::webhooks::DeliveryRecord;
 use shared::store::{Store, StoreError, unix_millis_now};
 use shared::telemetry::metrics;
+use shared::views::EventView;
+use webhooks::sender::NameOverrides;
+use webhooks::{Message, RetryRun, Webhooks};
 
 /// The logical id of this function in `template.yaml`.
 pub const FUNCTION: &str = "DispatchFunction";
@@ -47,11 +60,13 @@ struct Email {
     api_url: String,
 }
 
-/// What a dispatch needs: the table, the keys that sign unsubscribe links, and SES.
+/// What a dispatch needs: the table, the keys that sign unsubscribe links, SES, and the webhook
+/// sender.
 pub struct Dispatcher {
     store: Store,
     tokens: Arc<Tokens>,
     email: Option<Email>,
+    webhooks: Webhooks,
 }
 
 impl Dispatcher {
@@ -62,15 +77,30 @@ impl Dispatcher {
             mailer: Mailer::new(settings.from.clone(), settings.ses_endpoint.clone()),
             api_url: settings.public_api_url.clone(),
         });
-        Dispatcher { store: state.store, tokens: state.tokens, email }
+        let webhooks = Webhooks::new(config.webhook_targets, NameOverrides::new());
+        Dispatcher { store: state.store, tokens: state.tokens, email, webhooks }
+    }
+
+    /// The same dispatcher, resolving the names in `overrides` to their addresses rather than
+    /// through DNS (tests cannot change the machine's DNS); the target policy applies as ever.
+    pub fn with_name_overrides(
+        mut self,
+        policy: shared::config::TargetPolicy,
+        overrides: NameOverrides,
+    ) -> Self {
+        self.webhooks = Webhooks::new(policy, overrides);
+        self
     }
 
     /// Does what each record of `event` leaves to do, in order, and stops at the first that
-    /// fails: it is reported, and it and the records after it come again.
+    /// fails: it is reported, and it and the records after it come again. The first attempts of
+    /// the webhook deliveries the batch recorded are made last, all at once: a slow endpoint
+    /// holds up nothing else, and a failed attempt is retried on its own schedule.
     pub async fn handle(&self, event: Event) -> DynamoDbEventResponse {
         let mut response = DynamoDbEventResponse::default();
+        let mut first_attempts = Vec::new();
         for record in event.records {
-            if let Err(e) = self.apply(&record).await {
+            if let Err(e) = Box::pin(self.apply(&record, &mut first_attempts)).await {
                 let id = record.change.sequence_number.clone();
                 tracing::warn!(error = %e, sequence_number = ?id, "a change will be retried");
                 let mut failure = DynamoDbBatchItemFailure::default();
@@ -79,12 +109,51 @@ impl Dispatcher {
                 break;
             }
         }
+        // Boxed: the attempts' future is deep, and nests inside every caller's.
+        Box::pin(self.webhooks.attempt_all(&self.store, first_attempts)).await;
         response
     }
 
-    async fn apply(&self, record: &StreamRecord) -> Result<(), DispatchError> {
-        let image = (!record.change.new_image.is_empty()).then(|| record.change.new_image.clone().into());
-        let change = match Change::of(&record.event_name, image) {
+    /// One invocation: a batch of the table's stream (the event source mapping), or anything
+    /// else, which is the schedule's call (an EventBridge scheduled event) to make the webhook
+    /// attempts due, within the `time_left` of the invocation (less a margin to answer in).
+    pub async fn invoke(&self, payload: Value, time_left: std::time::Duration) -> Result<Value, StoreError> {
+        if payload.get("Records").is_some() {
+            let event: Event = serde_json::from_value(payload)
+                .map_err(|e| StoreError::Internal(format!("a stream batch that cannot be read: {e}")))?;
+            let response = self.handle(event).await;
+            return serde_json::to_value(response).map_err(|e| StoreError::Internal(e.to_string()));
+        }
+        let budget = time_left.saturating_sub(std::time::Duration::from_secs(5));
+        let run = self.retry_webhooks(unix_millis_now(), budget).await?;
+        tracing::info!(attempted = run.attempted, delivered = run.delivered, "webhook retries made");
+        Ok(json!({"attempted": run.attempted, "delivered": run.delivered}))
+    }
+
+    /// Makes every webhook attempt due by `now_ms`, for at most `budget` (the scheduled run).
+    pub async fn retry_webhooks(
+        &self,
+        now_ms: u64,
+        budget: std::time::Duration,
+    ) -> Result<RetryRun, StoreError> {
+        Box::pin(self.webhooks.retry_due(&self.store, now_ms, budget)).await
+    }
+
+    async fn apply(
+        &self,
+        record: &StreamRecord,
+        first_attempts: &mut Vec<DeliveryRecord>,
+    ) -> Result<(), DispatchError> {
+        let image = |image: &serde_dynamo::Item| (!image.is_empty()).then(|| image.clone().into());
+        let changed_ms = u64::try_from(record.change.approximate_creation_date_time.timestamp_millis())
+            .ok()
+            .filter(|ms| *ms > 0)
+            .unwrap_or_else(unix_millis_now);
+        let change = match Change::of(
+            &record.event_name,
+            image(&record.change.new_image),
+            image(&record.change.old_image),
+        ) {
             Ok(change) => change,
             Err(e) => {
                 // Retrying cannot make it readable.
@@ -95,6 +164,9 @@ impl Dispatcher {
         };
         match change {
             Change::Registered(registration) => {
+                let occurred_ms = millis(registration.created_at);
+                self.tell_of_registration(&registration, WebhookEvent::RegistrationCreated, occurred_ms)
+                    .await?;
                 let id = format!("registered-{}-{}", registration.event_id, registration.seq);
                 // Told only of the registration as it still is: not one cancelled since, and not
                 // a waitlist place already turned into a seat (the promotion has its own email).
@@ -113,6 +185,15 @@ impl Dispatcher {
                 self.email(registration.user_id, &id, notice).await
             }
             Change::Notified { user, notification } => {
+                if notification.kind == NotificationKind::Promoted {
+                    self.tell_of_promotion(
+                        user,
+                        notification.event_id,
+                        notification.id,
+                        notification.created_at,
+                    )
+                    .await?;
+                }
                 let id = format!("notice-{}", notification.id);
                 let message = notification.message.as_str();
                 if notification.kind == NotificationKind::EventDeleted {
@@ -127,15 +208,128 @@ impl Dispatcher {
                 self.email(user, &id, notice).await
             }
             Change::EditSaved(pending) => {
+                self.tell_of_edit(&pending).await?;
                 self.store.finish_edit(&pending).await?;
                 Ok(())
             }
             Change::DeletionBegun(pending) => {
+                self.tell_of_deletion(&pending).await?;
                 self.store.resume_event_deletion(&pending).await?;
+                Ok(())
+            }
+            Change::FeedbackPosted(feedback) => Ok(self.tell_of_feedback(&feedback).await?),
+            Change::Unregistered(registration) => Ok(self
+                .tell_of_registration(&registration, WebhookEvent::RegistrationCancelled, changed_ms)
+                .await?),
+            Change::WebhookRecorded(delivery) => {
+                first_attempts.push(delivery);
                 Ok(())
             }
             Change::Nothing => Ok(()),
         }
+    }
+
+    /// The event a webhook tells of, while it takes place (the deletion of an event tells of
+    /// itself, not of each registration it takes).
+    async fn live_event(&self, id: Id) -> Result<Option<EventRecord>, StoreError> {
+        Ok(self.store.find_event(id).await?.filter(|event| !event.deleting))
+    }
+
+    async fn tell(
+        &self,
+        kind: WebhookEvent,
+        event: &EventRecord,
+        occurred_ms: u64,
+        cause: &[&[u8]],
+        data: Value,
+    ) -> Result<(), StoreError> {
+        let message = Message {
+            kind,
+            organizer: event.organizer_id,
+            occurred_ms,
+            cause: cause.iter().map(|part| part.to_vec()).collect(),
+            data,
+        };
+        self.webhooks.tell(&self.store, message).await
+    }
+
+    async fn tell_of_registration(
+        &self,
+        registration: &RegistrationRecord,
+        kind: WebhookEvent,
+        occurred_ms: u64,
+    ) -> Result<(), StoreError> {
+        let Some(event) = self.live_event(registration.event_id).await? else { return Ok(()) };
+        let data = json!({
+            "event": event_summary(&event),
+            "registration": {
+                "user": {"id": registration.user_id, "username": registration.username},
+                "status": registration.status,
+                "created_at": registration.created_at,
+            },
+        });
+        let cause = [registration.event_id.to_bytes(), registration.user_id.to_bytes()];
+        self.tell(kind, &event, occurred_ms, &[&cause[0], &cause[1], registration.seq.as_bytes()], data).await
+    }
+
+    async fn tell_of_promotion(
+        &self,
+        user: Id,
+        event: Id,
+        notice: Id,
+        at: Instant,
+    ) -> Result<(), StoreError> {
+        let Some(event) = self.live_event(event).await? else { return Ok(()) };
+        let username = match self.store.find_registration(event.id, user).await? {
+            Some(registration) => Some(registration.username),
+            None => self.store.find_user(user).await?.map(|user| user.username),
+        };
+        let data = json!({
+            "event": event_summary(&event),
+            "registration": {"user": {"id": user, "username": username}, "status": RegistrationStatus::Confirmed},
+        });
+        self.tell(WebhookEvent::RegistrationPromoted, &event, millis(at), &[&notice.to_bytes()], data).await
+    }
+
+    async fn tell_of_edit(&self, pending: &PendingEdit) -> Result<(), StoreError> {
+        let Some(event) = self.live_event(pending.event_id).await? else { return Ok(()) };
+        let cause = [pending.event_id.to_bytes().to_vec(), pending.version.to_be_bytes().to_vec()];
+        let data = json!({"event": EventView::from(event.clone()), "version": pending.version});
+        self.tell(WebhookEvent::EventChanged, &event, pending.edited_ms, &[&cause[0], &cause[1]], data).await
+    }
+
+    async fn tell_of_deletion(&self, pending: &PendingEventDeletion) -> Result<(), StoreError> {
+        let Some(organizer) = pending.organizer_id else { return Ok(()) };
+        let message = Message {
+            kind: WebhookEvent::EventCancelled,
+            organizer,
+            occurred_ms: millis(pending.began_at),
+            cause: vec![pending.event_id.to_bytes().to_vec()],
+            data: json!({"event": {"id": pending.event_id, "title": pending.title, "starts_at": pending.starts_at}}),
+        };
+        self.webhooks.tell(&self.store, message).await
+    }
+
+    async fn tell_of_feedback(&self, feedback: &FeedbackRecord) -> Result<(), StoreError> {
+        let Some(event) = self.live_event(feedback.event_id).await? else { return Ok(()) };
+        let data = json!({
+            "event": event_summary(&event),
+            "feedback": {
+                "id": feedback.id,
+                "user": {"id": feedback.user_id, "username": feedback.username},
+                "rating": feedback.rating,
+                "comment": feedback.comment,
+                "created_at": feedback.created_at,
+            },
+        });
+        self.tell(
+            WebhookEvent::FeedbackPosted,
+            &event,
+            millis(feedback.created_at),
+            &[&feedback.id.to_bytes()],
+            data,
+        )
+        .await
     }
 
     /// The event an email would be about, if email is on and it still takes place (a deleted
@@ -208,4 +402,14 @@ impl Dispatcher {
         self.store.undeliverable(delivery, claimed_at, reason).await?;
         Ok(())
     }
+}
+
+/// How a webhook names the event a registration or feedback belongs to.
+fn event_summary(event: &EventRecord) -> Value {
+    json!({"id": event.id, "title": event.title, "starts_at": event.starts_at})
+}
+
+/// An instant in Unix milliseconds.
+fn millis(at: Instant) -> u64 {
+    u64::try_from(at.unix()).unwrap_or(0) * 1000
 }

@@ -1,5 +1,5 @@
 //! The users function: sign-up, tokens, profiles, account deletion, notifications, personal
-//! calendar feeds and email unsubscribe links; and the OpenAPI document of the whole API with its reference page
+//! calendar feeds, email unsubscribe links and webhook endpoints; and the OpenAPI document of the whole API with its reference page
 //! (`api-docs`).
 
 mod accounts;
@@ -9,6 +9,7 @@ mod jwks;
 mod sessions;
 mod throttle;
 mod unsubscribe;
+mod webhooks;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -31,6 +32,9 @@ pub const ROUTES: shared::http::router::RouteList = &[
     ("/users/me/calendar/rotate", &["POST"]),
     ("/calendar/{token}/feed.ics", &["GET"]),
     ("/email/unsubscribe/{token}", &["GET", "POST"]),
+    ("/users/me/webhooks", &["GET", "POST"]),
+    ("/users/me/webhooks/{id}", &["DELETE", "GET"]),
+    ("/users/me/webhooks/{id}/deliveries", &["GET"]),
     ("/openapi.json", &["GET"]),
     ("/docs", &["GET"]),
     ("/docs/{asset}", &["GET"]),
@@ -56,6 +60,9 @@ pub fn routes() -> Router<AppState> {
         .route("/users/me/calendar/rotate", post(calendar::rotate))
         .route("/calendar/{token}/feed.ics", get(calendar::feed))
         .route("/email/unsubscribe/{token}", get(unsubscribe::confirm).post(unsubscribe::unsubscribe))
+        .route("/users/me/webhooks", post(webhooks::create).get(webhooks::list))
+        .route("/users/me/webhooks/{id}", get(webhooks::read).delete(webhooks::delete))
+        .route("/users/me/webhooks/{id}/deliveries", get(webhooks::deliveries))
         .merge(api_docs::routes())
 }
 

@@ -14,6 +14,7 @@ pub mod ticket;
 pub mod time;
 pub mod upcoming;
 pub mod user;
+pub mod webhook;
 
 pub use category::Category;
 pub use event::{Capacity, Description, EventDraft, EventPatch, Location, Timezone, Title, Visibility};

@@ -6,42 +6,72 @@
 //! - a notification delivered (its item inserted, exactly once, by promotions, edits, deletions
 //!   and reminders): its user is told by email too;
 //! - work recorded beside a change (an edit's follow-up, an event deletion, under `CLEANUPS`):
-//!   it is finished.
+//!   it is finished;
+//! - feedback posted (its item inserted): the organizer's webhooks hear of it;
+//! - a registration removed (a cancellation, or its account deleted): the organizer's webhooks
+//!   hear of it;
+//! - a webhook delivery recorded (its item inserted): its first attempt is made.
 //!
-//! Everything else (modifications, removals, other items) leaves nothing to do. The template's
-//! event source mapping filters the stream to the same inserts, so the function is not invoked
-//! for the rest.
+//! Registrations, promotions, edits and deletions reach the organizer's webhooks from the same
+//! records their emails come from.
+//!
+//! Everything else (modifications, other removals, other items) leaves nothing to do. The
+//! template's event source mapping filters the stream to the same records, so the function is
+//! not invoked for the rest.
 
 use super::error::StoreError;
 use super::event_deletion::PendingEventDeletion;
 use super::event_edits::PendingEdit;
-use super::items::{NotificationRecord, RegistrationRecord};
+use super::items::{FeedbackRecord, NotificationRecord, RegistrationRecord};
 use super::keys;
 use super::tx::{Item, from_item};
+use super::webhooks::DeliveryRecord;
 use crate::domain::Id;
 
 /// The item types whose insertion leaves something to do (the `type` attribute).
-pub const DISPATCHED_TYPES: &[&str] = &["registration", "notification", "edit_follow_up", "event_cleanup"];
+pub const DISPATCHED_TYPES: &[&str] =
+    &["registration", "notification", "edit_follow_up", "event_cleanup", "feedback", "webhook_delivery"];
+
+/// The item types whose removal leaves something to do.
+pub const DISPATCHED_REMOVALS: &[&str] = &["registration"];
 
 /// What one stream record leaves to do.
 #[derive(Debug)]
 pub enum Change {
     Registered(RegistrationRecord),
-    Notified { user: Id, notification: NotificationRecord },
+    Notified {
+        user: Id,
+        notification: NotificationRecord,
+    },
     EditSaved(PendingEdit),
     DeletionBegun(PendingEventDeletion),
+    FeedbackPosted(FeedbackRecord),
+    WebhookRecorded(DeliveryRecord),
+    /// A registration removed: cancelled by its holder, or taken with their account, or with
+    /// its event (which the handler tells apart).
+    Unregistered(RegistrationRecord),
     Nothing,
 }
 
 impl Change {
     /// The change a stream record reports: `event_name` (`INSERT`, `MODIFY`, `REMOVE`) and the
-    /// item as it is after it.
-    pub fn of(event_name: &str, new_image: Option<Item>) -> Result<Change, StoreError> {
+    /// item as it is after it and as it was before.
+    pub fn of(
+        event_name: &str,
+        new_image: Option<Item>,
+        old_image: Option<Item>,
+    ) -> Result<Change, StoreError> {
+        if event_name == "REMOVE" {
+            let Some(old) = old_image else { return Ok(Change::Nothing) };
+            return Ok(match type_of(&old) {
+                "registration" => Change::Unregistered(from_item(old)?),
+                _ => Change::Nothing,
+            });
+        }
         let Some(item) = new_image.filter(|_| event_name == "INSERT") else {
             return Ok(Change::Nothing);
         };
-        let kind = item.get("type").and_then(|v| v.as_s().ok()).map(String::as_str).unwrap_or_default();
-        Ok(match kind {
+        Ok(match type_of(&item) {
             "registration" => Change::Registered(from_item(item)?),
             "notification" => {
                 let user = item
@@ -55,7 +85,14 @@ impl Change {
             }
             "edit_follow_up" => Change::EditSaved(from_item(item)?),
             "event_cleanup" => Change::DeletionBegun(from_item(item)?),
+            "feedback" => Change::FeedbackPosted(from_item(item)?),
+            "webhook_delivery" => Change::WebhookRecorded(from_item(item)?),
             _ => Change::Nothing,
         })
     }
+}
+
+/// An item's `type` attribute.
+fn type_of(item: &Item) -> &str {
+    item.get("type").and_then(|v| v.as_s().ok()).map(String::as_str).unwrap_or_default()
 }

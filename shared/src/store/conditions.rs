@@ -291,6 +291,30 @@ pub fn delivery_unclaimed(stale_before_ms: u64) -> Condition {
         .value(":stale", n(stale_before_ms))
 }
 
+/// A webhook delivery may be attempted at `now_ms`: it waits and its time has come, or its
+/// sender's claim is older than `stale_before_ms`.
+pub fn webhook_delivery_due(now_ms: u64, stale_before_ms: u64) -> Condition {
+    Condition::new(
+        "((hook_state = :pending AND next_attempt_ms <= :now) OR (hook_state = :sending AND claimed_at_ms < :stale))",
+    )
+    .value(":pending", s("pending"))
+    .value(":sending", s("sending"))
+    .value(":now", n(now_ms))
+    .value(":stale", n(stale_before_ms))
+}
+
+/// The webhook delivery is still claimed by the sender that claimed it at `claimed_at_ms`.
+pub fn webhook_delivery_claimed_at(claimed_at_ms: u64) -> Condition {
+    Condition::new("hook_state = :sending AND claimed_at_ms = :claimed")
+        .value(":sending", s("sending"))
+        .value(":claimed", n(claimed_at_ms))
+}
+
+/// A user has fewer than `max` webhook endpoints.
+pub fn below_endpoint_limit(max: u32) -> Condition {
+    Condition::new("(attribute_not_exists(endpoints) OR endpoints < :max)").value(":max", n(max))
+}
+
 /// The delivery is still claimed by the sender that claimed it at `claimed_at_ms`.
 pub fn delivery_claimed_at(claimed_at_ms: u64) -> Condition {
     Condition::new("delivery_state = :sending AND claimed_at_ms = :claimed")

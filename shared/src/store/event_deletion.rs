@@ -25,12 +25,27 @@ use crate::domain::{Id, Instant};
 pub struct PendingEventDeletion {
     pub event_id: Id,
     pub began_at: Instant,
+    /// Who organised it, and what it was: the event item may be gone by the time the deletion's
+    /// record is read from the stream, and the organizer's webhooks still hear of it. (Absent
+    /// from records written before they were kept.)
+    #[serde(default)]
+    pub organizer_id: Option<Id>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub starts_at: Option<Instant>,
 }
 
 /// The put that records the deletion of `event` (idempotent).
-fn record_of(event: Id) -> Result<Write, StoreError> {
-    let record = PendingEventDeletion { event_id: event, began_at: Instant::now() };
-    put_record(&keys::event_cleanup(event), "event_cleanup", &record)
+fn record_of(event: &EventRecord) -> Result<Write, StoreError> {
+    let record = PendingEventDeletion {
+        event_id: event.id,
+        began_at: Instant::now(),
+        organizer_id: Some(event.organizer_id),
+        title: Some(event.title.clone()),
+        starts_at: Some(event.starts_at),
+    };
+    put_record(&keys::event_cleanup(event.id), "event_cleanup", &record)
 }
 
 impl Store {
@@ -57,7 +72,7 @@ impl Store {
         loop {
             attempt += 1;
             let Some((event, seats)) = self.event_with_seats(id).await? else { return Ok(None) };
-            let record = record_of(id)?;
+            let record = record_of(&event)?;
             if event.deleting {
                 // Marked by a deletion that may have left no record (one begun before deletions
                 // were recorded): record it, so the scheduled function finishes it too.

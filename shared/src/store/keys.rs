@@ -21,6 +21,9 @@
 //! | attempt tally | `THROTTLE#<what>#<subject>` | `THROTTLE` | | | | |
 //! | work still to finish | `CLEANUPS` | `USER#<id>` / `EVENT#<id>` / `EDIT#<event>#<version>` | | | | |
 //! | delivery (an email sent, or being sent) | `DELIVERY#<cause>` | `DELIVERY` | | | | |
+//! | webhook endpoint | `USER#<owner>` | `WEBHOOK#<id>` | | | | |
+//! | webhook endpoint count | `USER#<owner>` | `WEBHOOKS` | | | | |
+//! | webhook delivery | `WEBHOOK#<endpoint>` | `DELIVERY#<msg id>` | | `HOOKS_DUE#<shard>` / `<due ms>#<endpoint>#<msg id>` while due | | |
 
 use crate::domain::{Id, Instant};
 
@@ -309,6 +312,44 @@ pub fn cleanup(user: Id) -> Key {
 /// so deliveries spread over the table.
 pub fn delivery(id: &str) -> Key {
     key(format!("DELIVERY#{id}"), "DELIVERY")
+}
+
+/// One of a user's webhook endpoints, in their partition (deleting the account takes it).
+pub fn webhook(owner: Id, id: Id) -> Key {
+    key(user_pk(owner), format!("{WEBHOOK_PREFIX}{id}"))
+}
+
+pub const WEBHOOK_PREFIX: &str = "WEBHOOK#";
+
+/// How many webhook endpoints a user has: the count their limit is kept on.
+pub fn webhook_count(owner: Id) -> Key {
+    key(user_pk(owner), "WEBHOOKS")
+}
+
+/// The partition of one endpoint's deliveries: its log.
+pub fn webhook_deliveries_pk(endpoint: Id) -> String {
+    format!("WEBHOOK#{endpoint}")
+}
+
+/// One delivery of a message to an endpoint.
+pub fn webhook_delivery(endpoint: Id, message: &str) -> Key {
+    key(webhook_deliveries_pk(endpoint), format!("{WEBHOOK_DELIVERY_PREFIX}{message}"))
+}
+
+pub const WEBHOOK_DELIVERY_PREFIX: &str = "DELIVERY#";
+
+/// Partitions of gsi2 that due webhook deliveries are spread over, by endpoint: what the
+/// scheduled retry run reads.
+pub const WEBHOOKS_DUE_SHARDS: u8 = 4;
+
+/// The gsi2 partition an endpoint's due deliveries sit in.
+pub fn webhooks_due(endpoint: Id) -> String {
+    format!("HOOKS_DUE#{}", shard_of(endpoint, WEBHOOKS_DUE_SHARDS))
+}
+
+/// Every gsi2 partition of due webhook deliveries.
+pub fn webhooks_due_shards() -> Vec<String> {
+    (0..WEBHOOKS_DUE_SHARDS).map(|shard| format!("HOOKS_DUE#{shard}")).collect()
 }
 
 /// The tally of one kind of attempt (`what`) by one subject (an account, a client address): one

@@ -42,6 +42,7 @@ pub mod tx;
 pub mod upcoming;
 pub mod usage;
 pub mod users;
+pub mod webhooks;
 
 use std::sync::OnceLock;
 use std::time::Duration;

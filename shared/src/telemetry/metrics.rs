@@ -29,6 +29,9 @@ pub const LOGINS_FAILED: &str = "LoginsFailed";
 pub const EMAILS_SENT: &str = "EmailsSent";
 pub const EMAILS_UNDELIVERABLE: &str = "EmailsUndeliverable";
 pub const CHANGES_UNREADABLE: &str = "ChangesUnreadable";
+pub const WEBHOOKS_DELIVERED: &str = "WebhooksDelivered";
+pub const WEBHOOK_ATTEMPTS_FAILED: &str = "WebhookAttemptsFailed";
+pub const WEBHOOKS_GIVEN_UP: &str = "WebhooksGivenUp";
 
 /// A CloudWatch unit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

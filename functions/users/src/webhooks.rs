@@ -1,0 +1,120 @@
+//! An organizer's webhook endpoints: `POST` and `GET /users/me/webhooks`, `GET` and `DELETE
+//! /users/me/webhooks/{id}`, and the delivery log `GET /users/me/webhooks/{id}/deliveries`.
+//! Deliveries are the dispatch function's (see `dispatch::webhooks`).
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use serde_json::Value;
+use shared::AppState;
+use shared::domain::webhook::{WebhookUrl, parse_event_list};
+use shared::domain::{Id, Instant};
+use shared::http::Caller;
+use shared::http::fields::{checked, text};
+use shared::http::idempotency::{self, Idempotent};
+use shared::http::{ApiError, Fields, IdempotencyKey, JsonObject, Page, PageRequest, QueryMap, respond};
+use shared::store::webhooks::{MAX_ENDPOINTS, WebhookRecord};
+use shared::views::{DeliveryView, NewWebhookView, WebhookView};
+use shared::webhook_signature::new_secret;
+
+/// A list of strings, each as sent.
+fn strings(value: &Value) -> Result<Vec<String>, String> {
+    let Value::Array(items) = value else { return Err("must be an array of event types".to_owned()) };
+    items
+        .iter()
+        .map(|item| {
+            item.as_str().map(str::to_owned).ok_or_else(|| "must be an array of event types".to_owned())
+        })
+        .collect()
+}
+
+/// `POST /users/me/webhooks {url, events}`: 201 with the endpoint and its secret, shown once.
+/// With an `Idempotency-Key`, the same request sent again gets the same answer (and secret).
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    key: Option<IdempotencyKey>,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let scope = format!("user:{}", caller.id());
+    let idempotent = Idempotent::new(&state, key, scope, "POST /users/me/webhooks", &body);
+    if let Some(first) = idempotent.replay(&state).await? {
+        return Ok(first);
+    }
+    let policy = state.webhook_targets;
+    let mut fields = Fields::new(body, &["url", "events"]);
+    let url = fields.required("url", text(|raw| WebhookUrl::parse(raw, policy)));
+    let events = fields.required("events", |v| strings(v).and_then(|names| parse_event_list(&names)));
+    fields.finish()?;
+    let record = WebhookRecord {
+        id: Id::new(),
+        owner: caller.id(),
+        url: checked(url)?.as_str().to_owned(),
+        events: checked(events)?,
+        secret: new_secret(),
+        created_at: Instant::now(),
+        failing_since: None,
+    };
+    let view = NewWebhookView { secret: record.secret.clone(), webhook: WebhookView::from(record.clone()) };
+    let no_store = vec![("cache-control".to_owned(), "no-store".to_owned())];
+    let answer = idempotency::created(format!("/users/me/webhooks/{}", record.id), &view, no_store)?;
+    let created = state.store.create_webhook(&record, idempotent.remember(&answer, record.created_at)?).await;
+    match idempotent.settle(&state, created).await? {
+        Ok(true) => Ok(idempotency::respond(&answer)),
+        Ok(false) => Err(ApiError::conflict(
+            "too-many-webhooks",
+            format!("a user may have at most {MAX_ENDPOINTS} webhooks; delete one first"),
+        )),
+        Err(first) => Ok(first),
+    }
+}
+
+/// `GET /users/me/webhooks`: the caller's endpoints, oldest first, in one page (there are at
+/// most [`MAX_ENDPOINTS`]).
+pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    let endpoints = state.store.webhooks_of(caller.id()).await?;
+    let page = Page { results: endpoints.into_iter().map(WebhookView::from).collect(), next: None };
+    Ok(page.respond(&state.tokens.cursor_key, "webhooks"))
+}
+
+/// The caller's endpoint `raw_id`, or a 404 (another user's endpoint is a 404 too).
+async fn own_endpoint(state: &AppState, caller: &Caller, raw_id: &str) -> Result<WebhookRecord, ApiError> {
+    let id = Id::parse(raw_id).ok_or_else(|| ApiError::not_found("webhook"))?;
+    state.store.find_webhook(caller.id(), id).await?.ok_or_else(|| ApiError::not_found("webhook"))
+}
+
+pub async fn read(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::Json<WebhookView>, ApiError> {
+    Ok(axum::Json(WebhookView::from(own_endpoint(&state, &caller, &id).await?)))
+}
+
+/// `DELETE /users/me/webhooks/{id}`: 204. Deliveries still due are abandoned.
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = Id::parse(&id).ok_or_else(|| ApiError::not_found("webhook"))?;
+    if state.store.delete_webhook(caller.id(), id).await? {
+        Ok(respond::no_content())
+    } else {
+        Err(ApiError::not_found("webhook"))
+    }
+}
+
+/// `GET /users/me/webhooks/{id}/deliveries`: the endpoint's deliveries, newest first, each with
+/// its attempts.
+pub async fn deliveries(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    query: QueryMap,
+) -> Result<Response, ApiError> {
+    let endpoint = own_endpoint(&state, &caller, &id).await?;
+    let scope = format!("webhook-deliveries/{}", endpoint.id);
+    let page = PageRequest::parse(&query, &state.tokens.cursor_key, &scope)?;
+    let deliveries = state.store.webhook_deliveries(endpoint.id, &page).await?;
+    Ok(deliveries.map(DeliveryView::from).respond(&state.tokens.cursor_key, &scope))
+}
