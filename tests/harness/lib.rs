@@ -281,6 +281,13 @@ impl TestApp {
         self.dispatch_within(Duration::from_secs(30)).await.expect("the stream is dispatched");
     }
 
+    /// Hands every record the table's stream holds to the dispatch function again, from the
+    /// start, as a stream redelivers after a failure: nothing done already may be done twice.
+    pub async fn replay_stream(&self) {
+        let mut reader = local::stream::StreamReader::new(&dynamodb_local::endpoint(), &self.table);
+        reader.drain(&self.mail().dispatcher, Duration::from_secs(30)).await.expect("the stream is replayed");
+    }
+
     /// Runs the dispatch function's scheduled webhook retries as if the time were `now_ms`: every
     /// attempt due by then is made (the schedule's hours pass without waiting for them).
     pub async fn retry_webhooks_at(&self, now_ms: u64) -> dispatch::webhooks::RetryRun {

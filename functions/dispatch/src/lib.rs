@@ -43,6 +43,11 @@ use webhooks::{Message, RetryRun, Webhooks};
 /// The logical id of this function in `template.yaml`.
 pub const FUNCTION: &str = "DispatchFunction";
 
+/// The time an invocation has (the function's `Timeout` in `template.yaml`).
+pub const INVOCATION_TIME: std::time::Duration = std::time::Duration::from_secs(30);
+/// Kept back from an invocation's time, to answer in.
+const ANSWER_TIME: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Why a record could not be finished now; it is retried.
 #[derive(Debug, thiserror::Error)]
 pub enum DispatchError {
@@ -92,11 +97,18 @@ impl Dispatcher {
         self
     }
 
+    /// [`Dispatcher::handle_within`] the time an invocation has.
+    pub async fn handle(&self, event: Event) -> DynamoDbEventResponse {
+        self.handle_within(event, INVOCATION_TIME).await
+    }
+
     /// Does what each record of `event` leaves to do, in order, and stops at the first that
     /// fails: it is reported, and it and the records after it come again. The first attempts of
-    /// the webhook deliveries the batch recorded are made last, all at once: a slow endpoint
-    /// holds up nothing else, and a failed attempt is retried on its own schedule.
-    pub async fn handle(&self, event: Event) -> DynamoDbEventResponse {
+    /// the webhook deliveries the batch recorded are made last, all at once, those there is time
+    /// for within `time_left`: a slow endpoint holds up nothing else, and a failed attempt (or
+    /// one not made) is retried on its own schedule.
+    pub async fn handle_within(&self, event: Event, time_left: std::time::Duration) -> DynamoDbEventResponse {
+        let stop_at = std::time::Instant::now() + time_left.saturating_sub(ANSWER_TIME);
         let mut response = DynamoDbEventResponse::default();
         let mut first_attempts = Vec::new();
         for record in event.records {
@@ -110,7 +122,7 @@ impl Dispatcher {
             }
         }
         // Boxed: the attempts' future is deep, and nests inside every caller's.
-        Box::pin(self.webhooks.attempt_all(&self.store, first_attempts)).await;
+        Box::pin(self.webhooks.attempt_all(&self.store, first_attempts, stop_at)).await;
         response
     }
 
@@ -121,10 +133,10 @@ impl Dispatcher {
         if payload.get("Records").is_some() {
             let event: Event = serde_json::from_value(payload)
                 .map_err(|e| StoreError::Internal(format!("a stream batch that cannot be read: {e}")))?;
-            let response = self.handle(event).await;
+            let response = self.handle_within(event, time_left).await;
             return serde_json::to_value(response).map_err(|e| StoreError::Internal(e.to_string()));
         }
-        let budget = time_left.saturating_sub(std::time::Duration::from_secs(5));
+        let budget = time_left.saturating_sub(ANSWER_TIME);
         let run = self.retry_webhooks(unix_millis_now(), budget).await?;
         tracing::info!(attempted = run.attempted, delivered = run.delivered, "webhook retries made");
         Ok(json!({"attempted": run.attempted, "delivered": run.delivered}))

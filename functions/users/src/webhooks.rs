@@ -53,6 +53,7 @@ pub async fn create(
         secret: new_secret(),
         created_at: Instant::now(),
         failing_since: None,
+        last_delivered_at: None,
     };
     let view = NewWebhookView { secret: record.secret.clone(), webhook: WebhookView::from(record.clone()) };
     let no_store = vec![("cache-control".to_owned(), "no-store".to_owned())];

@@ -183,16 +183,20 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         || (segments[0] & 0xff00) == 0xff00 // multicast
         || (segments[0] == 0x2001 && segments[1] == 0x0db8) // documentation
         || (segments[0] == 0x0100 && segments[1..4] == [0, 0, 0]) // discard-only
+        || (segments[0] == 0x0064 && segments[1] == 0xff9b && segments[2] == 1) // local-use NAT64
+        || (segments[0] == 0x2001 && segments[1] == 0) // Teredo, which carries an IPv4 address
         || segments[0] == 0x2002; // 6to4, which carries an IPv4 address of its own
     !reserved
 }
 
-/// The IPv4 address an IPv6 address carries: IPv4-mapped (`::ffff:a.b.c.d`), IPv4-compatible
-/// (`::a.b.c.d`) or the well-known NAT64 prefix (`64:ff9b::a.b.c.d`).
+/// The IPv4 address an IPv6 address carries: IPv4-mapped (`::ffff:a.b.c.d`), IPv4-translated
+/// (`::ffff:0:a.b.c.d`), IPv4-compatible (`::a.b.c.d`) or the well-known NAT64 prefix
+/// (`64:ff9b::a.b.c.d`).
 fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     let s = ip.segments();
     let tail = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
-    let mapped = s[..5] == [0, 0, 0, 0, 0] && s[5] == 0xffff;
+    let mapped = (s[..5] == [0, 0, 0, 0, 0] && s[5] == 0xffff)
+        || (s[..4] == [0, 0, 0, 0] && s[4] == 0xffff && s[5] == 0);
     let compatible = s[..6] == [0, 0, 0, 0, 0, 0] && !ip.is_loopback() && !ip.is_unspecified();
     let nat64 = s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0];
     (mapped || compatible || nat64).then_some(tail)
@@ -231,6 +235,9 @@ mod tests {
             "64:ff9b::a00:1",
             "2001:db8::1",
             "2002:7f00:1::",
+            "::ffff:0:7f00:1",
+            "64:ff9b:1::a00:1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
         ] {
             assert!(!public(private), "{private} is not public");
         }

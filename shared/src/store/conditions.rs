@@ -310,6 +310,14 @@ pub fn webhook_delivery_claimed_at(claimed_at_ms: u64) -> Condition {
         .value(":claimed", n(claimed_at_ms))
 }
 
+/// The endpoint exists, and no delivery to it has succeeded since the time in `placeholder`
+/// (RFC 3339, so string order is time order).
+pub fn not_delivered_since(placeholder: &str) -> Condition {
+    Condition::new(format!(
+        "attribute_exists(pk) AND (attribute_not_exists(last_delivered_at) OR last_delivered_at < {placeholder})"
+    ))
+}
+
 /// A user has fewer than `max` webhook endpoints.
 pub fn below_endpoint_limit(max: u32) -> Condition {
     Condition::new("(attribute_not_exists(endpoints) OR endpoints < :max)").value(":max", n(max))

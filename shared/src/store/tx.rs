@@ -57,10 +57,17 @@ pub fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, StoreE
     serde_dynamo::from_item(item).map_err(|e| StoreError::Internal(format!("reading an item: {e}")))
 }
 
+/// The primary key of a stored item, if it has one.
+pub fn key_of(item: &Item) -> Option<Key> {
+    let part = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+    Some(Key { pk: part("pk")?, sk: part("sk")? })
+}
+
 pub fn key_item(key: &Key) -> Item {
     HashMap::from([("pk".to_owned(), s(&key.pk)), ("sk".to_owned(), s(&key.sk))])
 }
 
+#[derive(Clone)]
 enum Action {
     Put(Item),
     Update { key: Key, expression: String },
@@ -69,6 +76,7 @@ enum Action {
 }
 
 /// One write (or condition check) with its condition and expression attributes.
+#[derive(Clone)]
 pub struct Write {
     action: Action,
     condition: Option<String>,

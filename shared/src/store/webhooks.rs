@@ -34,6 +34,10 @@ pub const MAX_ENDPOINTS: u32 = 10;
 /// How long a claim on a delivery stands: past the longest attempt (the sender's timeout).
 pub const CLAIM_LEASE_MS: u64 = 60_000;
 
+/// How many attempts a delivery gets: the first, and one after each wait of
+/// [`RETRY_SCHEDULE_SECONDS`].
+pub const MAX_ATTEMPTS: u32 = RETRY_SCHEDULE_SECONDS.len() as u32 + 1;
+
 /// How long a delivery (and its log) is kept.
 pub const KEPT_DAYS: i64 = 30;
 
@@ -56,6 +60,10 @@ pub struct WebhookRecord {
     /// delivery that succeeds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failing_since: Option<Instant>,
+    /// The last successful attempt: a delivery that gives up after it was made does not mark the
+    /// endpoint failing (the two may settle in either order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_delivered_at: Option<Instant>,
 }
 
 impl WebhookRecord {
@@ -107,6 +115,9 @@ pub struct DeliveryRecord {
     pub hook_state: DeliveryState,
     #[serde(default)]
     pub attempts: Vec<AttemptRecord>,
+    /// Attempts begun: counted by each claim, so one cut short (its sender stopped) counts too.
+    #[serde(default)]
+    pub tries: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_attempt_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -131,7 +142,7 @@ pub enum Outcome {
 }
 
 /// What settling an attempt did.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Settled {
     Delivered,
     RetryAt(u64),
@@ -228,6 +239,7 @@ impl Store {
                 created_at: now,
                 hook_state: DeliveryState::Pending,
                 attempts: Vec::new(),
+                tries: 0,
                 next_attempt_ms: Some(now_ms),
                 claimed_at_ms: None,
                 expires_at: now.plus_seconds(KEPT_DAYS * 86_400).unix(),
@@ -251,46 +263,72 @@ impl Store {
         Ok(recorded)
     }
 
-    /// Takes the delivery `id` to `endpoint` for an attempt at `now_ms`, if it is due and nobody
-    /// else holds it: the delivery as it was, or `None`.
+    /// Takes the delivery `id` to `endpoint` for an attempt, if it is due by `due_by_ms` and
+    /// nobody else holds it, as claimed at `now_ms`: the delivery as it was, or `None`. The claim
+    /// counts the attempt.
     pub async fn claim_webhook_delivery(
         &self,
         endpoint: Id,
         id: &str,
+        due_by_ms: u64,
         now_ms: u64,
     ) -> Result<Option<DeliveryRecord>, StoreError> {
+        let key = keys::webhook_delivery(endpoint, id);
         let stale_before = now_ms.saturating_sub(CLAIM_LEASE_MS);
         let write = Write::update(
-            keys::webhook_delivery(endpoint, id),
-            "SET hook_state = :sending, claimed_at_ms = :now, gsi2sk = :due",
+            key.clone(),
+            "SET hook_state = :sending, claimed_at_ms = :claimed, gsi2sk = :due, \
+             tries = if_not_exists(tries, :zero) + :one",
         )
-        .value(":now", n(now_ms))
+        .value(":claimed", n(now_ms))
         .value(":due", s(due_sk(now_ms + CLAIM_LEASE_MS, endpoint, id)))
-        .when(conditions::webhook_delivery_due(now_ms, stale_before))
+        .value(":zero", n(0))
+        .value(":one", n(1))
+        .when(conditions::webhook_delivery_due(due_by_ms, stale_before))
         .answering_old();
-        match self.write(write).await? {
-            Ok(Some(old)) => Ok(Some(from_item(old)?)),
-            Ok(None) | Err(_) => Ok(None),
+        let old = match self.write(write).await? {
+            Ok(Some(old)) => old,
+            Ok(None) | Err(_) => return Ok(None),
+        };
+        match from_item(old) {
+            Ok(delivery) => Ok(Some(delivery)),
+            Err(e) => {
+                // Claimed, but it can never be sent: settled as failed, or it would be claimed
+                // again every time its lease ran out.
+                tracing::error!(error = %e, delivery = id, "a webhook delivery that cannot be read is set aside");
+                let failed =
+                    Write::update(key, "SET hook_state = :failed, abandoned = :why REMOVE gsi2pk, gsi2sk")
+                        .value(":failed", s("failed"))
+                        .value(":why", s("the delivery's record cannot be read"));
+                self.write(failed).await?.ok();
+                Ok(None)
+            }
         }
     }
 
-    /// Records how the attempt claimed at `claimed_at_ms` went, if the claim still stands, and
-    /// what follows: the next attempt's time, or the end of the delivery (and for a last failure,
-    /// the endpoint marked failing; for a success, marked well again).
+    /// Records how the attempt claimed at `claimed_at_ms` went (after `interrupted`, the log of
+    /// an attempt taken over from a sender that stopped), if the claim still stands, and what
+    /// follows: the next attempt's time, or the end of the delivery. The endpoint is then marked
+    /// failing (a last failure) or well (a success); that mark is best effort, the delivery being
+    /// settled already.
     pub async fn settle_webhook_attempt(
         &self,
         delivery: &DeliveryRecord,
         claimed_at_ms: u64,
+        interrupted: Option<AttemptRecord>,
         outcome: Outcome,
-        endpoint_failing: bool,
     ) -> Result<Settled, StoreError> {
         let key = keys::webhook_delivery(delivery.endpoint_id, &delivery.id);
-        let claimed = conditions::webhook_delivery_claimed_at(claimed_at_ms);
-        let attempted = |attempt: &AttemptRecord| -> Result<AttributeValue, StoreError> {
-            let item = to_item(attempt)?;
-            Ok(AttributeValue::L(vec![AttributeValue::M(item)]))
+        let logged = |attempt: &AttemptRecord| -> Result<AttributeValue, StoreError> {
+            let mut entries = Vec::new();
+            for entry in interrupted.iter().chain(std::iter::once(attempt)) {
+                entries.push(AttributeValue::M(to_item(entry)?));
+            }
+            Ok(AttributeValue::L(entries))
         };
-        let (write, settled) = match outcome {
+        // This attempt's number: the claim counted it.
+        let made = delivery.tries + 1;
+        let (write, settled, at) = match outcome {
             Outcome::Delivered(attempt) => (
                 Write::update(
                     key,
@@ -298,39 +336,38 @@ impl Store {
                      REMOVE gsi2pk, gsi2sk, next_attempt_ms",
                 )
                 .value(":delivered", s("delivered"))
-                .value(":attempt", attempted(&attempt)?),
+                .value(":attempt", logged(&attempt)?),
                 Settled::Delivered,
+                attempt.at,
             ),
-            Outcome::Failed(attempt) => {
-                let made = delivery.attempts.len() + 1;
-                match RETRY_SCHEDULE_SECONDS.get(made - 1) {
-                    Some(wait) => {
-                        let next = attempt_ms(attempt.at) + wait * 1000;
-                        (
-                            Write::update(
-                                key,
-                                "SET hook_state = :pending, attempts = list_append(attempts, :attempt), \
-                                 next_attempt_ms = :next, gsi2sk = :due",
-                            )
-                            .value(":pending", s("pending"))
-                            .value(":attempt", attempted(&attempt)?)
-                            .value(":next", n(next))
-                            .value(":due", s(due_sk(next, delivery.endpoint_id, &delivery.id))),
-                            Settled::RetryAt(next),
-                        )
-                    }
-                    None => (
-                        Write::update(
-                            key,
-                            "SET hook_state = :failed, attempts = list_append(attempts, :attempt) \
-                             REMOVE gsi2pk, gsi2sk, next_attempt_ms",
-                        )
-                        .value(":failed", s("failed"))
-                        .value(":attempt", attempted(&attempt)?),
-                        Settled::GaveUp,
-                    ),
-                }
+            Outcome::Failed(attempt) if made < MAX_ATTEMPTS => {
+                let wait = RETRY_SCHEDULE_SECONDS[(made - 1) as usize];
+                let next = attempt_ms(attempt.at) + wait * 1000;
+                (
+                    Write::update(
+                        key,
+                        "SET hook_state = :pending, attempts = list_append(attempts, :attempt), \
+                         next_attempt_ms = :next, gsi2sk = :due",
+                    )
+                    .value(":pending", s("pending"))
+                    .value(":attempt", logged(&attempt)?)
+                    .value(":next", n(next))
+                    .value(":due", s(due_sk(next, delivery.endpoint_id, &delivery.id))),
+                    Settled::RetryAt(next),
+                    attempt.at,
+                )
             }
+            Outcome::Failed(attempt) => (
+                Write::update(
+                    key,
+                    "SET hook_state = :failed, attempts = list_append(attempts, :attempt) \
+                     REMOVE gsi2pk, gsi2sk, next_attempt_ms",
+                )
+                .value(":failed", s("failed"))
+                .value(":attempt", logged(&attempt)?),
+                Settled::GaveUp,
+                attempt.at,
+            ),
             Outcome::Abandoned(reason) => (
                 Write::update(
                     key,
@@ -339,26 +376,48 @@ impl Store {
                 .value(":failed", s("failed"))
                 .value(":why", s(reason)),
                 Settled::Abandoned,
+                Instant::now(),
             ),
         };
-        if self.write(write.when(claimed)).await?.is_err() {
+        if !self.write_settlement(write.when(conditions::webhook_delivery_claimed_at(claimed_at_ms))).await? {
             return Ok(Settled::NotOurs);
         }
         let endpoint = keys::webhook(delivery.owner, delivery.endpoint_id);
-        match settled {
-            Settled::GaveUp => {
-                let mark = Write::update(endpoint, "SET failing_since = if_not_exists(failing_since, :now)")
-                    .value(":now", s(Instant::now().to_string()))
-                    .when(conditions::exists());
-                self.write(mark).await?.ok();
-            }
-            Settled::Delivered if endpoint_failing => {
-                let well = Write::update(endpoint, "REMOVE failing_since").when(conditions::exists());
-                self.write(well).await?.ok();
-            }
-            _ => {}
+        let at = s(at.to_string());
+        let mark = match settled {
+            Settled::GaveUp => Some(
+                Write::update(endpoint, "SET failing_since = if_not_exists(failing_since, :at)")
+                    .value(":at", at)
+                    .when(conditions::not_delivered_since(":at")),
+            ),
+            Settled::Delivered => Some(
+                Write::update(endpoint, "SET last_delivered_at = :at REMOVE failing_since")
+                    .value(":at", at)
+                    .when(conditions::exists()),
+            ),
+            _ => None,
+        };
+        if let Some(mark) = mark
+            && let Err(e) = self.write(mark).await
+        {
+            tracing::warn!(error = %e, endpoint = %delivery.endpoint_id, "an endpoint's failing mark is not updated");
         }
         Ok(settled)
+    }
+
+    /// Writes an attempt's outcome: `false` when the claim was taken over meanwhile. The attempt
+    /// was made, so a failure to record it is tried three times before the error is given up to
+    /// the caller (the claim then goes stale, and the delivery is attempted again).
+    async fn write_settlement(&self, write: Write) -> Result<bool, StoreError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.write(write.clone()).await {
+                Ok(outcome) => return Ok(outcome.is_ok()),
+                Err(e) if attempt == 3 => return Err(e),
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await,
+            }
+        }
     }
 
     /// Deliveries due by `now_ms` (at most `limit` from each shard of the due index), soonest
@@ -383,7 +442,19 @@ impl Store {
                 .await
                 .map_err(super::error::classify)?;
             for item in out.items.unwrap_or_default() {
-                due.push(from_item(item)?);
+                let key = super::tx::key_of(&item);
+                match from_item(item) {
+                    Ok(delivery) => due.push(delivery),
+                    Err(e) => {
+                        // Set aside, or every run would read it again until it expires.
+                        tracing::error!(error = %e, "a due webhook delivery that cannot be read is set aside");
+                        if let Some(key) = key {
+                            let failed = Write::update(key, "SET hook_state = :failed REMOVE gsi2pk, gsi2sk")
+                                .value(":failed", s("failed"));
+                            self.write(failed).await?.ok();
+                        }
+                    }
+                }
             }
         }
         Ok(due)

@@ -19,17 +19,19 @@ use serde_json::{Value, json};
 use shared::config::TargetPolicy;
 use shared::domain::webhook::WebhookEvent;
 use shared::domain::{Id, Instant};
-use shared::store::webhooks::{AttemptRecord, DeliveryRecord, Outcome, Settled, delivery_id};
+use shared::store::webhooks::{AttemptRecord, DeliveryRecord, DeliveryState, Outcome, Settled, delivery_id};
 use shared::store::{Store, StoreError};
 use shared::telemetry::metrics;
 use shared::webhook_signature::sign;
 
-use sender::{Answer, NameOverrides, Sender, Signed};
+use sender::{ATTEMPT_TIMEOUT, Answer, NameOverrides, Sender, Signed};
 
 /// Attempts made at once, by a stream batch or a retry run.
 const CONCURRENT_ATTEMPTS: usize = 10;
 /// Due deliveries read from each shard of the due index per round of a retry run.
 const DUE_PER_SHARD: i32 = 25;
+/// What an attempt needs after its request: writing its outcome.
+const SETTLE_TIME: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What a change tells: its type, who hears of it (the event's organizer), when it happened, what
 /// names it uniquely, and its `data`.
@@ -85,27 +87,44 @@ impl Webhooks {
         Ok(())
     }
 
-    /// Makes an attempt at `delivery`, now due (`now_ms`), if nobody else holds it; answers
-    /// whether one was made and succeeded.
+    /// Makes an attempt at `delivery` if it is due by `due_by_ms` and nobody else holds it, and
+    /// there is time to make it before `stop_at`: whether one was made, and succeeded.
     pub async fn attempt(
         &self,
         store: &Store,
         delivery: &DeliveryRecord,
-        now_ms: u64,
+        due_by_ms: u64,
+        stop_at: std::time::Instant,
     ) -> Result<Option<bool>, StoreError> {
-        let Some(claimed) = store.claim_webhook_delivery(delivery.endpoint_id, &delivery.id, now_ms).await?
+        // Claimed only with time to finish: an attempt the invocation's timeout cuts short would
+        // be made again once its claim went stale, and never logged.
+        if stop_at.saturating_duration_since(std::time::Instant::now()) < ATTEMPT_TIMEOUT + SETTLE_TIME {
+            return Ok(None);
+        }
+        // The attempt's time: the clock, or the run's time when that is later (the tests' runs
+        // stand in for hours to come).
+        let now_ms = due_by_ms.max(shared::store::unix_millis_now());
+        let Some(claimed) =
+            store.claim_webhook_delivery(delivery.endpoint_id, &delivery.id, due_by_ms, now_ms).await?
         else {
             return Ok(None);
         };
+        let instant = |ms: u64| Instant::from_unix((ms / 1000) as i64).unwrap_or_else(Instant::now);
+        // Claimed from a sender that stopped mid-attempt: that attempt is logged, outcome unknown.
+        let interrupted = (claimed.hook_state == DeliveryState::Sending).then(|| AttemptRecord {
+            at: instant(claimed.claimed_at_ms.unwrap_or(now_ms)),
+            status_code: None,
+            error: Some("cut short (its sender stopped): whether it arrived is unknown".to_owned()),
+            duration_ms: 0,
+        });
         let Some(endpoint) = store.find_webhook(claimed.owner, claimed.endpoint_id).await? else {
             let outcome = Outcome::Abandoned("the webhook was deleted".to_owned());
-            store.settle_webhook_attempt(&claimed, now_ms, outcome, false).await?;
+            store.settle_webhook_attempt(&claimed, now_ms, interrupted, outcome).await?;
             return Ok(Some(false));
         };
         let started = std::time::Instant::now();
         // Receivers check the timestamp against their own clock: it is always the real time.
         let timestamp = Instant::now().unix();
-        let at = Instant::from_unix((now_ms / 1000) as i64).unwrap_or_else(Instant::now);
         let answer = match sign(&endpoint.secret, &claimed.id, timestamp, &claimed.payload) {
             Some(signature) => {
                 let signed = Signed { id: &claimed.id, timestamp, signature: &signature };
@@ -114,6 +133,7 @@ impl Webhooks {
             None => Answer::Failed("the endpoint's secret cannot sign".to_owned()),
         };
         let duration_ms = started.elapsed().as_millis() as u64;
+        let at = instant(now_ms);
         let attempt = |status_code, error| AttemptRecord { at, status_code, error, duration_ms };
         let outcome = match answer {
             Answer::Status(code) if (200..300).contains(&code) => {
@@ -124,8 +144,7 @@ impl Webhooks {
             }
             Answer::Failed(why) => Outcome::Failed(attempt(None, Some(why))),
         };
-        let settled =
-            store.settle_webhook_attempt(&claimed, now_ms, outcome, endpoint.failing_since.is_some()).await?;
+        let settled = store.settle_webhook_attempt(&claimed, now_ms, interrupted, outcome).await?;
         match settled {
             Settled::Delivered => metrics::count(metrics::WEBHOOKS_DELIVERED, 1),
             Settled::GaveUp => {
@@ -142,48 +161,59 @@ impl Webhooks {
         Ok(Some(settled == Settled::Delivered))
     }
 
-    /// Makes the first attempt of each of `deliveries` at once. A failure of storage leaves the
-    /// delivery due, for the scheduled run: it never holds up the stream.
-    pub async fn attempt_all(&self, store: &Store, deliveries: Vec<DeliveryRecord>) {
+    /// Makes the first attempt of each of `deliveries` at once, those there is time for before
+    /// `stop_at`. One not made now (no time, or storage failing) stays due, for the scheduled
+    /// run: it never holds up the stream.
+    pub async fn attempt_all(
+        &self,
+        store: &Store,
+        deliveries: Vec<DeliveryRecord>,
+        stop_at: std::time::Instant,
+    ) {
         futures::stream::iter(deliveries)
             .for_each_concurrent(CONCURRENT_ATTEMPTS, |delivery| async move {
-                if let Err(e) = self.attempt(store, &delivery, shared::store::unix_millis_now()).await {
+                let now = shared::store::unix_millis_now();
+                if let Err(e) = self.attempt(store, &delivery, now, stop_at).await {
                     tracing::warn!(error = %e, delivery = %delivery.id, "a webhook attempt is left to the scheduled run");
                 }
             })
             .await;
     }
 
-    /// Attempts every delivery due by `now_ms`, until none is left or `budget` is spent.
+    /// Attempts every delivery due by `due_by_ms`, until none is left or `budget` is spent. A
+    /// delivery that fails for want of storage is logged and left due; the run goes on.
     pub async fn retry_due(
         &self,
         store: &Store,
-        now_ms: u64,
+        due_by_ms: u64,
         budget: std::time::Duration,
     ) -> Result<RetryRun, StoreError> {
         let stop_at = std::time::Instant::now() + budget;
         let mut run = RetryRun::default();
-        while std::time::Instant::now() < stop_at {
-            let due = store.due_webhook_deliveries(now_ms, DUE_PER_SHARD).await?;
+        loop {
+            let due = store.due_webhook_deliveries(due_by_ms, DUE_PER_SHARD).await?;
             let outcomes: Vec<Result<Option<bool>, StoreError>> = futures::stream::iter(due)
-                .map(|delivery| async move { self.attempt(store, &delivery, now_ms).await })
+                .map(|delivery| async move { self.attempt(store, &delivery, due_by_ms, stop_at).await })
                 .buffer_unordered(CONCURRENT_ATTEMPTS)
                 .collect()
                 .await;
             let mut made = 0;
             for outcome in outcomes {
-                if let Some(delivered) = outcome? {
-                    made += 1;
-                    run.delivered += usize::from(delivered);
+                match outcome {
+                    Ok(Some(delivered)) => {
+                        made += 1;
+                        run.delivered += usize::from(delivered);
+                    }
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = %e, "a webhook attempt is left to the next run"),
                 }
             }
             run.attempted += made;
-            // What was read but not claimed is held by another run, or already moved on (the
-            // index lags the table): nothing is left for this run.
+            // Nothing claimed: what was read is held by another run, already moved on (the index
+            // lags the table), or there is no time left for it.
             if made == 0 {
-                break;
+                return Ok(run);
             }
         }
-        Ok(run)
     }
 }
