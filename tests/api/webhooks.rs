@@ -342,23 +342,25 @@ async fn a_receiver_down_for_over_a_day_marks_its_endpoint_failing_until_one_get
     assert_eq!(statuses, vec![json!("delivered"), json!("failed")], "newest first");
 }
 
-#[tokio::test]
-async fn a_deleted_endpoint_gets_no_more_attempts() {
+/// An app whose organizer has an endpoint for `event.changed`, and an edit whose first attempt
+/// the receiver failed (answering 500): the delivery waits for its retry.
+async fn one_failed_change() -> (TestApp, Receiver, TestUser, String) {
     let app = app().await;
     let receiver = Receiver::start().await;
     let organizer = app.user("org").await;
     let hook = subscribe(&app, &organizer, &receiver, &["event.changed"]).await;
-    let hook = hook["id"].as_str().unwrap();
+    let hook = hook["id"].as_str().unwrap().to_owned();
     let event = app.event(&organizer, json!({"capacity": 5})).await;
     receiver.fail_next(1, 500);
-    app.patch(
-        format!("/events/{}", event["id"].as_str().unwrap()),
-        Some(&organizer.token),
-        json!({"title": "X"}),
-    )
-    .await
-    .ok(200);
+    let path = format!("/events/{}", event["id"].as_str().unwrap());
+    app.patch(&path, Some(&organizer.token), json!({"title": "X"})).await.ok(200);
     app.dispatch().await;
+    (app, receiver, organizer, hook)
+}
+
+#[tokio::test]
+async fn a_deleted_endpoint_gets_no_more_attempts() {
+    let (app, receiver, organizer, hook) = one_failed_change().await;
     app.delete(format!("/users/me/webhooks/{hook}"), Some(&organizer.token)).await.ok(204);
     let run = app.retry_webhooks_at(unix_millis_now() + 60_000).await;
     assert_eq!(run.delivered, 0);
@@ -433,21 +435,8 @@ async fn two_retry_runs_at_once_post_a_message_once() {
 
 #[tokio::test]
 async fn an_attempt_whose_sender_stopped_is_logged_counted_and_made_again() {
-    let app = app().await;
-    let receiver = Receiver::start().await;
-    let organizer = app.user("org").await;
-    let hook = subscribe(&app, &organizer, &receiver, &["event.changed"]).await;
-    let hook_id = shared::domain::Id::parse(hook["id"].as_str().unwrap()).unwrap();
-    let event = app.event(&organizer, json!({"capacity": 5})).await;
-    receiver.fail_next(1, 500);
-    app.patch(
-        format!("/events/{}", event["id"].as_str().unwrap()),
-        Some(&organizer.token),
-        json!({"title": "X"}),
-    )
-    .await
-    .ok(200);
-    app.dispatch().await;
+    let (app, receiver, organizer, hook) = one_failed_change().await;
+    let hook_id = shared::domain::Id::parse(&hook).unwrap();
     let log = app.get(format!("/users/me/webhooks/{hook_id}/deliveries"), Some(&organizer.token)).await;
     let message = log.ok(200)["results"][0]["id"].as_str().unwrap().to_owned();
 
@@ -472,6 +461,7 @@ async fn an_attempt_whose_sender_stopped_is_logged_counted_and_made_again() {
     assert_eq!(attempts[2]["status_code"], 204);
     let stored = store.webhook_deliveries(hook_id, &page_of(5)).await.unwrap();
     assert_eq!(stored.results[0].tries, 3, "the stopped attempt counts towards the limit");
+    assert_eq!(receiver.received().len(), 2, "the stopped sender posted nothing here");
 }
 
 fn page_of(limit: usize) -> shared::store::page::PageRequest {

@@ -326,20 +326,22 @@ impl Store {
             }
             Ok(AttributeValue::L(entries))
         };
+        // The last attempt, logged and out of the due index.
+        let last = |key, state: &str, logged| {
+            Write::update(
+                key,
+                "SET hook_state = :state, attempts = list_append(attempts, :attempt) \
+                 REMOVE gsi2pk, gsi2sk, next_attempt_ms",
+            )
+            .value(":state", s(state))
+            .value(":attempt", logged)
+        };
         // This attempt's number: the claim counted it.
         let made = delivery.tries + 1;
         let (write, settled, at) = match outcome {
-            Outcome::Delivered(attempt) => (
-                Write::update(
-                    key,
-                    "SET hook_state = :delivered, attempts = list_append(attempts, :attempt) \
-                     REMOVE gsi2pk, gsi2sk, next_attempt_ms",
-                )
-                .value(":delivered", s("delivered"))
-                .value(":attempt", logged(&attempt)?),
-                Settled::Delivered,
-                attempt.at,
-            ),
+            Outcome::Delivered(attempt) => {
+                (last(key, "delivered", logged(&attempt)?), Settled::Delivered, attempt.at)
+            }
             Outcome::Failed(attempt) if made < MAX_ATTEMPTS => {
                 let wait = RETRY_SCHEDULE_SECONDS[(made - 1) as usize];
                 let next = attempt_ms(attempt.at) + wait * 1000;
@@ -357,17 +359,7 @@ impl Store {
                     attempt.at,
                 )
             }
-            Outcome::Failed(attempt) => (
-                Write::update(
-                    key,
-                    "SET hook_state = :failed, attempts = list_append(attempts, :attempt) \
-                     REMOVE gsi2pk, gsi2sk, next_attempt_ms",
-                )
-                .value(":failed", s("failed"))
-                .value(":attempt", logged(&attempt)?),
-                Settled::GaveUp,
-                attempt.at,
-            ),
+            Outcome::Failed(attempt) => (last(key, "failed", logged(&attempt)?), Settled::GaveUp, attempt.at),
             Outcome::Abandoned(reason) => (
                 Write::update(
                     key,
