@@ -84,7 +84,7 @@ fmt:
 # on 2 cores once built. BENCH_ARGS passes options, e.g. BENCH_ARGS="--only cold,size --runs 5".
 bench: $(NODE_DEPS)
 	@scripts/prerequisites.sh rust java node
-	cargo build --release -p users -p events -p upcoming -p register -p reminders
+	cargo build --release -p users -p events -p upcoming -p register -p reminders -p dispatch
 	cargo build --release -p bench --bins
 	cargo run --release --quiet -p bench --bin bench -- $(BENCH_ARGS)
 

@@ -22,9 +22,12 @@ pub const HELLO: &str = "hello";
 pub const GETITEM: &str = "getitem";
 /// The scheduled function: invoked with an EventBridge event, not an HTTP request.
 const REMINDERS: &str = "reminders";
-/// Every binary the section starts: the functions behind the HTTP API, the scheduled one, then
+/// The stream's consumer, invoked here as its schedule invokes it (the webhook retries).
+const DISPATCH: &str = "dispatch";
+/// Every binary the section starts: the functions behind the HTTP API, the scheduled ones, then
 /// the yardsticks.
-pub const BINARIES: &[&str] = &["users", "events", "upcoming", "register", REMINDERS, HELLO, GETITEM];
+pub const BINARIES: &[&str] =
+    &["users", "events", "upcoming", "register", REMINDERS, DISPATCH, HELLO, GETITEM];
 
 /// Everything a run needs to build its invocation.
 struct World {
@@ -112,7 +115,7 @@ fn scheduled_event() -> Bytes {
 /// The first invocation each binary gets: a realistic one of its own.
 fn invocation(binary: &str, world: &World, run: usize) -> Bytes {
     match binary {
-        REMINDERS => scheduled_event(),
+        REMINDERS | DISPATCH => scheduled_event(),
         _ => request(binary, world, run).payload(),
     }
 }
@@ -177,6 +180,7 @@ fn describe(binary: &str) -> &'static str {
         REMINDERS => {
             "a scheduled event (Query of the next 24 hours in the time index, reminders for the events due, the deferred clean-ups)"
         }
+        DISPATCH => "a scheduled event (the webhook retries: one Query of each of gsi2's four due shards)",
         GETITEM => "GET /events/{id}: aws-config loaded, one GetItem, under lambda_runtime::run (no router)",
         _ => "GET /events/{id} answered from memory (axum Router, one route, under lambda_http::run)",
     }
@@ -305,7 +309,7 @@ pub async fn bench(dir: &Path, endpoint: &str, runs: usize, report: &mut Report)
     for binary in binaries {
         if !dir.join(binary).exists() {
             return Err(format!(
-                "{} is missing: build with `cargo build --release -p users -p events -p upcoming -p register -p reminders` and `cargo build --release -p bench --bins`",
+                "{} is missing: build with `cargo build --release -p users -p events -p upcoming -p register -p reminders -p dispatch` and `cargo build --release -p bench --bins`",
                 dir.join(binary).display()
             )
             .into());
