@@ -52,18 +52,21 @@ struct Options {
     registrations: usize,
     capacity: u32,
     in_flight: usize,
+    rush_conflicts: Vec<bool>,
     only: Vec<String>,
     bin_dir: PathBuf,
 }
 
 const USAGE: &str = "usage: bench [--runs N] [--samples N] [--events N] [--registrations N] [--capacity N]
-             [--in-flight N] [--only cold,overhead,cost,upcoming,rush,heat,export,email,guessing,hashing,size] [--bin-dir DIR]
+             [--in-flight N] [--rush plain,conflicts] [--only cold,overhead,cost,upcoming,rush,heat,export,email,guessing,hashing,size] [--bin-dir DIR]
   --runs           cold starts per binary (default 60)
   --samples        samples per side and endpoint of the overhead section (default 400)
   --events         events for the upcoming section (default 100000)
   --registrations  registrations in the rush (default 5000)
   --capacity       capacity of the rushed event (default 1000)
   --in-flight      concurrent requests in the rush (default 200)
+  --rush           which rushes to run: on DynamoDB Local as it is (plain), with conflicts modelled
+                   (conflicts), or both (default plain,conflicts)
   --only           the sections to run (default all)
   --bin-dir        where the release binaries are (default: next to this binary)";
 
@@ -76,6 +79,7 @@ fn options() -> Result<Options, String> {
         registrations: 5000,
         capacity: 1000,
         in_flight: 200,
+        rush_conflicts: vec![false, true],
         only: SECTIONS.iter().map(|s| s.to_string()).collect(),
         bin_dir: here.parent().map(PathBuf::from).unwrap_or_default(),
     };
@@ -93,6 +97,16 @@ fn options() -> Result<Options, String> {
             "--registrations" => options.registrations = number()?.clamp(1, 100_000),
             "--capacity" => options.capacity = number()?.clamp(1, 100_000) as u32,
             "--in-flight" => options.in_flight = number()?.clamp(1, 1024),
+            "--rush" => {
+                options.rush_conflicts = value
+                    .split(',')
+                    .map(|mode| match mode.trim() {
+                        "plain" => Ok(false),
+                        "conflicts" => Ok(true),
+                        other => Err(format!("unknown rush {other}; rushes: plain,conflicts")),
+                    })
+                    .collect::<Result<_, _>>()?;
+            }
             "--only" => {
                 options.only =
                     value.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
@@ -201,7 +215,7 @@ async fn main() {
     }
     if run("rush") {
         // On DynamoDB Local as it is, then with DynamoDB's conflict rule put in front of it.
-        for conflicts in [false, true] {
+        for &conflicts in &options.rush_conflicts {
             let (registrations, capacity, in_flight) =
                 (options.registrations, options.capacity, options.in_flight);
             match rush::bench(&ctx, registrations, capacity, in_flight, conflicts, &mut report).await {

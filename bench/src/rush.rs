@@ -198,6 +198,11 @@ pub async fn bench(
             cancelled as f64 / successes.max(1) as f64,
             stats.writes_refused_by_conflict
         );
+        let went_through = stats.transactions.saturating_sub(cancelled).max(1);
+        println!(
+            "    a transaction that went through held its items {} on average (the service time included)",
+            ms(stats.held_for / u32::try_from(went_through).unwrap_or(u32::MAX))
+        );
         report.add(
             section,
             "conflict retries per created registration",
