@@ -186,85 +186,15 @@ impl Config {
         let table_name = lookup("TABLE_NAME")
             .filter(|v| !v.trim().is_empty())
             .ok_or_else(|| ConfigError("TABLE_NAME must name the DynamoDB table".into()))?;
-        let jwt_secret = lookup("JWT_SECRET").unwrap_or_default().into_bytes();
-        if jwt_secret.len() < Self::MIN_SECRET_BYTES {
-            return Err(ConfigError(format!(
-                "JWT_SECRET must be set to at least {} bytes of secret",
-                Self::MIN_SECRET_BYTES
-            )));
-        }
-        let seconds = |name: &str, default: u64| -> Result<Duration, ConfigError> {
-            match lookup(name) {
-                None => Ok(Duration::from_secs(default)),
-                Some(raw) => {
-                    raw.parse::<u64>().ok().filter(|n| *n > 0).map(Duration::from_secs).ok_or_else(|| {
-                        ConfigError(format!("{name} must be a positive whole number of seconds"))
-                    })
-                }
-            }
-        };
-        let dynamodb_timeout = match lookup("DYNAMODB_TIMEOUT_MS") {
-            None => Duration::from_millis(3000),
-            Some(raw) => {
-                raw.parse::<u64>().ok().filter(|n| *n >= 50).map(Duration::from_millis).ok_or_else(|| {
-                    ConfigError(
-                        "DYNAMODB_TIMEOUT_MS must be a whole number of milliseconds, at least 50".into(),
-                    )
-                })?
-            }
-        };
-        let request_deadline = match lookup("REQUEST_DEADLINE_MS") {
-            None => dynamodb_timeout.max(DEFAULT_REQUEST_BUDGET),
-            Some(raw) => {
-                raw.parse::<u64>().ok().filter(|n| *n >= 100).map(Duration::from_millis).ok_or_else(|| {
-                    ConfigError(
-                        "REQUEST_DEADLINE_MS must be a whole number of milliseconds, at least 100".into(),
-                    )
-                })?
-            }
-        };
+        let (jwt_secret, previous_jwt_secret) = jwt_secrets(&lookup)?;
+        let dynamodb_timeout =
+            millis(&lookup, "DYNAMODB_TIMEOUT_MS", 50)?.unwrap_or(Duration::from_millis(3000));
+        let request_deadline = millis(&lookup, "REQUEST_DEADLINE_MS", 100)?
+            .unwrap_or_else(|| dynamodb_timeout.max(DEFAULT_REQUEST_BUDGET));
         let dynamodb_endpoint = lookup("DYNAMODB_ENDPOINT").filter(|v| !v.trim().is_empty());
-        let key =
-            |name: &str, raw: &str| NamedKey::parse(raw).map_err(|e| ConfigError(format!("{name}: {e}")));
-        let given = lookup("ACCESS_TOKEN_SIGNING_KEY").filter(|v| !v.trim().is_empty());
-        let secret = lookup("ACCESS_TOKEN_SIGNING_KEY_SECRET").filter(|v| !v.trim().is_empty());
         let local = dynamodb_endpoint.is_some();
-        let access_signing = match (given, secret) {
-            (Some(_), Some(_)) => {
-                return Err(ConfigError(
-                    "set ACCESS_TOKEN_SIGNING_KEY or ACCESS_TOKEN_SIGNING_KEY_SECRET, not both".into(),
-                ));
-            }
-            (Some(raw), None) => Some(SigningKeySource::Given(key("ACCESS_TOKEN_SIGNING_KEY", &raw)?)),
-            (None, Some(id)) => Some(SigningKeySource::Secret(id.trim().to_owned())),
-            (None, None) if local => Some(SigningKeySource::Given(development_key(&jwt_secret))),
-            (None, None) => None,
-        };
-        let mut access_public_keys = lookup("ACCESS_TOKEN_PUBLIC_KEYS")
-            .unwrap_or_default()
-            .split(',')
-            .filter(|raw| !raw.trim().is_empty())
-            .map(|raw| key("ACCESS_TOKEN_PUBLIC_KEYS", raw))
-            .collect::<Result<Vec<_>, _>>()?;
-        if local && access_public_keys.is_empty() {
-            access_public_keys.push(development_key(&jwt_secret).public());
-        }
-        let mut kids: Vec<&str> = access_public_keys.iter().map(|k| k.kid.as_str()).collect();
-        kids.sort_unstable();
-        if let Some(twice) = kids.windows(2).find(|pair| pair[0] == pair[1]) {
-            return Err(ConfigError(format!(
-                "ACCESS_TOKEN_PUBLIC_KEYS names the key id {:?} twice",
-                twice[0]
-            )));
-        }
-        let previous_jwt_secret =
-            lookup("JWT_SECRET_PREVIOUS").filter(|v| !v.is_empty()).map(String::into_bytes);
-        if previous_jwt_secret.as_ref().is_some_and(|p| p.len() < Self::MIN_SECRET_BYTES) {
-            return Err(ConfigError(format!(
-                "JWT_SECRET_PREVIOUS must be at least {} bytes",
-                Self::MIN_SECRET_BYTES
-            )));
-        }
+        let (access_signing, access_public_keys) = access_token_keys(&lookup, local, &jwt_secret)?;
+        let seconds = |name: &str, default: u64| positive_seconds(&lookup, name, default);
         Ok(Config {
             table_name,
             dynamodb_endpoint,
@@ -286,17 +216,113 @@ impl Config {
             request_deadline,
             checkin_opens_before: seconds("CHECKIN_OPENS_BEFORE_SECONDS", 2 * 3600)?,
             email: email_settings(&lookup)?,
-            webhook_targets: match lookup("WEBHOOK_TARGETS").as_deref().map(str::trim) {
-                None | Some("" | "public") => TargetPolicy::PublicHttps,
-                Some("any") if local => TargetPolicy::Any,
-                Some("any") => {
-                    return Err(ConfigError(
-                        "WEBHOOK_TARGETS=any is for local runs only (with DYNAMODB_ENDPOINT)".into(),
-                    ));
-                }
-                Some(_) => return Err(ConfigError("WEBHOOK_TARGETS must be public or any".into())),
-            },
+            webhook_targets: webhook_targets(&lookup, local)?,
         })
+    }
+}
+
+/// `JWT_SECRET` and, while secrets rotate, `JWT_SECRET_PREVIOUS`: each at least
+/// [`Config::MIN_SECRET_BYTES`].
+fn jwt_secrets(lookup: &impl Fn(&str) -> Option<String>) -> Result<(Vec<u8>, Option<Vec<u8>>), ConfigError> {
+    let jwt_secret = lookup("JWT_SECRET").unwrap_or_default().into_bytes();
+    if jwt_secret.len() < Config::MIN_SECRET_BYTES {
+        return Err(ConfigError(format!(
+            "JWT_SECRET must be set to at least {} bytes of secret",
+            Config::MIN_SECRET_BYTES
+        )));
+    }
+    let previous = lookup("JWT_SECRET_PREVIOUS").filter(|v| !v.is_empty()).map(String::into_bytes);
+    if previous.as_ref().is_some_and(|p| p.len() < Config::MIN_SECRET_BYTES) {
+        return Err(ConfigError(format!(
+            "JWT_SECRET_PREVIOUS must be at least {} bytes",
+            Config::MIN_SECRET_BYTES
+        )));
+    }
+    Ok((jwt_secret, previous))
+}
+
+/// A duration in whole seconds, more than zero; `default` when unset.
+fn positive_seconds(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: u64,
+) -> Result<Duration, ConfigError> {
+    match lookup(name) {
+        None => Ok(Duration::from_secs(default)),
+        Some(raw) => raw
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .map(Duration::from_secs)
+            .ok_or_else(|| ConfigError(format!("{name} must be a positive whole number of seconds"))),
+    }
+}
+
+/// A duration in whole milliseconds, at least `min`; `None` when unset.
+fn millis(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    min: u64,
+) -> Result<Option<Duration>, ConfigError> {
+    lookup(name)
+        .map(|raw| {
+            raw.parse::<u64>().ok().filter(|n| *n >= min).map(Duration::from_millis).ok_or_else(|| {
+                ConfigError(format!("{name} must be a whole number of milliseconds, at least {min}"))
+            })
+        })
+        .transpose()
+}
+
+/// Where the access-token signing key comes from (given, in a secret, or locally the development
+/// key) and the public keys tokens are verified with, each key id named once.
+fn access_token_keys(
+    lookup: &impl Fn(&str) -> Option<String>,
+    local: bool,
+    jwt_secret: &[u8],
+) -> Result<(Option<SigningKeySource>, Vec<NamedKey>), ConfigError> {
+    let key = |name: &str, raw: &str| NamedKey::parse(raw).map_err(|e| ConfigError(format!("{name}: {e}")));
+    let given = lookup("ACCESS_TOKEN_SIGNING_KEY").filter(|v| !v.trim().is_empty());
+    let secret = lookup("ACCESS_TOKEN_SIGNING_KEY_SECRET").filter(|v| !v.trim().is_empty());
+    let access_signing = match (given, secret) {
+        (Some(_), Some(_)) => {
+            return Err(ConfigError(
+                "set ACCESS_TOKEN_SIGNING_KEY or ACCESS_TOKEN_SIGNING_KEY_SECRET, not both".into(),
+            ));
+        }
+        (Some(raw), None) => Some(SigningKeySource::Given(key("ACCESS_TOKEN_SIGNING_KEY", &raw)?)),
+        (None, Some(id)) => Some(SigningKeySource::Secret(id.trim().to_owned())),
+        (None, None) if local => Some(SigningKeySource::Given(development_key(jwt_secret))),
+        (None, None) => None,
+    };
+    let mut public_keys = lookup("ACCESS_TOKEN_PUBLIC_KEYS")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|raw| !raw.trim().is_empty())
+        .map(|raw| key("ACCESS_TOKEN_PUBLIC_KEYS", raw))
+        .collect::<Result<Vec<_>, _>>()?;
+    if local && public_keys.is_empty() {
+        public_keys.push(development_key(jwt_secret).public());
+    }
+    let mut kids: Vec<&str> = public_keys.iter().map(|k| k.kid.as_str()).collect();
+    kids.sort_unstable();
+    if let Some(twice) = kids.windows(2).find(|pair| pair[0] == pair[1]) {
+        return Err(ConfigError(format!("ACCESS_TOKEN_PUBLIC_KEYS names the key id {:?} twice", twice[0])));
+    }
+    Ok((access_signing, public_keys))
+}
+
+/// Which webhook URLs are accepted: public HTTPS ones, or locally any (`WEBHOOK_TARGETS=any`).
+fn webhook_targets(
+    lookup: &impl Fn(&str) -> Option<String>,
+    local: bool,
+) -> Result<TargetPolicy, ConfigError> {
+    match lookup("WEBHOOK_TARGETS").as_deref().map(str::trim) {
+        None | Some("" | "public") => Ok(TargetPolicy::PublicHttps),
+        Some("any") if local => Ok(TargetPolicy::Any),
+        Some("any") => {
+            Err(ConfigError("WEBHOOK_TARGETS=any is for local runs only (with DYNAMODB_ENDPOINT)".into()))
+        }
+        Some(_) => Err(ConfigError("WEBHOOK_TARGETS must be public or any".into())),
     }
 }
 

@@ -318,83 +318,33 @@ impl Store {
         interrupted: Option<AttemptRecord>,
         outcome: Outcome,
     ) -> Result<Settled, StoreError> {
-        let key = keys::webhook_delivery(delivery.endpoint_id, &delivery.id);
-        let logged = |attempt: &AttemptRecord| -> Result<AttributeValue, StoreError> {
-            let mut entries = Vec::new();
-            for entry in interrupted.iter().chain(std::iter::once(attempt)) {
-                entries.push(AttributeValue::M(to_item(entry)?));
-            }
-            Ok(AttributeValue::L(entries))
-        };
-        // The last attempt, logged and out of the due index.
-        let last = |key, state: &str, logged| {
-            Write::update(
-                key,
-                "SET hook_state = :state, attempts = list_append(attempts, :attempt) \
-                 REMOVE gsi2pk, gsi2sk, next_attempt_ms",
-            )
-            .value(":state", s(state))
-            .value(":attempt", logged)
-        };
-        // This attempt's number: the claim counted it.
-        let made = delivery.tries + 1;
-        let (write, settled, at) = match outcome {
-            Outcome::Delivered(attempt) => {
-                (last(key, "delivered", logged(&attempt)?), Settled::Delivered, attempt.at)
-            }
-            Outcome::Failed(attempt) if made < MAX_ATTEMPTS => {
-                let wait = RETRY_SCHEDULE_SECONDS[(made - 1) as usize];
-                let next = attempt_ms(attempt.at) + wait * 1000;
-                (
-                    Write::update(
-                        key,
-                        "SET hook_state = :pending, attempts = list_append(attempts, :attempt), \
-                         next_attempt_ms = :next, gsi2sk = :due",
-                    )
-                    .value(":pending", s("pending"))
-                    .value(":attempt", logged(&attempt)?)
-                    .value(":next", n(next))
-                    .value(":due", s(due_sk(next, delivery.endpoint_id, &delivery.id))),
-                    Settled::RetryAt(next),
-                    attempt.at,
-                )
-            }
-            Outcome::Failed(attempt) => (last(key, "failed", logged(&attempt)?), Settled::GaveUp, attempt.at),
-            Outcome::Abandoned(reason) => (
-                Write::update(
-                    key,
-                    "SET hook_state = :failed, abandoned = :why REMOVE gsi2pk, gsi2sk, next_attempt_ms",
-                )
-                .value(":failed", s("failed"))
-                .value(":why", s(reason)),
-                Settled::Abandoned,
-                Instant::now(),
-            ),
-        };
+        let (write, settled, at) = settlement(delivery, interrupted.as_ref(), outcome)?;
         if !self.write_settlement(write.when(conditions::webhook_delivery_claimed_at(claimed_at_ms))).await? {
             return Ok(Settled::NotOurs);
         }
+        self.mark_endpoint(delivery, &settled, at).await;
+        Ok(settled)
+    }
+
+    /// Marks the endpoint failing after a delivery's last failure, or well after a success; best
+    /// effort, since the delivery is settled already.
+    async fn mark_endpoint(&self, delivery: &DeliveryRecord, settled: &Settled, at: Instant) {
         let endpoint = keys::webhook(delivery.owner, delivery.endpoint_id);
         let at = s(at.to_string());
         let mark = match settled {
-            Settled::GaveUp => Some(
+            Settled::GaveUp => {
                 Write::update(endpoint, "SET failing_since = if_not_exists(failing_since, :at)")
                     .value(":at", at)
-                    .when(conditions::not_delivered_since(":at")),
-            ),
-            Settled::Delivered => Some(
-                Write::update(endpoint, "SET last_delivered_at = :at REMOVE failing_since")
-                    .value(":at", at)
-                    .when(conditions::exists()),
-            ),
-            _ => None,
+                    .when(conditions::not_delivered_since(":at"))
+            }
+            Settled::Delivered => Write::update(endpoint, "SET last_delivered_at = :at REMOVE failing_since")
+                .value(":at", at)
+                .when(conditions::exists()),
+            _ => return,
         };
-        if let Some(mark) = mark
-            && let Err(e) = self.write(mark).await
-        {
+        if let Err(e) = self.write(mark).await {
             tracing::warn!(error = %e, endpoint = %delivery.endpoint_id, "an endpoint's failing mark is not updated");
         }
-        Ok(settled)
     }
 
     /// Writes an attempt's outcome: `false` when the claim was taken over meanwhile. The attempt
@@ -469,4 +419,63 @@ impl Store {
 /// An attempt's time in Unix milliseconds.
 fn attempt_ms(at: Instant) -> u64 {
     u64::try_from(at.unix()).unwrap_or(0) * 1000
+}
+
+/// The write that records an attempt's outcome on its delivery (after `interrupted`, the log of
+/// an attempt taken over from a sender that stopped), what it settles, and when.
+fn settlement(
+    delivery: &DeliveryRecord,
+    interrupted: Option<&AttemptRecord>,
+    outcome: Outcome,
+) -> Result<(Write, Settled, Instant), StoreError> {
+    let key = keys::webhook_delivery(delivery.endpoint_id, &delivery.id);
+    let logged = |attempt: &AttemptRecord| -> Result<AttributeValue, StoreError> {
+        let mut entries = Vec::new();
+        for entry in interrupted.into_iter().chain(std::iter::once(attempt)) {
+            entries.push(AttributeValue::M(to_item(entry)?));
+        }
+        Ok(AttributeValue::L(entries))
+    };
+    // The last attempt, logged and out of the due index.
+    let last = |key, state: &str, logged| {
+        Write::update(
+            key,
+            "SET hook_state = :state, attempts = list_append(attempts, :attempt) \
+             REMOVE gsi2pk, gsi2sk, next_attempt_ms",
+        )
+        .value(":state", s(state))
+        .value(":attempt", logged)
+    };
+    // This attempt's number: the claim counted it.
+    let made = delivery.tries + 1;
+    Ok(match outcome {
+        Outcome::Delivered(attempt) => {
+            (last(key, "delivered", logged(&attempt)?), Settled::Delivered, attempt.at)
+        }
+        Outcome::Failed(attempt) if made < MAX_ATTEMPTS => {
+            let wait = RETRY_SCHEDULE_SECONDS[(made - 1) as usize];
+            let next = attempt_ms(attempt.at) + wait * 1000;
+            let retry = Write::update(
+                key,
+                "SET hook_state = :pending, attempts = list_append(attempts, :attempt), \
+                 next_attempt_ms = :next, gsi2sk = :due",
+            )
+            .value(":pending", s("pending"))
+            .value(":attempt", logged(&attempt)?)
+            .value(":next", n(next))
+            .value(":due", s(due_sk(next, delivery.endpoint_id, &delivery.id)));
+            (retry, Settled::RetryAt(next), attempt.at)
+        }
+        Outcome::Failed(attempt) => (last(key, "failed", logged(&attempt)?), Settled::GaveUp, attempt.at),
+        Outcome::Abandoned(reason) => (
+            Write::update(
+                key,
+                "SET hook_state = :failed, abandoned = :why REMOVE gsi2pk, gsi2sk, next_attempt_ms",
+            )
+            .value(":failed", s("failed"))
+            .value(":why", s(reason)),
+            Settled::Abandoned,
+            Instant::now(),
+        ),
+    })
 }
