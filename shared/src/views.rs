@@ -396,9 +396,7 @@ impl From<DeliveryRecord> for DeliveryView {
             DeliveryState::Failed => DeliveryStatus::Failed,
         };
         let next_attempt_at = match status {
-            DeliveryStatus::Pending => {
-                record.next_attempt_ms.and_then(|ms| Instant::from_unix(i64::try_from(ms / 1000).ok()?))
-            }
+            DeliveryStatus::Pending => record.next_attempt_ms.and_then(Instant::from_unix_millis),
             _ => None,
         };
         DeliveryView {

@@ -248,9 +248,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
             ses,
             ses_gate,
             dispatcher: std::sync::Arc::new(
-                dispatch::Dispatcher::new(&config)
-                    .await
-                    .with_name_overrides(config.webhook_targets, options.webhook_names),
+                dispatch::Dispatcher::new(&config).await.with_name_overrides(options.webhook_names),
             ),
             reader: tokio::sync::Mutex::new(local::stream::StreamReader::new(
                 &dynamodb_local::endpoint(),

@@ -88,12 +88,8 @@ impl Dispatcher {
 
     /// The same dispatcher, resolving the names in `overrides` to their addresses rather than
     /// through DNS (tests cannot change the machine's DNS); the target policy applies as ever.
-    pub fn with_name_overrides(
-        mut self,
-        policy: shared::config::TargetPolicy,
-        overrides: NameOverrides,
-    ) -> Self {
-        self.webhooks = Webhooks::new(policy, overrides);
+    pub fn with_name_overrides(mut self, overrides: NameOverrides) -> Self {
+        self.webhooks = self.webhooks.with_name_overrides(overrides);
         self
     }
 
@@ -176,7 +172,7 @@ impl Dispatcher {
         };
         match change {
             Change::Registered(registration) => {
-                let occurred_ms = millis(registration.created_at);
+                let occurred_ms = registration.created_at.unix_millis();
                 self.tell_of_registration(&registration, WebhookEvent::RegistrationCreated, occurred_ms)
                     .await?;
                 let id = format!("registered-{}-{}", registration.event_id, registration.seq);
@@ -250,14 +246,14 @@ impl Dispatcher {
     async fn tell(
         &self,
         kind: WebhookEvent,
-        event: &EventRecord,
+        organizer: Id,
         occurred_ms: u64,
         cause: &[&[u8]],
         data: Value,
     ) -> Result<(), StoreError> {
         let message = Message {
             kind,
-            organizer: event.organizer_id,
+            organizer,
             occurred_ms,
             cause: cause.iter().map(|part| part.to_vec()).collect(),
             data,
@@ -281,7 +277,14 @@ impl Dispatcher {
             },
         });
         let cause = [registration.event_id.to_bytes(), registration.user_id.to_bytes()];
-        self.tell(kind, &event, occurred_ms, &[&cause[0], &cause[1], registration.seq.as_bytes()], data).await
+        self.tell(
+            kind,
+            event.organizer_id,
+            occurred_ms,
+            &[&cause[0], &cause[1], registration.seq.as_bytes()],
+            data,
+        )
+        .await
     }
 
     async fn tell_of_promotion(
@@ -300,26 +303,36 @@ impl Dispatcher {
             "event": event_summary(&event),
             "registration": {"user": {"id": user, "username": username}, "status": RegistrationStatus::Confirmed},
         });
-        self.tell(WebhookEvent::RegistrationPromoted, &event, millis(at), &[&notice.to_bytes()], data).await
+        self.tell(
+            WebhookEvent::RegistrationPromoted,
+            event.organizer_id,
+            at.unix_millis(),
+            &[&notice.to_bytes()],
+            data,
+        )
+        .await
     }
 
     async fn tell_of_edit(&self, pending: &PendingEdit) -> Result<(), StoreError> {
         let Some(event) = self.live_event(pending.event_id).await? else { return Ok(()) };
         let cause = [pending.event_id.to_bytes().to_vec(), pending.version.to_be_bytes().to_vec()];
         let data = json!({"event": EventView::from(event.clone()), "version": pending.version});
-        self.tell(WebhookEvent::EventChanged, &event, pending.edited_ms, &[&cause[0], &cause[1]], data).await
+        self.tell(
+            WebhookEvent::EventChanged,
+            event.organizer_id,
+            pending.edited_ms,
+            &[&cause[0], &cause[1]],
+            data,
+        )
+        .await
     }
 
     async fn tell_of_deletion(&self, pending: &PendingEventDeletion) -> Result<(), StoreError> {
         let Some(organizer) = pending.organizer_id else { return Ok(()) };
-        let message = Message {
-            kind: WebhookEvent::EventCancelled,
-            organizer,
-            occurred_ms: millis(pending.began_at),
-            cause: vec![pending.event_id.to_bytes().to_vec()],
-            data: json!({"event": {"id": pending.event_id, "title": pending.title, "starts_at": pending.starts_at}}),
-        };
-        self.webhooks.tell(&self.store, message).await
+        let data = json!({"event": {"id": pending.event_id, "title": pending.title, "starts_at": pending.starts_at}});
+        let cause = pending.event_id.to_bytes();
+        self.tell(WebhookEvent::EventCancelled, organizer, pending.began_at.unix_millis(), &[&cause], data)
+            .await
     }
 
     async fn tell_of_feedback(&self, feedback: &FeedbackRecord) -> Result<(), StoreError> {
@@ -336,8 +349,8 @@ impl Dispatcher {
         });
         self.tell(
             WebhookEvent::FeedbackPosted,
-            &event,
-            millis(feedback.created_at),
+            event.organizer_id,
+            feedback.created_at.unix_millis(),
             &[&feedback.id.to_bytes()],
             data,
         )
@@ -419,9 +432,4 @@ impl Dispatcher {
 /// How a webhook names the event a registration or feedback belongs to.
 fn event_summary(event: &EventRecord) -> Value {
     json!({"id": event.id, "title": event.title, "starts_at": event.starts_at})
-}
-
-/// An instant in Unix milliseconds.
-fn millis(at: Instant) -> u64 {
-    u64::try_from(at.unix()).unwrap_or(0) * 1000
 }

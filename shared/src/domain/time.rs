@@ -64,6 +64,17 @@ impl Instant {
         self.0.timestamp()
     }
 
+    /// In Unix milliseconds, as stored where a time is compared or ordered by number (when a
+    /// webhook is due, when a change was made); 0 before 1970, which no stored instant is.
+    pub fn unix_millis(self) -> u64 {
+        u64::try_from(self.0.timestamp_millis()).unwrap_or(0)
+    }
+
+    /// The instant of `ms` Unix milliseconds, to the second (instants hold whole seconds).
+    pub fn from_unix_millis(ms: u64) -> Option<Self> {
+        Self::from_unix(i64::try_from(ms / 1000).ok()?)
+    }
+
     /// `secs` later, if that is still an instant the stored form can say.
     pub fn checked_plus_seconds(self, secs: i64) -> Result<Self, String> {
         let later = self.0.checked_add_signed(chrono::Duration::seconds(secs)).ok_or("is out of range")?;
@@ -138,6 +149,15 @@ fn with_offset_sign(raw: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unix_milliseconds_round_trip_to_the_second() {
+        let at = Instant::parse("2027-03-01T17:00:00Z").unwrap();
+        assert_eq!(at.unix_millis(), 1_803_920_400_000);
+        assert_eq!(Instant::from_unix_millis(at.unix_millis()), Some(at));
+        assert_eq!(Instant::from_unix_millis(at.unix_millis() + 999), Some(at), "milliseconds are dropped");
+        assert_eq!(Instant::from_unix_millis(u64::MAX), None, "beyond what a date can be");
+    }
 
     #[test]
     fn normalises_offsets_to_utc_seconds() {

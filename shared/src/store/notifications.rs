@@ -58,8 +58,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         // The kind's wire name, which never changes, rather than its Rust name.
         let kind_name = serde_json::to_string(&kind).map_err(|e| StoreError::Internal(e.to_string()))?;
-        let at =
-            i64::try_from(unix_millis / 1000).ok().and_then(Instant::from_unix).unwrap_or_else(Instant::now);
+        let at = Instant::from_unix_millis(unix_millis).unwrap_or_else(Instant::now);
         let id_for =
             |user: Id| Id::derived(unix_millis, &[&event.to_bytes(), &user.to_bytes(), kind_name.as_bytes()]);
         let keys: Vec<_> = users.iter().map(|user| keys::notification(*user, id_for(*user))).collect();

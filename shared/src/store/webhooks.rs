@@ -416,11 +416,6 @@ impl Store {
     }
 }
 
-/// An attempt's time in Unix milliseconds.
-fn attempt_ms(at: Instant) -> u64 {
-    u64::try_from(at.unix()).unwrap_or(0) * 1000
-}
-
 /// The write that records an attempt's outcome on its delivery (after `interrupted`, the log of
 /// an attempt taken over from a sender that stopped), what it settles, and when.
 fn settlement(
@@ -454,7 +449,7 @@ fn settlement(
         }
         Outcome::Failed(attempt) if made < MAX_ATTEMPTS => {
             let wait = RETRY_SCHEDULE_SECONDS[(made - 1) as usize];
-            let next = attempt_ms(attempt.at) + wait * 1000;
+            let next = attempt.at.unix_millis() + wait * 1000;
             let retry = Write::update(
                 key,
                 "SET hook_state = :pending, attempts = list_append(attempts, :attempt), \

@@ -23,6 +23,7 @@ use shared::store::webhooks::{AttemptRecord, DeliveryRecord, DeliveryState, Outc
 use shared::store::{Store, StoreError};
 use shared::telemetry::metrics;
 use shared::webhook_signature::sign;
+use std::sync::OnceLock;
 
 use sender::{ATTEMPT_TIMEOUT, Answer, NameOverrides, Sender, Signed};
 
@@ -50,19 +51,31 @@ pub struct RetryRun {
     pub delivered: usize,
 }
 
+/// Webhook deliveries: recording them, and attempting them with a sender built at the first
+/// attempt, so that an invocation with nothing to send (most of them) never loads the TLS roots.
 pub struct Webhooks {
-    sender: Sender,
+    policy: TargetPolicy,
+    overrides: NameOverrides,
+    sender: OnceLock<Sender>,
 }
 
 impl Webhooks {
     pub fn new(policy: TargetPolicy, overrides: NameOverrides) -> Self {
-        Webhooks { sender: Sender::new(policy, overrides) }
+        Webhooks { policy, overrides, sender: OnceLock::new() }
+    }
+
+    /// The same policy, resolving the names in `overrides` to their addresses.
+    pub fn with_name_overrides(self, overrides: NameOverrides) -> Self {
+        Webhooks::new(self.policy, overrides)
+    }
+
+    fn sender(&self) -> &Sender {
+        self.sender.get_or_init(|| Sender::new(self.policy, self.overrides.clone()))
     }
 
     /// Records `message` for every endpoint of its organizer that wants it.
     pub async fn tell(&self, store: &Store, message: Message) -> Result<(), StoreError> {
-        let occurred_at =
-            Instant::from_unix((message.occurred_ms / 1000) as i64).unwrap_or_else(Instant::now);
+        let occurred_at = Instant::from_unix_millis(message.occurred_ms).unwrap_or_else(Instant::now);
         let endpoints: Vec<_> = store
             .webhooks_of(message.organizer)
             .await?
@@ -109,7 +122,7 @@ impl Webhooks {
         else {
             return Ok(None);
         };
-        let instant = |ms: u64| Instant::from_unix((ms / 1000) as i64).unwrap_or_else(Instant::now);
+        let instant = |ms: u64| Instant::from_unix_millis(ms).unwrap_or_else(Instant::now);
         // Claimed from a sender that stopped mid-attempt: that attempt is logged, outcome unknown.
         let interrupted = (claimed.hook_state == DeliveryState::Sending).then(|| AttemptRecord {
             at: instant(claimed.claimed_at_ms.unwrap_or(now_ms)),
@@ -128,7 +141,7 @@ impl Webhooks {
         let answer = match sign(&endpoint.secret, &claimed.id, timestamp, &claimed.payload) {
             Some(signature) => {
                 let signed = Signed { id: &claimed.id, timestamp, signature: &signature };
-                self.sender.post(&endpoint.url, &signed, &claimed.payload).await
+                self.sender().post(&endpoint.url, &signed, &claimed.payload).await
             }
             None => Answer::Failed("the endpoint's secret cannot sign".to_owned()),
         };
