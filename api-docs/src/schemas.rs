@@ -12,7 +12,6 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use shared::domain::{Id, Instant};
-use shared::store::items::NotificationKind;
 use shared::views::UserRef;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::extensions::ExtensionsBuilder;
@@ -457,17 +456,6 @@ pub struct FeedUrl {
     url: String,
 }
 
-/// An in-app notification.
-#[derive(ToSchema)]
-pub struct Notification {
-    id: Id,
-    kind: NotificationKind,
-    event_id: Id,
-    message: String,
-    created_at: Instant,
-    read: bool,
-}
-
 /// Feedback on an event by one of its confirmed attendees.
 #[derive(ToSchema)]
 pub struct Feedback {
@@ -525,7 +513,7 @@ page!(
 );
 page!(
     /// A page of notifications, newest first.
-    NotificationPage of Notification
+    NotificationPage of shared::views::NotificationView
 );
 
 page!(

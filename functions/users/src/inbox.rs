@@ -2,35 +2,11 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use serde::Serialize;
 use shared::AppState;
-use shared::domain::{Id, Instant};
+use shared::domain::Id;
 use shared::http::Caller;
 use shared::http::{ApiError, EmptyBody, PageRequest, QueryMap, respond};
-use shared::store::items::{NotificationKind, NotificationRecord};
-
-#[derive(Serialize)]
-struct NotificationView {
-    id: Id,
-    kind: NotificationKind,
-    event_id: Id,
-    message: String,
-    created_at: Instant,
-    read: bool,
-}
-
-impl From<NotificationRecord> for NotificationView {
-    fn from(n: NotificationRecord) -> Self {
-        NotificationView {
-            id: n.id,
-            kind: n.kind,
-            event_id: n.event_id,
-            message: n.message,
-            created_at: n.created_at,
-            read: n.read,
-        }
-    }
-}
+use shared::views::NotificationView;
 
 pub async fn list(
     State(state): State<AppState>,
