@@ -8,7 +8,7 @@ use dynamodb_local::invariants::Stored;
 use futures::{FutureExt, StreamExt};
 use shared::domain::Instant;
 
-use dynamodb_local::fidelity::{Behaviours, Fidelity, SERVICE_TIME};
+use dynamodb_local::fidelity::{Behaviours, EMULATOR_SLOTS, Fidelity, SERVICE_TIME};
 
 use crate::fixtures::{self, EventSpec, Result, Served};
 use crate::floor;
@@ -29,12 +29,16 @@ pub async fn bench(
     report: &mut Report,
 ) -> Result<bool> {
     let section = if conflicts { "rush, conflicts modelled" } else { "rush" };
+    let title = if conflicts {
+        format!(
+            "Registration rush with DynamoDB's transaction conflicts modelled (fidelity proxy: conflicts, 2 ms a call,\n\
+             DynamoDB Local given {EMULATOR_SLOTS} calls at once, a transaction holding its items only while it runs)"
+        )
+    } else {
+        "Registration rush on DynamoDB Local as it is (no transaction ever conflicts)".to_owned()
+    };
     heading(
-        if conflicts {
-            "Registration rush with DynamoDB's transaction conflicts modelled (fidelity proxy: conflicts, 2 ms a call)"
-        } else {
-            "Registration rush on DynamoDB Local as it is (no transaction ever conflicts)"
-        },
+        &title,
         &format!(
             "{registrations} users (written straight to the store, with tokens) register for one event of capacity {capacity}\n\
              (waitlist enabled) through the API in-process, {in_flight} requests in flight, at most 300 s; then the\n\
@@ -48,7 +52,12 @@ pub async fn bench(
         // The conflict rule needs the service's time per call too: transactions overlap only
         // if they take time.
         true => {
-            let behaviours = Behaviours { conflicts: true, service_time: SERVICE_TIME, ..Behaviours::none() };
+            let behaviours = Behaviours {
+                conflicts: true,
+                service_time: SERVICE_TIME,
+                emulator_slots: Some(EMULATOR_SLOTS),
+                ..Behaviours::none()
+            };
             Some(Fidelity::start(&ctx.proxy.endpoint, behaviours).await)
         }
         false => None,

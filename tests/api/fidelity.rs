@@ -104,6 +104,48 @@ async fn a_transaction_conflicts_with_one_in_flight_on_the_same_item() {
 }
 
 #[tokio::test]
+async fn a_transaction_waiting_for_dynamodb_locals_turn_holds_nothing() {
+    // One call at a time reaches DynamoDB Local, each taking long enough that the second
+    // transaction surely arrives while the first runs.
+    let app = spawn_app_with(AppOptions {
+        fidelity: Behaviours {
+            service_time: Duration::from_millis(500),
+            emulator_slots: Some(1),
+            ..Behaviours::default()
+        },
+        ..AppOptions::default()
+    })
+    .await;
+    let client = app.state.store.client().clone();
+    let first = {
+        let (client, table) = (client.clone(), app.table.clone());
+        tokio::spawn(
+            async move { client.transact_write_items().transact_items(bump(&table, "A")).send().await },
+        )
+    };
+    app.fidelity.until_a_transaction_holds_items().await;
+
+    // The second waits for its turn, holding nothing, and runs once the first has released the
+    // item: neither conflicts.
+    let second = client.transact_write_items().transact_items(bump(&app.table, "A")).send().await;
+    first.await.unwrap().expect("the first transaction commits");
+    second.expect("the second commits after it");
+    let item = client
+        .get_item()
+        .table_name(&app.table)
+        .key("pk", AttributeValue::S("A".into()))
+        .key("sk", AttributeValue::S("COUNTER".into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("read")
+        .item
+        .expect("the counter");
+    assert_eq!(item["n"], AttributeValue::N("2".into()));
+    assert_eq!(app.fidelity.stats().transactions_cancelled_by_conflict, 0);
+}
+
+#[tokio::test]
 async fn an_index_refuses_consistent_reads() {
     let app = spawn_app_with(AppOptions {
         fidelity: Behaviours { service_time: Duration::ZERO, ..Behaviours::default() },

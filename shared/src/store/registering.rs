@@ -311,8 +311,12 @@ impl Store {
     }
 
     /// A registration refused by its shard's condition: the event is gone, going or started, or
-    /// the seats were not as this process knew them, and the next try reads them all again rather
-    /// than learning them one refused shard at a time.
+    /// the seats were not as this process knew them. The refusal brought the shard as it is now,
+    /// and the next try plans from that: another shard believed to have a seat is one round trip
+    /// away, while reading every shard again costs one more (and in a rush for the last seats,
+    /// what a read shows is gone by the time the write that follows it lands). A plan that would
+    /// latch, refuse or promote is made from a fresh read anyway (see
+    /// [`Store::plan_registration`]).
     async fn read_refused_shard(
         &self,
         cancelled: &Cancelled,
@@ -320,8 +324,8 @@ impl Store {
         retries: &mut Retries,
     ) -> Result<Option<Result<Registered, RegisterRefused>>, StoreError> {
         let event_id = record.event_id;
-        self.hints.forget(event_id);
         let Some(old) = cancelled.old_item(0) else {
+            self.hints.forget(event_id);
             // The shard is gone: so is the event, or it is being created.
             if self.find_seats(event_id).await?.shards.is_empty() {
                 return Ok(Some(Err(RegisterRefused::NoEvent)));
@@ -332,10 +336,16 @@ impl Store {
         retries.shard_changed();
         let old: SeatShard = from_item(old.clone())?;
         if old.deleting {
+            self.hints.forget(event_id);
             return Ok(Some(Err(RegisterRefused::NoEvent)));
         }
         if old.starts_at <= record.created_at {
+            self.hints.forget(event_id);
             return Ok(Some(Err(RegisterRefused::Started)));
+        }
+        match self.hints.get(event_id) {
+            Some(known) if known.shares_facts(&old) => self.hints.update(event_id, old),
+            _ => self.hints.forget(event_id),
         }
         Ok(None)
     }

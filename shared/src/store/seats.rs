@@ -102,14 +102,30 @@ impl Seats {
         self.shards.first().map(|s| s.starts_at)
     }
 
-    /// A shard a newcomer may take a seat on, looking first at `preferred` (so that concurrent
-    /// newcomers start on different shards), `None` when latched or full.
+    /// A shard a newcomer may take a seat on, `None` when latched or full: `preferred` when it
+    /// has a seat (so that concurrent newcomers start on different shards), else one of those
+    /// with a seat picked by `preferred` too. Not the next one along: as the seats run out, the
+    /// newcomers of every full shard before an open one would all meet on it.
     pub fn open_shard(&self, preferred: usize) -> Option<u8> {
         if self.latched() {
             return None;
         }
-        let n = self.shards.len();
-        (0..n).map(|i| &self.shards[(preferred + i) % n]).find(|s| s.seats_left() > 0).map(|s| s.shard)
+        let open: Vec<&SeatShard> = self.shards.iter().filter(|s| s.seats_left() > 0).collect();
+        let first_choice = self.shards.get(preferred % self.shards.len().max(1));
+        match first_choice {
+            Some(shard) if shard.seats_left() > 0 => Some(shard.shard),
+            _ if open.is_empty() => None,
+            _ => Some(open[preferred % open.len()].shard),
+        }
+    }
+
+    /// Whether `shard` carries the same copies of the event's facts (its start, whether it keeps
+    /// a waitlist) as these seats: if not, the event was edited since they were read, and one
+    /// shard's news does not bring the others up to date.
+    pub fn shares_facts(&self, shard: &SeatShard) -> bool {
+        self.shards.first().is_some_and(|first| {
+            first.starts_at == shard.starts_at && first.waitlist_enabled == shard.waitlist_enabled
+        })
     }
 
     /// Replaces what was known of one shard with a fresher reading of it.
@@ -222,7 +238,33 @@ mod tests {
         };
         let shards = [shard(10), shard(2)];
         assert_eq!(redistribute(&shards, 15), Some(vec![12, 3]));
+        assert!(Seats { shards: shards.to_vec() }.shares_facts(&shards[1]));
+        let mut moved = shards[1].clone();
+        moved.starts_at = moved.starts_at.plus_seconds(60);
+        assert!(!Seats { shards: shards.to_vec() }.shares_facts(&moved), "an edited start");
         assert_eq!(redistribute(&shards, 12), Some(vec![10, 2]));
         assert_eq!(redistribute(&shards, 11), None);
+    }
+
+    #[test]
+    fn a_newcomer_whose_shard_is_full_is_sent_to_an_open_one_picked_by_them_not_the_next() {
+        let shard = |shard, confirmed| SeatShard {
+            shard,
+            capacity: 2,
+            waitlist_enabled: true,
+            starts_at: crate::domain::Instant::now(),
+            confirmed_count: confirmed,
+            waitlist_count: 0,
+            latched: false,
+            rating_sum: 0,
+            rating_count: 0,
+            deleting: false,
+        };
+        let seats = Seats { shards: vec![shard(0, 2), shard(1, 2), shard(2, 1), shard(3, 0)] };
+        assert_eq!(seats.open_shard(3), Some(3), "their own shard, while it has a seat");
+        assert_eq!(seats.open_shard(0), Some(2));
+        assert_eq!(seats.open_shard(1), Some(3), "the newcomers of full shards spread over the open ones");
+        let full = Seats { shards: vec![shard(0, 2), shard(1, 2)] };
+        assert_eq!(full.open_shard(1), None);
     }
 }
