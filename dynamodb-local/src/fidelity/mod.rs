@@ -13,6 +13,10 @@
 //!   gets `TransactionConflictException`.
 //! - Service time: each call takes a few milliseconds, as on the service, so concurrent
 //!   transactions overlap and conflict as they would there.
+//! - DynamoDB Local's turns (when `emulator_slots` is set): a few calls reach DynamoDB Local at
+//!   once and the rest wait, first come first served, holding nothing; a transaction takes its
+//!   items when its turn comes, so it holds them while it runs, as a transaction in progress does
+//!   on DynamoDB, and not while a loaded machine's DynamoDB Local keeps it queued.
 //! - Index lag (when `index_lag` is set): a Query on an index sees a write only `index_lag` after
 //!   it (see `lag`); `Fidelity::settle_indexes` ends the lag at once, for a test that needs to
 //!   read an index after writing without waiting.

@@ -181,6 +181,14 @@ pub fn waitlist_open() -> Condition {
     Condition::new("latched = :yes AND waitlist_enabled = :yes").value(":yes", yes())
 }
 
+/// Every seat of the shard is taken and the event keeps a waitlist: the shard may be latched
+/// and a newcomer join the queue through it, in one step.
+pub fn waitlist_opening() -> Condition {
+    Condition::new("confirmed_count >= #capacity AND waitlist_enabled = :yes")
+        .name("#capacity", "capacity")
+        .value(":yes", yes())
+}
+
 /// Every seat of the shard is taken (the shards may be latched).
 pub fn every_seat_taken() -> Condition {
     live().and(Condition::new("confirmed_count >= #capacity").name("#capacity", "capacity"))

@@ -3,7 +3,8 @@
 //!
 //! Each try is a few named steps: wait as the last try's outcome asks ([`Retries::before_try`]),
 //! decide from the seats as known ([`Store::plan_registration`]), build the writes
-//! ([`registration_writes`]), send them once, and on a refusal read what it showed
+//! ([`registration_writes`], or [`latching_writes`] for the first to find every seat taken), send
+//! them once, and on a refusal read what it showed
 //! ([`Store::read_refusal`]). When the seats changed since they were last seen, the next try
 //! uses what the refusal showed, until the request's deadline.
 
@@ -24,8 +25,9 @@ use crate::domain::{Id, Instant};
 enum Plan {
     /// Take a seat on this shard.
     Seat(u8),
-    /// Every seat is taken: latch the shards, then join.
-    Latch,
+    /// Every seat is taken: latch every shard and join the waitlist through this one, in one
+    /// transaction.
+    Latch(u8),
     /// Join the waitlist through this shard.
     Join(u8),
     /// Seats were added while people wait: promote them before anyone new comes in.
@@ -37,13 +39,14 @@ fn plan(seats: &Seats, home: usize) -> Plan {
     if let Some(shard) = seats.open_shard(home) {
         return Plan::Seat(shard);
     }
+    let home_shard = seats.shards[home % seats.shards.len()].shard;
     if !seats.latched() {
-        return if seats.waitlist_enabled() { Plan::Latch } else { Plan::Full };
+        return if seats.waitlist_enabled() { Plan::Latch(home_shard) } else { Plan::Full };
     }
     if seats.free() > 0 {
         Plan::FinishPromotions
     } else if seats.waitlist_enabled() {
-        Plan::Join(seats.shards[home % seats.shards.len()].shard)
+        Plan::Join(home_shard)
     } else {
         Plan::Full
     }
@@ -150,6 +153,30 @@ fn registration_writes(record: &RegistrationRecord, session_version: u32) -> Res
     Ok(writes)
 }
 
+/// The writes of a registration that joins the waitlist as the last seat is found taken: the
+/// shard it joins through is latched in its own update, on condition it is full, and every other
+/// shard is latched on the same condition (see [`seats::latch_write`]). One transaction instead of
+/// a latch and then a join: at the moment seats run out, every newcomer in flight needs both.
+/// The other shards' members follow those of [`registration_writes`].
+fn latching_writes(
+    record: &RegistrationRecord,
+    session_version: u32,
+    seats: &Seats,
+) -> Result<Vec<Write>, StoreError> {
+    let mut writes = registration_writes(record, session_version)?;
+    let open = conditions::open_for_registration(record.event_starts_at, record.created_at);
+    writes[0] = Write::update(
+        keys::seat_shard(record.event_id, record.shard),
+        "SET waitlist_count = waitlist_count + :one, latched = :yes",
+    )
+    .when(open.and(conditions::waitlist_opening()))
+    .value(":one", n(1))
+    .return_old_on_failure();
+    let others = seats.shards.iter().filter(|s| s.shard != record.shard);
+    writes.extend(others.map(|s| seats::latch_write(record.event_id, s.shard)));
+    Ok(writes)
+}
+
 impl Store {
     /// Registers a user, whose access token names them `username` and carries `session_version`.
     /// See the module documentation for the steps of each try.
@@ -171,17 +198,11 @@ impl Store {
                 };
             let (status, shard) = match next {
                 Plan::Seat(shard) => (RegistrationStatus::Confirmed, shard),
-                Plan::Join(shard) => (RegistrationStatus::Waitlisted, shard),
+                Plan::Join(shard) | Plan::Latch(shard) => (RegistrationStatus::Waitlisted, shard),
                 Plan::Full => return Ok(Err(RegisterRefused::Full)),
                 Plan::FinishPromotions => {
                     self.promote_waitlisted(event_id).await?;
                     retries.refused();
-                    continue;
-                }
-                Plan::Latch => {
-                    if !self.latch_and_remember(event_id, &mut seats).await? {
-                        retries.refused();
-                    }
                     continue;
                 }
             };
@@ -196,9 +217,13 @@ impl Store {
                 event_starts_at: starts_at,
                 ticket: Default::default(),
             };
-            match self.transact_once(registration_writes(&record, session_version)?).await? {
+            let writes = match next {
+                Plan::Latch(_) => latching_writes(&record, session_version, &seats)?,
+                _ => registration_writes(&record, session_version)?,
+            };
+            match self.transact_once(writes).await? {
                 Ok(()) => {
-                    self.remember_taken(&record, &mut seats);
+                    self.remember_taken(&record, &mut seats, matches!(next, Plan::Latch(_)));
                     return Ok(Ok(Registered::Created(record)));
                 }
                 Err(cancelled) if cancelled.is_conflict() => retries.conflicted(),
@@ -231,7 +256,9 @@ impl Store {
         let home = retries.home(user_id, seats.shards.len());
         let mut next = plan(&seats, home);
         let started = |seats: &Seats| seats.starts_at().is_none_or(|start| start <= now);
-        if !fresh && (started(&seats) || matches!(next, Plan::Latch | Plan::Full | Plan::FinishPromotions)) {
+        // A latching join checks every shard's count itself, so it needs no fresh read: when a
+        // seat is free after all, its refusal says so.
+        if !fresh && (started(&seats) || matches!(next, Plan::Full | Plan::FinishPromotions)) {
             seats = self.fresh_seats(event_id).await?;
             if seats.shards.is_empty() {
                 return Ok(Err(RegisterRefused::NoEvent));
@@ -245,26 +272,21 @@ impl Store {
         Ok(Ok(Planned { seats, next, starts_at }))
     }
 
-    /// Latches every shard and remembers them latched; `false` when that did not take.
-    async fn latch_and_remember(&self, event_id: Id, seats: &mut Seats) -> Result<bool, StoreError> {
-        if !self.latch(event_id, seats).await? {
-            self.hints.forget(event_id);
-            return Ok(false);
+    /// Counts a registration just made in what this process knows of the seats; a latching one
+    /// latched them all.
+    fn remember_taken(&self, record: &RegistrationRecord, seats: &mut Seats, latched: bool) {
+        if latched {
+            seats.shards.iter_mut().for_each(|shard| shard.latched = true);
         }
-        for shard in &mut seats.shards {
-            shard.latched = true;
-        }
-        self.hints.remember(event_id, seats);
-        Ok(true)
-    }
-
-    /// Counts a registration just made in what this process knows of the seats.
-    fn remember_taken(&self, record: &RegistrationRecord, seats: &mut Seats) {
         if let Some(known) = seats.shards.iter_mut().find(|s| s.shard == record.shard) {
             match record.status {
                 RegistrationStatus::Confirmed => known.confirmed_count += 1,
                 RegistrationStatus::Waitlisted => known.waitlist_count += 1,
             }
+        }
+        if latched {
+            self.hints.remember(record.event_id, seats);
+        } else if let Some(known) = seats.shards.iter().find(|s| s.shard == record.shard) {
             self.hints.update(record.event_id, known.clone());
         }
     }
@@ -304,10 +326,17 @@ impl Store {
                 }
             });
         }
-        if !cancelled.condition_failed(0) {
-            return Err(StoreError::Internal(format!("registration cancelled: {:?}", cancelled.reasons)));
+        if cancelled.condition_failed(0) {
+            return self.read_refused_shard(cancelled, record, retries).await;
         }
-        self.read_refused_shard(cancelled, record, retries).await
+        if (3..cancelled.reasons.len()).any(|member| cancelled.condition_failed(member)) {
+            // A latching join found a seat free on another shard, or the event going: the next
+            // try reads the seats again.
+            self.hints.forget(event_id);
+            retries.refused();
+            return Ok(None);
+        }
+        Err(StoreError::Internal(format!("registration cancelled: {:?}", cancelled.reasons)))
     }
 
     /// A registration refused by its shard's condition: the event is gone, going or started, or
@@ -395,7 +424,7 @@ mod tests {
         let open = Seats { shards: vec![shard(0, 2, 2, false), shard(1, 2, 1, false)] };
         assert_eq!(plan(&open, 0), Plan::Seat(1), "the next shard with a seat");
         let full = Seats { shards: vec![shard(0, 2, 2, false), shard(1, 2, 2, false)] };
-        assert_eq!(plan(&full, 0), Plan::Latch);
+        assert_eq!(plan(&full, 1), Plan::Latch(1), "latching, and joining through the user's own shard");
         let latched = Seats { shards: vec![shard(0, 2, 2, true), shard(1, 2, 2, true)] };
         assert_eq!(plan(&latched, 3), Plan::Join(1), "through the user's own shard");
         let grown = Seats { shards: vec![shard(0, 3, 2, true), shard(1, 2, 2, true)] };
@@ -433,5 +462,11 @@ mod tests {
         assert_eq!(registration_writes(&record, 0).expect("writes").len(), 4);
         record.status = RegistrationStatus::Waitlisted;
         assert_eq!(registration_writes(&record, 0).expect("writes").len(), 5);
+        let seats = Seats { shards: (0..4).map(|i| shard(i, 2, 2, false)).collect() };
+        assert_eq!(
+            latching_writes(&record, 0, &seats).expect("writes").len(),
+            5 + 3,
+            "and every other shard latched"
+        );
     }
 }

@@ -2,9 +2,10 @@
 //! invariant when each registration touches only one of them.
 //!
 //! - A seat is taken on one shard, on condition that shard has one free and is not latched.
-//! - Once every shard is full, one transaction latches them all, on condition each is full. Only a
-//!   latched shard lets people join the waitlist; each joins through one shard (by user), so
-//!   joins spread over the shards too.
+//! - Once every shard is full, one transaction latches them all, on condition each is full: the
+//!   transaction of a registration that finds every seat taken, which joins the waitlist in it.
+//!   Only a latched shard lets people join the waitlist; each joins through one shard (by user),
+//!   so joins spread over the shards too.
 //! - A seat given back while people wait goes to the head of the queue in the same transaction
 //!   (its shard stays full). With nobody waiting, the seat is given back on condition no shard
 //!   counts anyone waiting, and that same transaction unlatches every shard.
@@ -172,30 +173,19 @@ impl Store {
         self.batch_get(&keys, None, Consistency::Strong).await?.into_iter().map(from_item).collect()
     }
 
-    /// Latches every shard, on condition every one is full and none is being deleted: from then
-    /// on people may join the waitlist. `false` when a condition failed (a seat is free, or the
-    /// event is going) or a concurrent transaction held a shard; the caller reads the shards
-    /// again.
-    pub(crate) async fn latch(&self, event: Id, seats: &Seats) -> Result<bool, StoreError> {
-        let writes = seats
-            .shards
-            .iter()
-            .map(|shard| {
-                Write::update(keys::seat_shard(event, shard.shard), "SET latched = :yes")
-                    .when(conditions::every_seat_taken())
-                    .value(":yes", AttributeValue::Bool(true))
-            })
-            .collect();
-        // Sent once: a conflict means another registration is latching these shards or taking
-        // a last seat, and the caller reads the shards again rather than insisting.
-        Ok(self.transact_once(writes).await?.is_ok())
-    }
-
     /// Unlatches every shard, on condition nobody waits on any: for when seats were added while
     /// latched and the waitlist is empty now. `false` when someone waits after all.
     pub(crate) async fn unlatch(&self, event: Id, seats: &Seats) -> Result<bool, StoreError> {
         Ok(self.transact(unlatch_writes(event, seats, None)).await?.is_ok())
     }
+}
+
+/// The write that latches one shard, on condition it is full and not being deleted: once every
+/// shard is latched, people may join the waitlist.
+pub(crate) fn latch_write(event: Id, shard: u8) -> Write {
+    Write::update(keys::seat_shard(event, shard), "SET latched = :yes")
+        .when(conditions::every_seat_taken())
+        .value(":yes", AttributeValue::Bool(true))
 }
 
 /// The writes that unlatch every shard on condition nobody waits; `except` leaves one shard to
