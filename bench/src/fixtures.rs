@@ -4,8 +4,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use shared::domain::{Capacity, Category, EventDraft, Id, Instant, Location, Timezone, Title};
+use shared::records::EventRecord;
 use shared::store::Store;
-use shared::store::items::EventRecord;
 use shared::{AppState, Config};
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;

@@ -6,7 +6,7 @@
 use futures::StreamExt;
 use shared::AppState;
 use shared::domain::{Id, Instant, Role};
-use shared::store::items::UserRecord;
+use shared::records::UserRecord;
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 

@@ -8,7 +8,7 @@
 use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
 
 use crate::domain::Instant;
-use crate::store::items::EventRecord;
+use crate::records::EventRecord;
 
 const PRODUCT: &str = "-//Event Management API//EN";
 

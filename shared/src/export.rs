@@ -6,7 +6,7 @@
 //! addresses: such a cell is written with a leading `'`, which spreadsheets show as text (the
 //! OWASP advice on CSV injection).
 
-use crate::store::items::RegistrationStatus;
+use crate::records::RegistrationStatus;
 use crate::store::registrations::Placed;
 
 /// The header row.

@@ -10,6 +10,8 @@
 //! - [`views`], [`mail`], [`calendar`], [`qr`] and [`export`]: what responses, emails, iCalendar
 //!   feeds, ticket images and the attendee CSV show of stored records;
 //! - [`store`]: the only code that knows DynamoDB (keys, items, conditions, cursors);
+//! - [`records`]: the records the service keeps (users, events, registrations, ...), plain data
+//!   that the store reads and writes and everything above it works with;
 //! - [`domain`]: validated values and rules with no I/O;
 //! - [`signing`], [`webhook_signature`], [`telemetry`] and [`config`]: keyed signatures, webhook
 //!   signatures, logging set-up and settings, which import nothing of the crate.
@@ -22,6 +24,7 @@ pub mod export;
 pub mod http;
 pub mod mail;
 pub mod qr;
+pub mod records;
 pub mod signing;
 pub mod state;
 pub mod store;
@@ -47,6 +50,7 @@ mod layers {
         "qr",
         "export",
         "store",
+        "records",
         "domain",
         "signing",
         "webhook_signature",
@@ -109,6 +113,29 @@ mod layers {
             }
         }
         assert!(upward.is_empty(), "imports pointing up a layer:\n{}", upward.join("\n"));
+    }
+
+    /// The store's internals a function must not use: they are public only with the
+    /// `internals` feature, which the workspace's tests and benchmarks turn on for every crate
+    /// they are built with, so only a function built alone would notice.
+    const STORE_INTERNALS: &[&str] = &["store::items", "store::keys", "store::tx", "store::conditions"];
+
+    #[test]
+    fn no_function_reaches_into_the_store() {
+        let functions = Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions");
+        let mut sources = Vec::new();
+        files(&functions, &mut sources);
+        assert!(sources.len() > 6, "the functions' sources are found");
+        let mut reaching = Vec::new();
+        for path in sources {
+            let source = std::fs::read_to_string(&path).expect("reading a source file");
+            for line in source.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                if let Some(internal) = STORE_INTERNALS.iter().find(|internal| line.contains(*internal)) {
+                    reaching.push(format!("{} uses {internal}", path.display()));
+                }
+            }
+        }
+        assert!(reaching.is_empty(), "functions using the store's internals:\n{}", reaching.join("\n"));
     }
 
     #[test]

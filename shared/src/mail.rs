@@ -8,7 +8,7 @@ use askama::Template;
 
 use crate::calendar::event_calendar;
 use crate::domain::Instant;
-use crate::store::items::EventRecord;
+use crate::records::EventRecord;
 use crate::store::ses::{EmailAttachment, OutgoingEmail};
 
 /// What happened, that a person is told by email.

@@ -7,13 +7,13 @@ use utoipa::ToSchema;
 use crate::domain::access::TeamRole;
 use crate::domain::webhook::WebhookEvent;
 use crate::domain::{Id, Instant, Role, Visibility};
-use crate::store::items::{
+use crate::records::{DeliveryRecord, DeliveryState, WebhookRecord};
+use crate::records::{
     EventRecord, NotificationKind, NotificationRecord, RegistrationRecord, RegistrationStatus,
     TeamMemberRecord, UserRecord,
 };
 use crate::store::registrations::Placed;
 use crate::store::stats::EventStats;
-use crate::store::webhooks::{DeliveryRecord, DeliveryState, WebhookRecord};
 
 /// A user. `email` is shown only to the user and to admins.
 #[derive(Debug, Serialize, ToSchema)]

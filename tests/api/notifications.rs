@@ -9,7 +9,7 @@ use api_tests::spawn_app_with_index_lag;
 use futures::future::join_all;
 use serde_json::json;
 use shared::domain::{Id, Instant};
-use shared::store::items::NotificationKind;
+use shared::records::NotificationKind;
 
 #[tokio::test]
 async fn promotion_change_and_deletion_are_notified() {

@@ -25,15 +25,15 @@ use shared::config::Config;
 use shared::domain::webhook::WebhookEvent;
 use shared::domain::{Id, Instant};
 use shared::mail::{Notice, Recipient, compose};
+use shared::records::DeliveryRecord;
+use shared::records::{
+    EventRecord, FeedbackRecord, NotificationKind, RegistrationRecord, RegistrationStatus,
+};
 use shared::store::changes::Change;
 use shared::store::event_deletion::PendingEventDeletion;
 use shared::store::event_edits::PendingEdit;
-use shared::store::items::{
-    EventRecord, FeedbackRecord, NotificationKind, RegistrationRecord, RegistrationStatus,
-};
 use shared::store::outbox::Claim;
 use shared::store::ses::{Mailer, SendError};
-use shared::store::webhooks::DeliveryRecord;
 use shared::store::{Store, StoreError, unix_millis_now};
 use shared::telemetry::metrics;
 use shared::views::EventView;

@@ -133,7 +133,7 @@ fn times(
 }
 
 /// The stored event as a draft, for patching.
-pub fn stored_draft(event: &shared::store::items::EventRecord) -> Result<EventDraft, ApiError> {
+pub fn stored_draft(event: &shared::records::EventRecord) -> Result<EventDraft, ApiError> {
     let corrupt =
         |field: &str| ApiError::Internal(format!("stored event {} has an invalid {field}", event.id));
     Ok(EventDraft {

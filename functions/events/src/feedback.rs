@@ -11,8 +11,8 @@ use shared::http::access::find_event as find;
 use shared::http::fields::{checked, integer};
 use shared::http::idempotency::{self, Idempotent};
 use shared::http::{ApiError, Fields, IdempotencyKey, JsonObject, PageRequest, QueryMap};
+use shared::records::FeedbackRecord;
 use shared::store::feedback::FeedbackRefused;
-use shared::store::items::FeedbackRecord;
 use shared::views::UserRef;
 
 const MAX_COMMENT_CHARS: usize = 2000;

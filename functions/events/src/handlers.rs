@@ -13,9 +13,9 @@ use shared::http::access;
 use shared::http::idempotency::{self, Idempotent};
 use shared::http::links::{BaseUrl, calendar_response};
 use shared::http::{ApiError, IdempotencyKey, JsonObject, respond};
+use shared::records::EventRecord;
 use shared::store::deadline;
 use shared::store::events::{EditRefused, changes_anything, edited, new_event};
-use shared::store::items::EventRecord;
 use shared::views::EventView;
 
 use crate::body;

@@ -9,7 +9,7 @@ use shared::domain::access::{EventAction, TeamRole};
 use shared::domain::{Instant, Username};
 use shared::http::fields::{checked, text};
 use shared::http::{ApiError, Caller, Fields, JsonObject, PageRequest, QueryMap, access, respond};
-use shared::store::items::{TeamMemberRecord, UserRecord};
+use shared::records::{TeamMemberRecord, UserRecord};
 use shared::store::team::TeamChange;
 use shared::views::TeamMemberView;
 

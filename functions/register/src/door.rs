@@ -11,7 +11,7 @@ use shared::domain::{Id, Instant};
 use shared::http::fields::{checked, raw_string};
 use shared::http::links::BaseUrl;
 use shared::http::{ApiError, Caller, Fields, JsonObject, access, respond};
-use shared::store::items::{EventRecord, RegistrationRecord, RegistrationStatus};
+use shared::records::{EventRecord, RegistrationRecord, RegistrationStatus};
 use shared::store::tickets::CheckIn;
 use shared::views::{CheckInView, TicketView};
 

@@ -14,8 +14,8 @@ use shared::http::idempotency::{self, Idempotent};
 use shared::http::{
     ApiError, ClientAddress, Fields, IdempotencyKey, JsonObject, PageRequest, QueryMap, respond,
 };
+use shared::records::UserRecord;
 use shared::store::INLINE_CLEANUP_BUDGET;
-use shared::store::items::UserRecord;
 use shared::store::throttle::Subject;
 use shared::store::users::{Taken, UpdateRefused, UserChanges};
 use shared::views::UserView;

@@ -9,7 +9,7 @@ use shared::auth::{RefreshToken, password};
 use shared::domain::{Instant, Password, Username};
 use shared::http::fields::{checked, raw_string};
 use shared::http::{ApiError, Caller, ClientAddress, EmptyBody, Fields, IdempotencyKey, JsonObject, respond};
-use shared::store::items::UserRecord;
+use shared::records::UserRecord;
 use shared::store::sessions::{Rotation, SessionTimes};
 use shared::store::throttle::Subject;
 use shared::telemetry::metrics;

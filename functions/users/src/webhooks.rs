@@ -12,7 +12,8 @@ use shared::http::Caller;
 use shared::http::fields::{checked, text};
 use shared::http::idempotency::{self, Idempotent};
 use shared::http::{ApiError, Fields, IdempotencyKey, JsonObject, Page, PageRequest, QueryMap, respond};
-use shared::store::webhooks::{MAX_ENDPOINTS, WebhookRecord};
+use shared::records::WebhookRecord;
+use shared::store::webhooks::MAX_ENDPOINTS;
 use shared::views::{DeliveryView, NewWebhookView, WebhookView};
 use shared::webhook_signature::new_secret;
 

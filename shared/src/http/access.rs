@@ -4,8 +4,8 @@
 use crate::domain::Id;
 use crate::domain::access::{EventAction, EventRole, Standing};
 use crate::http::{ApiError, Caller};
+use crate::records::EventRecord;
 use crate::state::AppState;
-use crate::store::items::EventRecord;
 
 /// The event `raw_id` names, if the caller may do `action` to it: a 404 when there is no such
 /// event, a 403 when they may not.

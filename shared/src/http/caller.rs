@@ -13,8 +13,8 @@ use crate::auth::AccessClaims;
 use crate::domain::Id;
 use crate::domain::access;
 use crate::http::ApiError;
+use crate::records::UserRecord;
 use crate::state::AppState;
-use crate::store::items::UserRecord;
 
 /// The authenticated user, as stored now.
 #[derive(Debug, Clone)]

@@ -1,11 +1,17 @@
 //! The only code that knows DynamoDB: keys, items, conditions, transactions and cursors. Handlers
 //! call one method per request; each method is (ideally) one round trip.
+//!
+//! Items, keys, transactions and conditions are the store's own: public only with the
+//! `internals` feature, which the test harness and the benchmarks enable and no function does.
 
 mod aws;
 mod batch;
 pub mod changes;
+#[cfg(feature = "internals")]
 pub mod conditions;
-pub mod cursor;
+#[cfg(not(feature = "internals"))]
+pub(crate) mod conditions;
+pub(crate) mod cursor;
 pub mod deadline;
 mod deletion;
 mod directory;
@@ -14,12 +20,18 @@ pub mod event_deletion;
 pub mod event_edits;
 pub mod events;
 pub mod feedback;
-pub mod feeds;
-pub mod hints;
-pub mod idempotency;
+pub(crate) mod feeds;
+pub(crate) mod hints;
+pub(crate) mod idempotency;
+#[cfg(feature = "internals")]
 pub mod items;
+#[cfg(not(feature = "internals"))]
+pub(crate) mod items;
+#[cfg(feature = "internals")]
 pub mod keys;
-pub mod notifications;
+#[cfg(not(feature = "internals"))]
+pub(crate) mod keys;
+pub(crate) mod notifications;
 pub mod outbox;
 pub mod page;
 mod query;
@@ -29,18 +41,21 @@ pub mod reminders;
 pub mod role;
 pub mod seats;
 pub mod secrets;
-pub mod series;
+pub(crate) mod series;
 pub mod ses;
 pub mod sessions;
-pub mod stats;
+pub(crate) mod stats;
 pub mod table;
 pub mod team;
 pub mod throttle;
 pub mod tickets;
 mod trust;
+#[cfg(feature = "internals")]
 pub mod tx;
+#[cfg(not(feature = "internals"))]
+pub(crate) mod tx;
 pub mod upcoming;
-pub mod usage;
+pub(crate) mod usage;
 pub mod users;
 pub mod webhooks;
 

@@ -15,7 +15,6 @@
 //! claim whose sender stopped goes stale after [`CLAIM_LEASE`] and the delivery is due again.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use serde::{Deserialize, Serialize};
 
 use super::Store;
 use super::conditions;
@@ -27,6 +26,7 @@ use super::query;
 use super::tx::{Item, Write, from_item, n, s, to_item};
 use crate::domain::webhook::WebhookEvent;
 use crate::domain::{Id, Instant};
+pub use crate::records::{AttemptRecord, DeliveryRecord, DeliveryState, WebhookRecord};
 
 /// How many endpoints one user may have.
 pub const MAX_ENDPOINTS: u32 = 10;
@@ -45,85 +45,6 @@ pub const KEPT_DAYS: i64 = 30;
 /// attempts over 27 hours and a half (Standard Webhooks' suggested schedule); after the last,
 /// the delivery has failed and its endpoint is marked failing.
 pub const RETRY_SCHEDULE_SECONDS: [u64; 7] = [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000];
-
-/// One organizer's endpoint.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct WebhookRecord {
-    pub id: Id,
-    pub owner: Id,
-    pub url: String,
-    pub events: Vec<WebhookEvent>,
-    /// `whsec_` and the base64 of 32 random bytes: the HMAC key of every signature.
-    pub secret: String,
-    pub created_at: Instant,
-    /// Since when every attempt of a delivery has failed, up to its last; cleared by the next
-    /// delivery that succeeds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failing_since: Option<Instant>,
-    /// The last successful attempt: a delivery that gives up after it was made does not mark the
-    /// endpoint failing (the two may settle in either order).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_delivered_at: Option<Instant>,
-}
-
-impl WebhookRecord {
-    /// Whether the endpoint subscribed to `kind`. It hears of every change dispatched after it
-    /// was made (a change made just before may be among them: the stream's record times are
-    /// too coarse to tell, rounded down to the second on AWS and to the minute locally).
-    pub fn wants(&self, kind: WebhookEvent) -> bool {
-        self.events.contains(&kind)
-    }
-}
-
-/// Where a delivery stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryState {
-    /// Waiting for its next attempt (`next_attempt_ms`).
-    Pending,
-    /// An attempt is under way.
-    Sending,
-    Delivered,
-    /// Every attempt failed, or the endpoint is gone.
-    Failed,
-}
-
-/// One attempt, as the log shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AttemptRecord {
-    pub at: Instant,
-    /// The endpoint's HTTP status, when it answered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status_code: Option<u16>,
-    /// Why it failed, when it did.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    pub duration_ms: u64,
-}
-
-/// One message to one endpoint, with its attempts.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct DeliveryRecord {
-    /// `msg_<ulid>`: the `webhook-id` every attempt carries.
-    pub id: String,
-    pub endpoint_id: Id,
-    pub owner: Id,
-    pub event_type: WebhookEvent,
-    /// The body, exactly as signed and sent.
-    pub payload: String,
-    pub created_at: Instant,
-    pub hook_state: DeliveryState,
-    #[serde(default)]
-    pub attempts: Vec<AttemptRecord>,
-    /// Attempts begun: counted by each claim, so one cut short (its sender stopped) counts too.
-    #[serde(default)]
-    pub tries: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_attempt_ms: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub claimed_at_ms: Option<u64>,
-    pub expires_at: i64,
-}
 
 /// The id of the message that tells of a cause (`parts`, which name it uniquely) that happened at
 /// `occurred_ms`: the same for every endpoint, and every time the cause is seen.

@@ -1,0 +1,294 @@
+//! The records the service keeps: users, events, registrations and their tickets, team members,
+//! notifications, feedback, and webhook endpoints with their deliveries, as plain data. The store reads and writes them (with the keys and
+//! index attributes it adds, see `store::items`); handlers, views, emails and feeds work with them.
+//! No code here knows DynamoDB; the comments say where each record is kept.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::access::TeamRole;
+use crate::domain::webhook::WebhookEvent;
+use crate::domain::{Id, Instant, Role, Visibility};
+
+/// A user, as stored under `USER#<id>` / `PROFILE`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct UserRecord {
+    pub id: Id,
+    pub username: String,
+    pub email: String,
+    pub role: Role,
+    pub password_hash: String,
+    pub created_at: Instant,
+    pub updated_at: Instant,
+    /// Bumped to revoke the personal calendar-feed URL.
+    #[serde(default)]
+    pub calendar_version: u32,
+    /// Bumped with every password change: refresh tokens issued under an older one are refused.
+    #[serde(default)]
+    pub session_version: u32,
+    /// Set with a new username, cleared once every item showing the name has it: while set, the
+    /// next change of the profile copies the name again (the copy that should have cleared it
+    /// failed).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub username_pending: bool,
+    /// Whether the user gets email (see `dispatch`); on unless they turned it off, with their
+    /// profile or an email's one-click unsubscribe link.
+    #[serde(default = "emails_on")]
+    pub email_notifications: bool,
+}
+
+fn emails_on() -> bool {
+    true
+}
+
+/// An event, as stored under `EVENT#<id>` / `EVENT` and copied into the organizer, time, category
+/// and series indexes. Its live counters are read with it but stored apart, on the event's
+/// seat shard items: a registration or a rating then rewrites one small item that no index
+/// holds, instead of the event and each of its index copies.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EventRecord {
+    pub id: Id,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub starts_at: Instant,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ends_at: Option<Instant>,
+    pub timezone: String,
+    pub location: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    pub capacity: u32,
+    /// How many seat shard items hold the seats: fixed when the event is created.
+    #[serde(default = "one_shard")]
+    pub seat_shards: u8,
+    /// From the seat shard items; never written with the event.
+    #[serde(default, skip_serializing)]
+    pub confirmed_count: u32,
+    /// From the seat shard items; never written with the event.
+    #[serde(default, skip_serializing)]
+    pub waitlist_count: u32,
+    pub waitlist_enabled: bool,
+    /// Unlisted events carry it; events stored before visibility existed are public.
+    #[serde(default)]
+    pub visibility: Visibility,
+    pub organizer_id: Id,
+    pub organizer_username: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series_id: Option<Id>,
+    pub created_at: Instant,
+    pub updated_at: Instant,
+    /// Bumped by every edit of the writable fields (not by registrations): edits are
+    /// read-modify-write and use it for optimistic concurrency.
+    pub version: u64,
+    /// From the first seat shard; never written with the event.
+    #[serde(default, skip_serializing)]
+    pub rating_sum: u64,
+    /// From the first seat shard; never written with the event.
+    #[serde(default, skip_serializing)]
+    pub rating_count: u64,
+    /// Lower-cased title and location that the substring filters compare against.
+    pub title_search: String,
+    pub location_search: String,
+    /// Set while the event and its registrations are being deleted: the event is gone for
+    /// readers and refuses new registrations.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleting: bool,
+    /// When the deletion began (Unix milliseconds), kept by every later attempt: the
+    /// cancellation notices take their ids from it, so a deletion repeated after an
+    /// interruption rewrites them instead of sending them twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_began_ms: Option<u64>,
+}
+
+impl EventRecord {
+    pub fn seats_left(&self) -> u32 {
+        self.capacity.saturating_sub(self.confirmed_count)
+    }
+
+    /// The mean rating, not rounded; `None` before the first.
+    pub fn average_rating(&self) -> Option<f64> {
+        (self.rating_count > 0).then(|| self.rating_sum as f64 / self.rating_count as f64)
+    }
+}
+
+fn one_shard() -> u8 {
+    1
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RegistrationStatus {
+    Confirmed,
+    Waitlisted,
+}
+
+impl RegistrationStatus {
+    /// The status as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegistrationStatus::Confirmed => "confirmed",
+            RegistrationStatus::Waitlisted => "waitlisted",
+        }
+    }
+}
+
+/// A user's registration for an event, under `EVENT#<event>` / `REG#<user>`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RegistrationRecord {
+    pub event_id: Id,
+    pub user_id: Id,
+    pub username: String,
+    pub status: RegistrationStatus,
+    /// Arrival order on the waitlist (a ULID); also names the waitlist entry.
+    pub seq: String,
+    /// The seat shard holding the seat (confirmed) or counting the wait (waitlisted).
+    #[serde(default)]
+    pub shard: u8,
+    pub created_at: Instant,
+    /// Copied from the event so the user's list can be ordered by it.
+    pub event_starts_at: Instant,
+    /// The ticket and its use at the door, once a confirmed registration has a ticket.
+    #[serde(flatten)]
+    pub ticket: TicketState,
+}
+
+/// A registration's ticket (see `crate::domain::ticket`): given when first asked for, gone
+/// with the registration.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct TicketState {
+    /// What the ticket's code is derived from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_nonce: Option<String>,
+    /// The code's SHA-256, also the registration's gsi4 key: what a scanned code is looked up by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_lookup: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_in_at: Option<Instant>,
+    /// Who checked the ticket in: their id, and their username then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_in_by_id: Option<Id>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_in_by: Option<String>,
+}
+
+/// A member of an event's team, under `EVENT#<event>` / `TEAM#<user>`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TeamMemberRecord {
+    pub event_id: Id,
+    pub user_id: Id,
+    pub role: TeamRole,
+    pub added_at: Instant,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    Reminder,
+    Promoted,
+    EventChanged,
+    EventDeleted,
+}
+
+/// An in-app notification, under `USER#<user>` / `NOTIF#<id>`; expires through the table's TTL.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NotificationRecord {
+    pub id: Id,
+    pub kind: NotificationKind,
+    pub event_id: Id,
+    pub message: String,
+    pub created_at: Instant,
+    pub read: bool,
+    pub expires_at: i64,
+}
+
+/// Feedback on an event, under `EVENT#<event>` / `FEEDBACK#<user>`: one per user.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FeedbackRecord {
+    pub id: Id,
+    pub event_id: Id,
+    pub user_id: Id,
+    pub username: String,
+    pub rating: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    pub created_at: Instant,
+}
+
+/// One organizer's endpoint.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WebhookRecord {
+    pub id: Id,
+    pub owner: Id,
+    pub url: String,
+    pub events: Vec<WebhookEvent>,
+    /// `whsec_` and the base64 of 32 random bytes: the HMAC key of every signature.
+    pub secret: String,
+    pub created_at: Instant,
+    /// Since when every attempt of a delivery has failed, up to its last; cleared by the next
+    /// delivery that succeeds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<Instant>,
+    /// The last successful attempt: a delivery that gives up after it was made does not mark the
+    /// endpoint failing (the two may settle in either order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_delivered_at: Option<Instant>,
+}
+
+impl WebhookRecord {
+    /// Whether the endpoint subscribed to `kind`. It hears of every change dispatched after it
+    /// was made (a change made just before may be among them: the stream's record times are
+    /// too coarse to tell, rounded down to the second on AWS and to the minute locally).
+    pub fn wants(&self, kind: WebhookEvent) -> bool {
+        self.events.contains(&kind)
+    }
+}
+
+/// Where a delivery stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// Waiting for its next attempt (`next_attempt_ms`).
+    Pending,
+    /// An attempt is under way.
+    Sending,
+    Delivered,
+    /// Every attempt failed, or the endpoint is gone.
+    Failed,
+}
+
+/// One attempt, as the log shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptRecord {
+    pub at: Instant,
+    /// The endpoint's HTTP status, when it answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<u16>,
+    /// Why it failed, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub duration_ms: u64,
+}
+
+/// One message to one endpoint, with its attempts.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DeliveryRecord {
+    /// `msg_<ulid>`: the `webhook-id` every attempt carries.
+    pub id: String,
+    pub endpoint_id: Id,
+    pub owner: Id,
+    pub event_type: WebhookEvent,
+    /// The body, exactly as signed and sent.
+    pub payload: String,
+    pub created_at: Instant,
+    pub hook_state: DeliveryState,
+    #[serde(default)]
+    pub attempts: Vec<AttemptRecord>,
+    /// Attempts begun: counted by each claim, so one cut short (its sender stopped) counts too.
+    #[serde(default)]
+    pub tries: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_at_ms: Option<u64>,
+    pub expires_at: i64,
+}
