@@ -107,7 +107,7 @@ pub fn event(organizer: &User, spec: &EventSpec<'_>, now: Instant) -> Result<Eve
         waitlist_enabled: true,
         visibility: Default::default(),
     };
-    Ok(shared::store::events::new_event(Id::new(), (organizer.id, &organizer.username), None, &draft, now))
+    Ok(EventRecord::new(Id::new(), (organizer.id, &organizer.username), None, &draft, now))
 }
 
 /// The whole API (`local::app`) served on a free loopback port, as the tests serve it.

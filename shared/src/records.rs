@@ -6,8 +6,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::access::TeamRole;
+use crate::domain::text::search_key;
 use crate::domain::webhook::WebhookEvent;
-use crate::domain::{Id, Instant, Role, Visibility};
+use crate::domain::{EventDraft, Id, Instant, Role, Visibility};
 
 /// A user, as stored under `USER#<id>` / `PROFILE`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -109,6 +110,91 @@ impl EventRecord {
     pub fn average_rating(&self) -> Option<f64> {
         (self.rating_count > 0).then(|| self.rating_sum as f64 / self.rating_count as f64)
     }
+
+    /// A new event from a validated draft, with empty counters, its seats on as many shards as
+    /// its capacity needs.
+    pub fn new(
+        id: Id,
+        organizer: (Id, &str),
+        series_id: Option<Id>,
+        draft: &EventDraft,
+        now: Instant,
+    ) -> EventRecord {
+        let blank = EventRecord {
+            id,
+            title: String::new(),
+            description: None,
+            starts_at: draft.starts_at,
+            ends_at: None,
+            timezone: String::new(),
+            location: String::new(),
+            category: None,
+            capacity: 0,
+            seat_shards: 1,
+            confirmed_count: 0,
+            waitlist_count: 0,
+            waitlist_enabled: true,
+            visibility: Default::default(),
+            organizer_id: organizer.0,
+            organizer_username: organizer.1.to_owned(),
+            series_id,
+            created_at: now,
+            updated_at: now,
+            version: 0,
+            rating_sum: 0,
+            rating_count: 0,
+            title_search: String::new(),
+            location_search: String::new(),
+            deleting: false,
+            deletion_began_ms: None,
+        };
+        let mut event = blank.edited(draft, now);
+        event.seat_shards = shards_for(event.capacity);
+        event
+    }
+
+    /// Applies a validated draft to this event: the record as it will be after the edit.
+    pub fn edited(&self, draft: &EventDraft, now: Instant) -> EventRecord {
+        let mut next = self.clone();
+        next.title = draft.title.as_str().to_owned();
+        next.title_search = search_key(&next.title);
+        next.description =
+            draft.description.as_ref().map(|d| d.as_str().to_owned()).filter(|d| !d.is_empty());
+        next.starts_at = draft.starts_at;
+        next.ends_at = draft.ends_at;
+        next.timezone = draft.timezone.name().to_owned();
+        next.location = draft.location.as_str().to_owned();
+        next.location_search = search_key(&next.location);
+        next.capacity = draft.capacity.get();
+        next.category = draft.category.map(|c| c.slug.to_owned());
+        next.waitlist_enabled = draft.waitlist_enabled;
+        next.visibility = draft.visibility;
+        next.version = self.version + 1;
+        next.updated_at = now;
+        next
+    }
+
+    /// Whether `next`, computed by [`EventRecord::edited`], changes any writable field. One that
+    /// does not is no edit: nothing is written and nobody is told the event changed.
+    pub fn changes_anything(&self, next: &EventRecord) -> bool {
+        let current = self;
+        (&current.title, &current.description, current.starts_at, current.ends_at, &current.timezone)
+            != (&next.title, &next.description, next.starts_at, next.ends_at, &next.timezone)
+            || (&current.location, current.capacity, &current.category, current.waitlist_enabled)
+                != (&next.location, next.capacity, &next.category, next.waitlist_enabled)
+            || current.visibility != next.visibility
+    }
+}
+
+/// Seats per shard an event is created with, up to [`MAX_SHARDS`]: a shard takes a transaction at
+/// a time, so an event people rush for needs several; a small one needs only one (one item to
+/// read, and every change checked on it).
+pub const SEATS_PER_SHARD: u32 = 32;
+pub const MAX_SHARDS: u8 = 16;
+
+/// How many seat shards an event of `capacity` seats is created with.
+pub fn shards_for(capacity: u32) -> u8 {
+    capacity.div_ceil(SEATS_PER_SHARD).clamp(1, u32::from(MAX_SHARDS)) as u8
 }
 
 fn one_shard() -> u8 {

@@ -15,7 +15,7 @@ use shared::http::links::{BaseUrl, calendar_response};
 use shared::http::{ApiError, IdempotencyKey, JsonObject, respond};
 use shared::records::EventRecord;
 use shared::store::deadline;
-use shared::store::events::{EditRefused, changes_anything, edited, new_event};
+use shared::store::events::EditRefused;
 use shared::views::EventView;
 
 use crate::body;
@@ -36,7 +36,7 @@ pub async fn create(
     let (draft, recurrence) = body::new_event(body, now)?;
     let organizer = (caller.id(), caller.0.username.as_str());
     let Some(recurrence) = recurrence else {
-        let event = new_event(Id::new(), organizer, None, &draft, now);
+        let event = EventRecord::new(Id::new(), organizer, None, &draft, now);
         let answer =
             idempotency::created(format!("/events/{}", event.id), &EventView::from(event.clone()), vec![])?;
         let created = state.store.create_event(&event, idempotent.remember(&answer, now)?).await;
@@ -83,7 +83,7 @@ fn series(
                 length.map(|secs| start.checked_plus_seconds(secs)).transpose().map_err(|e| {
                     ApiError::validation("recurrence", format!("has an occurrence whose end {e}"))
                 })?;
-            Ok(new_event(Id::new(), organizer, Some(series_id), &occurrence, now))
+            Ok(EventRecord::new(Id::new(), organizer, Some(series_id), &occurrence, now))
         })
         .collect()
 }
@@ -118,8 +118,8 @@ pub async fn edit(
         } else {
             body::patched(body.clone(), &body::stored_draft(&current)?, now)?
         };
-        let next = edited(&current, &draft, now);
-        if !changes_anything(&current, &next) {
+        let next = current.edited(&draft, now);
+        if !current.changes_anything(&next) {
             return Ok(Json(current.into()));
         }
         match state.store.save_event_edit(&current, &next).await? {

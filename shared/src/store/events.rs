@@ -13,7 +13,7 @@ use super::items::{EventRecord, IndexKeys, SeatShard, Stored};
 use super::keys;
 use super::seats::{self, Seats};
 use super::tx::{Item, Write, from_item, key_item, n, s, to_item};
-use crate::domain::{EventDraft, Id, Instant};
+use crate::domain::Id;
 
 /// Why an edit of an event did not happen.
 #[derive(Debug, PartialEq, Eq)]
@@ -86,77 +86,6 @@ pub(crate) fn bucket_item(key: &keys::Key) -> Item {
     let mut item = key_item(key);
     item.insert("type".into(), s("time_bucket"));
     item
-}
-
-/// A new event from a validated draft, with empty counters.
-pub fn new_event(
-    id: Id,
-    organizer: (Id, &str),
-    series_id: Option<Id>,
-    draft: &EventDraft,
-    now: Instant,
-) -> EventRecord {
-    let blank = EventRecord {
-        id,
-        title: String::new(),
-        description: None,
-        starts_at: draft.starts_at,
-        ends_at: None,
-        timezone: String::new(),
-        location: String::new(),
-        category: None,
-        capacity: 0,
-        seat_shards: 1,
-        confirmed_count: 0,
-        waitlist_count: 0,
-        waitlist_enabled: true,
-        visibility: Default::default(),
-        organizer_id: organizer.0,
-        organizer_username: organizer.1.to_owned(),
-        series_id,
-        created_at: now,
-        updated_at: now,
-        version: 0,
-        rating_sum: 0,
-        rating_count: 0,
-        title_search: String::new(),
-        location_search: String::new(),
-        deleting: false,
-        deletion_began_ms: None,
-    };
-    let mut event = edited(&blank, draft, now);
-    event.seat_shards = seats::shards_for(event.capacity);
-    event
-}
-
-/// Applies a validated draft to a stored event: the record as it will be after the edit.
-pub fn edited(current: &EventRecord, draft: &EventDraft, now: Instant) -> EventRecord {
-    let mut next = current.clone();
-    next.title = draft.title.as_str().to_owned();
-    next.title_search = crate::domain::text::search_key(&next.title);
-    next.description = draft.description.as_ref().map(|d| d.as_str().to_owned()).filter(|d| !d.is_empty());
-    next.starts_at = draft.starts_at;
-    next.ends_at = draft.ends_at;
-    next.timezone = draft.timezone.name().to_owned();
-    next.location = draft.location.as_str().to_owned();
-    next.location_search = crate::domain::text::search_key(&next.location);
-    next.capacity = draft.capacity.get();
-    next.category = draft.category.map(|c| c.slug.to_owned());
-    next.waitlist_enabled = draft.waitlist_enabled;
-    next.visibility = draft.visibility;
-    next.version = current.version + 1;
-    next.updated_at = now;
-    next
-}
-
-/// Whether an edit computed by [`edited`] changes any writable field. One that does not is no
-/// edit: nothing is written and nobody is told the event changed.
-pub fn changes_anything(current: &EventRecord, next: &EventRecord) -> bool {
-    (&current.title, &current.description, current.starts_at, current.ends_at, &current.timezone)
-        != (&next.title, &next.description, next.starts_at, next.ends_at, &next.timezone)
-        || (&current.location, current.capacity, &current.category, current.waitlist_enabled)
-            != (&next.location, next.capacity, &next.category, next.waitlist_enabled)
-        || current.visibility != next.visibility
 }
 
 /// The event item rewritten as `next`, index keys included, on condition it is still `current`'s

@@ -26,16 +26,7 @@ use super::keys;
 use super::tx::{Item, Write, from_item, to_item};
 use crate::domain::Id;
 
-/// Seats per shard an event is created with, up to [`MAX_SHARDS`]: a shard takes a transaction at
-/// a time, so an event people rush for needs several; a small one needs only one (one item to
-/// read, and every change checked on it).
-pub const SEATS_PER_SHARD: u32 = 32;
-pub const MAX_SHARDS: u8 = 16;
-
-/// How many shards an event of `capacity` seats is created with.
-pub fn shards_for(capacity: u32) -> u8 {
-    capacity.div_ceil(SEATS_PER_SHARD).clamp(1, u32::from(MAX_SHARDS)) as u8
-}
+pub use crate::records::{MAX_SHARDS, SEATS_PER_SHARD, shards_for};
 
 /// `capacity` split over `shards` as evenly as it goes (the first shards take the remainder).
 pub fn split(capacity: u32, shards: u8) -> Vec<u32> {
