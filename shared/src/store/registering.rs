@@ -404,30 +404,19 @@ impl Store {
 mod tests {
     use super::*;
 
-    fn shard(shard: u8, capacity: u32, confirmed: u32, latched: bool) -> SeatShard {
-        SeatShard {
-            shard,
-            capacity,
-            waitlist_enabled: true,
-            starts_at: Instant::now().plus_seconds(3600),
-            confirmed_count: confirmed,
-            waitlist_count: 0,
-            latched,
-            rating_sum: 0,
-            rating_count: 0,
-            deleting: false,
-        }
-    }
-
     #[test]
     fn a_plan_takes_a_free_seat_latches_when_full_and_joins_once_latched() {
-        let open = Seats { shards: vec![shard(0, 2, 2, false), shard(1, 2, 1, false)] };
+        let open =
+            Seats { shards: vec![SeatShard::for_test(0, 2, 2, false), SeatShard::for_test(1, 2, 1, false)] };
         assert_eq!(plan(&open, 0), Plan::Seat(1), "the next shard with a seat");
-        let full = Seats { shards: vec![shard(0, 2, 2, false), shard(1, 2, 2, false)] };
+        let full =
+            Seats { shards: vec![SeatShard::for_test(0, 2, 2, false), SeatShard::for_test(1, 2, 2, false)] };
         assert_eq!(plan(&full, 1), Plan::Latch(1), "latching, and joining through the user's own shard");
-        let latched = Seats { shards: vec![shard(0, 2, 2, true), shard(1, 2, 2, true)] };
+        let latched =
+            Seats { shards: vec![SeatShard::for_test(0, 2, 2, true), SeatShard::for_test(1, 2, 2, true)] };
         assert_eq!(plan(&latched, 3), Plan::Join(1), "through the user's own shard");
-        let grown = Seats { shards: vec![shard(0, 3, 2, true), shard(1, 2, 2, true)] };
+        let grown =
+            Seats { shards: vec![SeatShard::for_test(0, 3, 2, true), SeatShard::for_test(1, 2, 2, true)] };
         assert_eq!(plan(&grown, 0), Plan::FinishPromotions);
         let mut no_waitlist = full.clone();
         no_waitlist.shards.iter_mut().for_each(|s| s.waitlist_enabled = false);
@@ -462,7 +451,7 @@ mod tests {
         assert_eq!(registration_writes(&record, 0).expect("writes").len(), 4);
         record.status = RegistrationStatus::Waitlisted;
         assert_eq!(registration_writes(&record, 0).expect("writes").len(), 5);
-        let seats = Seats { shards: (0..4).map(|i| shard(i, 2, 2, false)).collect() };
+        let seats = Seats { shards: (0..4).map(|i| SeatShard::for_test(i, 2, 2, false)).collect() };
         assert_eq!(
             latching_writes(&record, 0, &seats).expect("writes").len(),
             5 + 3,

@@ -63,6 +63,26 @@ pub fn fresh_shards(event: &EventRecord) -> Vec<SeatShard> {
         .collect()
 }
 
+#[cfg(test)]
+impl SeatShard {
+    /// A shard for a unit test: `confirmed` of `capacity` seats taken, nobody waiting, an hour
+    /// before its start.
+    pub(crate) fn for_test(shard: u8, capacity: u32, confirmed: u32, latched: bool) -> SeatShard {
+        SeatShard {
+            shard,
+            capacity,
+            waitlist_enabled: true,
+            starts_at: crate::domain::Instant::now().plus_seconds(3600),
+            confirmed_count: confirmed,
+            waitlist_count: 0,
+            latched,
+            rating_sum: 0,
+            rating_count: 0,
+            deleting: false,
+        }
+    }
+}
+
 /// The seat shards of one event as last read.
 #[derive(Clone, Debug, Default)]
 pub struct Seats {
@@ -205,18 +225,7 @@ mod tests {
         assert_eq!(shards_for(1), 1);
         assert_eq!(shards_for(33), 2);
         assert_eq!(shards_for(100_000), MAX_SHARDS);
-        let shard = |confirmed| SeatShard {
-            shard: 0,
-            capacity: 10,
-            waitlist_enabled: true,
-            starts_at: crate::domain::Instant::now(),
-            confirmed_count: confirmed,
-            waitlist_count: 0,
-            latched: false,
-            rating_sum: 0,
-            rating_count: 0,
-            deleting: false,
-        };
+        let shard = |confirmed| SeatShard::for_test(0, 10, confirmed, false);
         let shards = [shard(10), shard(2)];
         assert_eq!(redistribute(&shards, 15), Some(vec![12, 3]));
         assert!(Seats { shards: shards.to_vec() }.shares_facts(&shards[1]));
@@ -229,18 +238,7 @@ mod tests {
 
     #[test]
     fn a_newcomer_whose_shard_is_full_is_sent_to_an_open_one_picked_by_them_not_the_next() {
-        let shard = |shard, confirmed| SeatShard {
-            shard,
-            capacity: 2,
-            waitlist_enabled: true,
-            starts_at: crate::domain::Instant::now(),
-            confirmed_count: confirmed,
-            waitlist_count: 0,
-            latched: false,
-            rating_sum: 0,
-            rating_count: 0,
-            deleting: false,
-        };
+        let shard = |shard, confirmed| SeatShard::for_test(shard, 2, confirmed, false);
         let seats = Seats { shards: vec![shard(0, 2), shard(1, 2), shard(2, 1), shard(3, 0)] };
         assert_eq!(seats.open_shard(3), Some(3), "their own shard, while it has a seat");
         assert_eq!(seats.open_shard(0), Some(2));
