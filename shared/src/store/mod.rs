@@ -15,7 +15,7 @@ pub(crate) mod cursor;
 pub mod deadline;
 mod deletion;
 mod directory;
-pub mod error;
+pub(crate) mod error;
 pub mod event_deletion;
 pub mod event_edits;
 pub mod events;
@@ -172,8 +172,19 @@ impl Store {
         self
     }
 
-    /// The client, built on first use (see [`LazyClient`]).
+    /// The client, built on first use (see [`LazyClient`]); public only to the tests and
+    /// benchmarks (the `internals` feature), which call DynamoDB directly.
+    #[cfg(feature = "internals")]
     pub fn client(&self) -> &Client {
+        self.lazy_client()
+    }
+
+    #[cfg(not(feature = "internals"))]
+    pub(crate) fn client(&self) -> &Client {
+        self.lazy_client()
+    }
+
+    fn lazy_client(&self) -> &Client {
         self.client.client.get_or_init(|| Client::from_conf(self.client.config.clone()))
     }
 
