@@ -7,8 +7,9 @@ use api_tests::fidelity::Behaviours;
 use api_tests::{AppOptions, TestApp, days_from_now, spawn_app_with, spawn_app_with_index_lag};
 use futures::future::join_all;
 use serde_json::{Value, json};
+use shared::domain::Id;
 use shared::domain::Instant;
-use shared::store::INDEX_SETTLE_SECONDS;
+use shared::store::{INDEX_SETTLE_SECONDS, Store, seats};
 
 fn id(v: &Value) -> String {
     v["id"].as_str().unwrap().to_owned()
@@ -437,4 +438,34 @@ async fn a_start_moved_by_another_process_is_read_before_refusing_as_started() {
         "confirmed"
     );
     app.assert_invariants(&event).await;
+}
+
+#[tokio::test]
+async fn a_seat_freed_by_another_process_is_found_by_the_registration_that_would_latch() {
+    let app = spawn_app_with_index_lag().await;
+    let organizer = app.user("org").await;
+    let people = app.crowd("p", 48).await;
+    // 40 seats: two shards of 20, all taken through this process, which so knows them full.
+    let event = id(&app.event(&organizer, json!({"capacity": 40})).await);
+    for person in &people[..40] {
+        let reply = app.post(registrations(&event), Some(&person.token), json!({})).await;
+        assert_eq!(reply.ok(201)["status"], "confirmed");
+    }
+    // Another process, with a store of its own, cancels a seat: nobody waits, so it is given back.
+    let event_id = Id::parse(&event).expect("an event id");
+    let leaver = Id::parse(&people[0].id).expect("a user id");
+    let other = Store::open(app.table.clone(), Some(&app.fidelity.endpoint), Duration::from_secs(10)).await;
+    let freed = other.find_registration(event_id, leaver).await.expect("read").expect("registered").shard;
+    other.cancel_registration(event_id, leaver).await.expect("cancelled").expect("was registered");
+
+    // A newcomer whose own shard is the other one: this process would latch both shards and join
+    // the queue, but the latch's condition on the freed shard fails, and the newcomer gets the seat.
+    let newcomer = people[40..]
+        .iter()
+        .find(|p| seats::home_shard(Id::parse(&p.id).expect("a user id"), 2) != usize::from(freed))
+        .expect("one of eight on the other shard");
+    let reply = app.post(registrations(&event), Some(&newcomer.token), json!({})).await;
+    assert_eq!(reply.ok(201)["status"], "confirmed");
+    let stored = app.assert_invariants(&event).await;
+    assert_eq!((stored.confirmed_count, stored.waitlist_count, stored.latched_shards), (40, 0, 0));
 }
