@@ -344,8 +344,8 @@ impl Store {
     /// and the next try plans from that: another shard believed to have a seat is one round trip
     /// away, while reading every shard again costs one more (and in a rush for the last seats,
     /// what a read shows is gone by the time the write that follows it lands). A plan that would
-    /// latch, refuse or promote is made from a fresh read anyway (see
-    /// [`Store::plan_registration`]).
+    /// refuse or promote is made from a fresh read anyway (see [`Store::plan_registration`]), and
+    /// one that would latch checks every shard's count itself.
     async fn read_refused_shard(
         &self,
         cancelled: &Cancelled,
