@@ -184,14 +184,17 @@ pub fn waitlist_open() -> Condition {
 /// Every seat of the shard is taken and the event keeps a waitlist: the shard may be latched
 /// and a newcomer join the queue through it, in one step.
 pub fn waitlist_opening() -> Condition {
-    Condition::new("confirmed_count >= #capacity AND waitlist_enabled = :yes")
-        .name("#capacity", "capacity")
-        .value(":yes", yes())
+    no_seat_left().and(Condition::new("waitlist_enabled = :yes").value(":yes", yes()))
 }
 
 /// Every seat of the shard is taken (the shards may be latched).
 pub fn every_seat_taken() -> Condition {
-    live().and(Condition::new("confirmed_count >= #capacity").name("#capacity", "capacity"))
+    live().and(no_seat_left())
+}
+
+/// The shard's counter is at its capacity (the opposite of [`below_capacity`]).
+fn no_seat_left() -> Condition {
+    Condition::new("confirmed_count >= #capacity").name("#capacity", "capacity")
 }
 
 /// Nobody waits on the shard (a seat may be given back; the shard may be unlatched).

@@ -275,18 +275,15 @@ impl Store {
     /// Counts a registration just made in what this process knows of the seats; a latching one
     /// latched them all.
     fn remember_taken(&self, record: &RegistrationRecord, seats: &mut Seats, latched: bool) {
+        let Some(known) = seats.shards.iter_mut().find(|s| s.shard == record.shard) else { return };
+        match record.status {
+            RegistrationStatus::Confirmed => known.confirmed_count += 1,
+            RegistrationStatus::Waitlisted => known.waitlist_count += 1,
+        }
         if latched {
             seats.shards.iter_mut().for_each(|shard| shard.latched = true);
-        }
-        if let Some(known) = seats.shards.iter_mut().find(|s| s.shard == record.shard) {
-            match record.status {
-                RegistrationStatus::Confirmed => known.confirmed_count += 1,
-                RegistrationStatus::Waitlisted => known.waitlist_count += 1,
-            }
-        }
-        if latched {
             self.hints.remember(record.event_id, seats);
-        } else if let Some(known) = seats.shards.iter().find(|s| s.shard == record.shard) {
+        } else {
             self.hints.update(record.event_id, known.clone());
         }
     }

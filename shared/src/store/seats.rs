@@ -122,13 +122,13 @@ impl Seats {
         if self.latched() {
             return None;
         }
-        let open: Vec<&SeatShard> = self.shards.iter().filter(|s| s.seats_left() > 0).collect();
-        let first_choice = self.shards.get(preferred % self.shards.len().max(1));
-        match first_choice {
-            Some(shard) if shard.seats_left() > 0 => Some(shard.shard),
-            _ if open.is_empty() => None,
-            _ => Some(open[preferred % open.len()].shard),
+        let own = self.shards.get(preferred % self.shards.len().max(1))?;
+        if own.seats_left() > 0 {
+            return Some(own.shard);
         }
+        let open = || self.shards.iter().filter(|s| s.seats_left() > 0);
+        let count = open().count();
+        open().nth(preferred % count.max(1)).map(|s| s.shard)
     }
 
     /// Whether `shard` carries the same copies of the event's facts (its start, whether it keeps
