@@ -31,7 +31,7 @@ async fn world(
     settings.push(("PUBLIC_API_URL", "http://127.0.0.1".into()));
     settings.push(("SES_ENDPOINT", ses.endpoint.clone()));
     let config = fixtures::config_from(&settings);
-    let served = Served::start_with(&config).await?;
+    let served = Served::start_with(&config, local::admission::LOCAL_SERVER).await?;
     let organizer = fixtures::users(&served.state, &format!("{purpose}-org"), 1).await?.remove(0);
     let now = Instant::now();
     let spec = EventSpec {

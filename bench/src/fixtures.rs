@@ -110,7 +110,7 @@ pub fn event(organizer: &User, spec: &EventSpec<'_>, now: Instant) -> Result<Eve
     Ok(EventRecord::new(Id::new(), (organizer.id, &organizer.username), None, &draft, now))
 }
 
-/// The whole API (`local::app`) served on a free loopback port, as the tests serve it.
+/// The whole API (`local::app`) served on a free loopback port.
 pub struct Served {
     pub address: SocketAddr,
     pub state: AppState,
@@ -118,17 +118,17 @@ pub struct Served {
 }
 
 impl Served {
-    /// Serves a fresh state for `table`, reaching DynamoDB at `endpoint`.
+    /// Serves a fresh state for `table`, reaching DynamoDB at `endpoint`, as the local server does.
     pub async fn start(table: &str, endpoint: &str) -> Result<Served> {
-        Self::start_with(&config(table, endpoint)).await
+        Self::start_with(&config(table, endpoint), local::admission::LOCAL_SERVER).await
     }
 
-    /// Serves a fresh state built from `config`.
-    pub async fn start_with(config: &Config) -> Result<Served> {
+    /// Serves a fresh state built from `config`, working on requests as `admission` says.
+    pub async fn start_with(config: &Config, admission: local::Admission) -> Result<Served> {
         let state = AppState::new(config).await;
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let address = listener.local_addr()?;
-        let server = tokio::spawn(local::serve(listener, state.clone(), std::future::pending()));
+        let server = tokio::spawn(local::serve(listener, state.clone(), admission, std::future::pending()));
         Ok(Served { address, state, server })
     }
 

@@ -52,13 +52,13 @@ struct Options {
     registrations: usize,
     capacity: u32,
     in_flight: usize,
-    rush_conflicts: Vec<bool>,
+    rushes: Vec<rush::Rush>,
     only: Vec<String>,
     bin_dir: PathBuf,
 }
 
 const USAGE: &str = "usage: bench [--runs N] [--samples N] [--events N] [--registrations N] [--capacity N]
-             [--in-flight N] [--rush plain,conflicts] [--only cold,overhead,cost,upcoming,rush,heat,export,email,guessing,hashing,size] [--bin-dir DIR]
+             [--in-flight N] [--rush plain,conflicts,all-at-once] [--only cold,overhead,cost,upcoming,rush,heat,export,email,guessing,hashing,size] [--bin-dir DIR]
   --runs           cold starts per binary (default 60)
   --samples        samples per side and endpoint of the overhead section (default 400)
   --events         events for the upcoming section (default 100000)
@@ -66,7 +66,8 @@ const USAGE: &str = "usage: bench [--runs N] [--samples N] [--events N] [--regis
   --capacity       capacity of the rushed event (default 1000)
   --in-flight      concurrent requests in the rush (default 200)
   --rush           which rushes to run: on DynamoDB Local as it is (plain), with conflicts modelled
-                   (conflicts), or both (default plain,conflicts)
+                   (conflicts), with conflicts modelled and every request at work at once (all-at-once)
+                   (default all three)
   --only           the sections to run (default all)
   --bin-dir        where the release binaries are (default: next to this binary)";
 
@@ -79,7 +80,7 @@ fn options() -> Result<Options, String> {
         registrations: 5000,
         capacity: 1000,
         in_flight: 200,
-        rush_conflicts: vec![false, true],
+        rushes: rush::Rush::ALL.to_vec(),
         only: SECTIONS.iter().map(|s| s.to_string()).collect(),
         bin_dir: here.parent().map(PathBuf::from).unwrap_or_default(),
     };
@@ -98,12 +99,12 @@ fn options() -> Result<Options, String> {
             "--capacity" => options.capacity = number()?.clamp(1, 100_000) as u32,
             "--in-flight" => options.in_flight = number()?.clamp(1, 1024),
             "--rush" => {
-                options.rush_conflicts = value
+                options.rushes = value
                     .split(',')
-                    .map(|mode| match mode.trim() {
-                        "plain" => Ok(false),
-                        "conflicts" => Ok(true),
-                        other => Err(format!("unknown rush {other}; rushes: plain,conflicts")),
+                    .map(|name| {
+                        rush::Rush::parse(name.trim()).ok_or_else(|| {
+                            format!("unknown rush {name}; rushes: plain,conflicts,all-at-once")
+                        })
                     })
                     .collect::<Result<_, _>>()?;
             }
@@ -215,10 +216,10 @@ async fn main() {
     }
     if run("rush") {
         // On DynamoDB Local as it is, then with DynamoDB's conflict rule put in front of it.
-        for &conflicts in &options.rush_conflicts {
+        for &which in &options.rushes {
             let (registrations, capacity, in_flight) =
                 (options.registrations, options.capacity, options.in_flight);
-            match rush::bench(&ctx, registrations, capacity, in_flight, conflicts, &mut report).await {
+            match rush::bench(&ctx, registrations, capacity, in_flight, which, &mut report).await {
                 Ok(true) => {}
                 Ok(false) => failed.push("registration rush: an invariant was violated".into()),
                 Err(e) => failed.push(format!("registration rush: {e}")),

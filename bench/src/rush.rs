@@ -17,26 +17,85 @@ use crate::proxy::per_line;
 use crate::report::{Report, heading};
 use crate::stats::{Summary, ms, timed};
 
-/// Returns whether every invariant held. With `conflicts`, the API and the floor reach DynamoDB
-/// Local through the fidelity proxy, which cancels transactions that touch an item another
-/// in-flight transaction holds, as DynamoDB does (DynamoDB Local never does).
+/// Which rush to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rush {
+    /// On DynamoDB Local as it is, served as the local server serves.
+    Plain,
+    /// Through the fidelity proxy, which cancels transactions that touch an item another
+    /// in-flight transaction holds, as DynamoDB does (DynamoDB Local never does); served as the
+    /// local server serves.
+    Conflicts,
+    /// As [`Rush::Conflicts`], with the server working on every request at once, as the API
+    /// tests serve: what the local server's admission changes.
+    ConflictsAllAtOnce,
+}
+
+impl Rush {
+    pub const ALL: [Rush; 3] = [Rush::Plain, Rush::Conflicts, Rush::ConflictsAllAtOnce];
+
+    /// The name `--rush` takes.
+    pub fn parse(name: &str) -> Option<Rush> {
+        match name {
+            "plain" => Some(Rush::Plain),
+            "conflicts" => Some(Rush::Conflicts),
+            "all-at-once" => Some(Rush::ConflictsAllAtOnce),
+            _ => None,
+        }
+    }
+
+    fn conflicts(self) -> bool {
+        self != Rush::Plain
+    }
+
+    fn admission(self) -> local::Admission {
+        match self {
+            Rush::ConflictsAllAtOnce => local::Admission::Unbounded,
+            Rush::Plain | Rush::Conflicts => local::admission::LOCAL_SERVER,
+        }
+    }
+
+    fn section(self) -> &'static str {
+        match self {
+            Rush::Plain => "rush",
+            Rush::Conflicts => "rush, conflicts modelled",
+            Rush::ConflictsAllAtOnce => "rush, conflicts, all at once",
+        }
+    }
+
+    fn title(self) -> String {
+        let admission = match self.admission() {
+            local::Admission::AtMost(n) => {
+                format!(
+                    "the server working on {n} requests at once, the others waiting their turn, as the local server does"
+                )
+            }
+            local::Admission::Unbounded => {
+                "the server working on every request at once, as the API tests serve".to_owned()
+            }
+        };
+        match self {
+            Rush::Plain => format!(
+                "Registration rush on DynamoDB Local as it is (no transaction ever conflicts),\n{admission}"
+            ),
+            Rush::Conflicts | Rush::ConflictsAllAtOnce => format!(
+                "Registration rush with DynamoDB's transaction conflicts modelled (fidelity proxy: conflicts, 2 ms a call,\n\
+                 DynamoDB Local given {EMULATOR_SLOTS} calls at once, a transaction holding its items only while it runs),\n{admission}"
+            ),
+        }
+    }
+}
+
+/// Returns whether every invariant held.
 pub async fn bench(
     ctx: &Context<'_>,
     registrations: usize,
     capacity: u32,
     in_flight: usize,
-    conflicts: bool,
+    rush: Rush,
     report: &mut Report,
 ) -> Result<bool> {
-    let section = if conflicts { "rush, conflicts modelled" } else { "rush" };
-    let title = if conflicts {
-        format!(
-            "Registration rush with DynamoDB's transaction conflicts modelled (fidelity proxy: conflicts, 2 ms a call,\n\
-             DynamoDB Local given {EMULATOR_SLOTS} calls at once, a transaction holding its items only while it runs)"
-        )
-    } else {
-        "Registration rush on DynamoDB Local as it is (no transaction ever conflicts)".to_owned()
-    };
+    let (section, title, conflicts) = (rush.section(), rush.title(), rush.conflicts());
     heading(
         &title,
         &format!(
@@ -63,7 +122,7 @@ pub async fn bench(
         false => None,
     };
     let endpoint = fidelity.as_ref().map_or(ctx.proxy.endpoint.clone(), |f| f.endpoint.clone());
-    let served = Served::start(&table, &endpoint).await?;
+    let served = Served::start_with(&fixtures::config(&table, &endpoint), rush.admission()).await?;
     let organizer = fixtures::users(&served.state, "organizer", 1).await?.remove(0);
     let started = Clock::now();
     let users = fixtures::users(&served.state, "rusher", registrations).await?;
@@ -152,7 +211,11 @@ pub async fn bench(
     );
     if let Some(s) = Summary::of(&all) {
         println!("    latency, every request     {}", s.line());
-        report.add(section, "latency p50 (p99), every request", format!("{} ({})", ms(s.p50), ms(s.p99)));
+        report.add(
+            section,
+            "latency p50, p99, slowest",
+            format!("{}, {}, {} (every request)", ms(s.p50), ms(s.p99), ms(s.max)),
+        );
     }
     if let Some(s) = Summary::of(&created) {
         println!("    latency, 201 Created       {}", s.line());
@@ -257,7 +320,7 @@ pub async fn bench(
 
     // The floor is measured once, on DynamoDB Local as it is: bare transactions do not retry
     // conflicts, so with the conflict rule it would measure only how many lose.
-    if !conflicts {
+    if rush == Rush::Plain {
         // The floor: as many bare seat-taking transactions, at the same concurrency, on a second event
         // with room for everyone (the same users, so the same items).
         let floor_event = fixtures::event(

@@ -2,6 +2,7 @@
 //! API tests serve exactly this, so what is tested is what runs. And the local stand-ins for the
 //! reminders schedule and for the signing key's secret.
 
+pub mod admission;
 pub mod stream;
 
 use std::time::Duration;
@@ -9,6 +10,8 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::Request;
 use axum::middleware::Next;
+
+pub use admission::Admission;
 use shared::AppState;
 use shared::domain::Instant;
 use shared::http::router::RouteList;
@@ -25,14 +28,15 @@ pub const FUNCTIONS: &[(&str, RouteList)] = &[
 /// The scheduled function's logical id in `template.yaml`.
 pub const REMINDERS_FUNCTION: &str = "RemindersFunction";
 
-/// Every function's routes behind one router. Each function's routes do their work as that
-/// function (see [`shared::store::role`]), so DynamoDB calls are attributed as on AWS.
-pub fn app(state: AppState) -> Router {
+/// Every function's routes behind one router, working on requests as `admission` says. Each
+/// function's routes do their work as that function (see [`shared::store::role`]), so DynamoDB
+/// calls are attributed as on AWS.
+pub fn app(state: AppState, admission: Admission) -> Router {
     let routes = acting_as("UsersFunction", users::routes())
         .merge(acting_as("EventsFunction", events::routes()))
         .merge(acting_as("UpcomingFunction", upcoming::routes()))
         .merge(acting_as("RegisterFunction", register::routes()));
-    shared::http::finish(routes, state)
+    shared::http::finish(admission::admitting(routes, admission), state)
 }
 
 /// Serves [`app`] on `listener` until `shutdown` completes. Each request knows the address of
@@ -41,9 +45,10 @@ pub fn app(state: AppState) -> Router {
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
+    admission: Admission,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let app = app(state, admission).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 

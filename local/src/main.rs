@@ -72,7 +72,7 @@ async fn main() {
         }
     };
     println!("Event Management API on http://{address} (table {})", config.table_name);
-    let served = local::serve(listener, state, async {
+    let served = local::serve(listener, state, local::admission::LOCAL_SERVER, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await;

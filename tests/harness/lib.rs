@@ -242,7 +242,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     if let Some(budget) = options.read_budget {
         state.store = state.store.with_read_budget(budget);
     }
-    tokio::spawn(local::serve(listener, state.clone(), std::future::pending()));
+    tokio::spawn(local::serve(listener, state.clone(), local::Admission::Unbounded, std::future::pending()));
     let mail = match ses {
         Some((ses, ses_gate)) => Some(Mail {
             ses,
