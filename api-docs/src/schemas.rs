@@ -1,7 +1,7 @@
-//! Schemas the code has no serde type for. Request bodies are read field by field by
-//! [`shared::http::Fields`], so each body is described here by a documentation-only struct that
-//! mirrors the handler's field list and rules exactly (unknown fields are refused, hence
-//! `additionalProperties: false`). A few response bodies are private to their handlers; they are
+//! Schemas the code has no serde type for. Most request bodies are types their handlers read
+//! (`shared::http::bodies`); the event bodies, read by `functions/events/src/body.rs`, are still
+//! described here by documentation-only structs that mirror the handler's field list and rules
+//! exactly (unknown fields are refused, hence `additionalProperties: false`). A few response bodies are private to their handlers; they are
 //! mirrored here too, and `tests/api/openapi.rs` checks each mirror against a real response.
 //! The views of `shared::views` carry their own schemas.
 
@@ -105,96 +105,7 @@ impl ToSchema for CategorySlug {
     }
 }
 
-// --- Request bodies: users and auth ---------------------------------------------------------------
-
-/// Body of `POST /users`.
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(examples(json!({"username": "alice", "email": "alice@example.com", "password": "correct-horse"})))]
-pub struct SignUp {
-    /// 3 to 30 of `A-Z a-z 0-9 _ . -`; unique, ignoring case.
-    #[schema(pattern = r"^[A-Za-z0-9_.-]{3,30}$", min_length = 3, max_length = 30)]
-    username: String,
-    /// A valid address with a dotted domain; unique, ignoring case.
-    #[schema(format = Email, max_length = 254)]
-    email: String,
-    /// At least 8 characters (at most 1024), any characters, and not easily guessed: common
-    /// passwords, repeats, sequences and the account's own username or email are refused with a
-    /// field error. A few unrelated words make a good one.
-    #[schema(min_length = 8, max_length = 1024, format = Password)]
-    password: String,
-}
-
-/// Body of `POST /auth/token`.
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(examples(json!({"username": "alice", "password": "correct-horse"})))]
-pub struct LogIn {
-    username: String,
-    #[schema(format = Password)]
-    password: String,
-}
-
-/// Body of `POST /auth/refresh` and `POST /auth/logout`.
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(examples(json!({"refresh_token": "01JQ8Z3N5V7KXW2M4P6R8T0Y1A.3q2-7wEjvYpUQk1vF0aXnR0kq9s"})))]
-pub struct Refresh {
-    /// The `refresh_token` of the last token pair.
-    refresh_token: String,
-}
-
-/// A body that changes a profile: `PUT /users/{id}` and `PATCH /users/{id}` differ in how they
-/// take the username and email, and take a new password alike.
-macro_rules! profile_body {
-    ($(#[$meta:meta])* $name:ident { $($fields:tt)* }) => {
-        #[derive(ToSchema)]
-        #[serde(deny_unknown_fields)]
-        $(#[$meta])*
-        pub struct $name {
-            $($fields)*
-            /// A new password: at least 8 characters (at most 1024), not easily guessed (as for
-            /// sign-up).
-            #[schema(nullable = false, min_length = 8, max_length = 1024, format = Password)]
-            password: Option<String>,
-            /// Required with `password`, unless the caller is an admin.
-            #[schema(nullable = false, format = Password)]
-            current_password: Option<String>,
-            /// Whether the user gets email about their registrations and events (on by
-            /// default). Every email also carries a one-click link that turns it off.
-            #[schema(nullable = false)]
-            email_notifications: Option<bool>,
-        }
-    };
-}
-
-profile_body!(
-    /// Body of `PUT /users/{id}`: username and email are required. A new `password` needs the
-    /// `current_password`, unless an admin sets it, and ends every session begun before it (its
-    /// refresh tokens stop working).
-    #[schema(examples(json!({"username": "alice", "email": "alice@example.org"})))]
-    ReplaceUser {
-        #[schema(pattern = r"^[A-Za-z0-9_.-]{3,30}$", min_length = 3, max_length = 30)]
-        username: String,
-        #[schema(format = Email, max_length = 254)]
-        email: String,
-    }
-);
-
-profile_body!(
-    /// Body of `PATCH /users/{id}`: only the fields given change. A new `password` needs the
-    /// `current_password`, unless an admin sets it, and ends every session begun before it (its
-    /// refresh tokens stop working).
-    #[schema(examples(json!({"email": "alice@example.org"})))]
-    PatchUser {
-        #[schema(nullable = false, pattern = r"^[A-Za-z0-9_.-]{3,30}$", min_length = 3, max_length = 30)]
-        username: Option<String>,
-        #[schema(nullable = false, format = Email, max_length = 254)]
-        email: Option<String>,
-    }
-);
-
-// --- Request bodies: events and feedback ----------------------------------------------------------
+// --- Request bodies: events --------------------------------------------------------------------
 
 /// `recurrence` of `POST /events`: an RFC 5545 RRULE with FREQ DAILY, WEEKLY or MONTHLY, and
 /// optionally INTERVAL, BYDAY, and COUNT or UNTIL; at most 100 occurrences within 2 years.
@@ -334,41 +245,6 @@ pub struct PatchEvent {
     visibility: Option<shared::domain::Visibility>,
 }
 
-/// Body of `POST /events/{id}/feedback`.
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(examples(json!({"rating": 5, "comment": "Great talks"})))]
-pub struct NewFeedback {
-    #[schema(minimum = 1, maximum = 5)]
-    rating: i64,
-    /// Up to 2000 characters; empty or `null` means none.
-    #[schema(
-        max_length = 2000,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u180E\u200B\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]*$"
-    )]
-    comment: Option<String>,
-}
-
-/// Body of `PUT /events/{id}/team/{username}`.
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(examples(json!({"role": "door"})))]
-pub struct TeamRoleBody {
-    /// `cohost` runs the event with the organizer (all but deleting it and managing the team);
-    /// `door` checks people in and reads the attendee list.
-    role: shared::domain::access::TeamRole,
-}
-
-/// Body of `POST /events/{id}/checkins`.
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(examples(json!({"code": "MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U"})))]
-pub struct CheckInBody {
-    /// The ticket's code, as its QR holds it (any case; spaces around it are ignored). A string
-    /// that is no ticket's code of this event is a 404.
-    code: String,
-}
-
 // --- Response bodies ------------------------------------------------------------------------------
 
 /// An RFC 9457 problem details document, `application/problem+json`: the shape of every error.
@@ -466,22 +342,6 @@ pub struct Feedback {
     #[schema(required = true)]
     comment: Option<String>,
     created_at: Instant,
-}
-
-/// Body of `POST /users/me/webhooks`.
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(examples(json!({"url": "https://hooks.example.com/events", "events": ["registration.created", "event.changed"]})))]
-pub struct CreateWebhook {
-    /// Where deliveries are posted. On AWS: `https://`, to a public host (no IP address or name
-    /// of a loopback, private or link-local network, checked again after DNS on every delivery),
-    /// with no user name, password or `#fragment`. Locally (`make run`), `http://` and loopback
-    /// are allowed.
-    #[schema(format = "uri", max_length = 2048, pattern = "^https?://")]
-    url: String,
-    /// The event types to deliver: at least one, each once.
-    #[schema(min_items = 1, max_items = 6)]
-    events: Vec<shared::domain::webhook::WebhookEvent>,
 }
 
 /// One page of a list: pass `next_cursor` back as `?cursor=` for the next one.

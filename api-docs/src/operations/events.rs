@@ -2,6 +2,7 @@
 //! (`functions/events`).
 
 use shared::domain::Category;
+use shared::http::bodies::{NewFeedback, TeamRoleBody};
 use shared::views::{EventView, StatsView, TeamMemberView};
 use utoipa::{IntoResponses, OpenApi};
 
@@ -10,8 +11,7 @@ use crate::responses::{
     PageParams, SeriesId, TeamMemberName, Unauthorized, Unavailable, problem_example,
 };
 use crate::schemas::{
-    EventPage, Feedback, FeedbackPage, NewEvent, NewFeedback, PatchEvent, Problem, ReplaceEvent, TeamPage,
-    TeamRoleBody,
+    EventPage, Feedback, FeedbackPage, NewEvent, PatchEvent, Problem, ReplaceEvent, TeamPage,
 };
 
 #[derive(OpenApi)]

@@ -8,7 +8,8 @@ use crate::responses::{
     AttendeeId, BadQuery, BodyErrors, EventId, NotFound, OwnerErrors, PROBLEM, PageParams, Unauthorized,
     Unavailable, problem_example,
 };
-use crate::schemas::{CheckInBody, Problem, RegistrationPage};
+use crate::schemas::{Problem, RegistrationPage};
+use shared::http::bodies::CheckInBody;
 
 #[derive(OpenApi)]
 #[openapi(paths(

@@ -1,6 +1,7 @@
 //! The users function: sign-up, tokens, profiles, notifications and calendar feeds
 //! (`functions/users`).
 
+use shared::http::bodies::{LogIn, PatchUser, Refresh, ReplaceUser, SignUp};
 use shared::views::UserView;
 use utoipa::{IntoResponses, OpenApi};
 
@@ -9,10 +10,7 @@ use crate::responses::{
     PROBLEM, PageParams, TooManyRequests, Unauthorized, Unavailable, UnsubscribeToken, UserId,
     problem_example,
 };
-use crate::schemas::{
-    FeedUrl, Jwks, LogIn, NotificationPage, PatchUser, Problem, Refresh, ReplaceUser, SignUp, TokenPair,
-    UserPage,
-};
+use crate::schemas::{FeedUrl, Jwks, NotificationPage, Problem, TokenPair, UserPage};
 
 #[derive(OpenApi)]
 #[openapi(paths(

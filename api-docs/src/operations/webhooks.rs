@@ -8,7 +8,8 @@ use crate::responses::{
     BadQuery, BodyErrors, IdempotencyKeyHeader, KeyReused, NotFound, PROBLEM, PageParams, Unauthorized,
     Unavailable, WebhookId, problem_example,
 };
-use crate::schemas::{CreateWebhook, DeliveryPage, Problem, WebhookPage};
+use crate::schemas::{DeliveryPage, Problem, WebhookPage};
+use shared::http::bodies::CreateWebhook;
 
 #[derive(OpenApi)]
 #[openapi(paths(create_webhook, list_webhooks, get_webhook, delete_webhook, list_webhook_deliveries))]

@@ -4,18 +4,15 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Serialize;
 use shared::AppState;
-use shared::domain::text;
 use shared::domain::{Id, Instant};
 use shared::http::Caller;
 use shared::http::access::find_event as find;
-use shared::http::fields::{checked, integer};
+use shared::http::bodies::NewFeedback;
 use shared::http::idempotency::{self, Idempotent};
-use shared::http::{ApiError, Fields, IdempotencyKey, JsonObject, PageRequest, QueryMap};
+use shared::http::{ApiError, IdempotencyKey, JsonObject, PageRequest, QueryMap};
 use shared::records::FeedbackRecord;
 use shared::store::feedback::FeedbackRefused;
 use shared::views::UserRef;
-
-const MAX_COMMENT_CHARS: usize = 2000;
 
 #[derive(Serialize)]
 pub struct FeedbackView {
@@ -44,14 +41,6 @@ struct Summary {
     count: u64,
 }
 
-fn rating(n: i64) -> Result<u8, String> {
-    if (1..=5).contains(&n) { Ok(n as u8) } else { Err("must be a whole number from 1 to 5".into()) }
-}
-
-fn comment(raw: &str) -> Result<Option<String>, String> {
-    text::bounded(raw, 0, MAX_COMMENT_CHARS).map(|c| Some(c).filter(|c| !c.is_empty()))
-}
-
 /// With an `Idempotency-Key`, the same feedback sent again gets the same answer.
 pub async fn give(
     State(state): State<AppState>,
@@ -66,17 +55,14 @@ pub async fn give(
         return Ok(first);
     }
     let event_id = Id::parse(&id).ok_or_else(|| ApiError::not_found("event"))?;
-    let mut fields = Fields::new(body, &["rating", "comment"]);
-    let rating = fields.required("rating", integer(rating));
-    let comment = fields.optional("comment", shared::http::fields::text(comment)).value().flatten();
-    fields.finish()?;
+    let NewFeedback { rating, comment } = NewFeedback::read(body)?;
     let now = Instant::now();
     let record = FeedbackRecord {
         id: Id::new(),
         event_id,
         user_id: caller.id(),
         username: caller.0.username.clone(),
-        rating: checked(rating)?,
+        rating,
         comment,
         created_at: now,
     };

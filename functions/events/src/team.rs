@@ -5,10 +5,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use shared::AppState;
-use shared::domain::access::{EventAction, TeamRole};
+use shared::domain::access::EventAction;
 use shared::domain::{Instant, Username};
-use shared::http::fields::{checked, text};
-use shared::http::{ApiError, Caller, Fields, JsonObject, PageRequest, QueryMap, access, respond};
+use shared::http::bodies::TeamRoleBody;
+use shared::http::{ApiError, Caller, JsonObject, PageRequest, QueryMap, access, respond};
 use shared::records::{TeamMemberRecord, UserRecord};
 use shared::store::team::TeamChange;
 use shared::views::TeamMemberView;
@@ -22,19 +22,12 @@ pub async fn put(
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
     let event = access::event_for(&state, &caller, &id, EventAction::ManageTeam).await?;
-    let mut fields = Fields::new(body, &["role"]);
-    let role = fields.required("role", text(TeamRole::parse));
-    fields.finish()?;
+    let TeamRoleBody { role } = TeamRoleBody::read(body)?;
     let user = find_user(&state, &username).await?.ok_or_else(|| ApiError::not_found("user"))?;
     if user.id == event.organizer_id {
         return Err(ApiError::conflict("organizer-on-team", "the organizer runs the event already"));
     }
-    let member = TeamMemberRecord {
-        event_id: event.id,
-        user_id: user.id,
-        role: checked(role)?,
-        added_at: Instant::now(),
-    };
+    let member = TeamMemberRecord { event_id: event.id, user_id: user.id, role, added_at: Instant::now() };
     let view = |member: TeamMemberRecord| TeamMemberView::new(member, user.username.clone());
     match state.store.put_team_member(&member).await? {
         TeamChange::Added => {

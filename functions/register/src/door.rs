@@ -8,9 +8,9 @@ use shared::AppState;
 use shared::domain::access::EventAction;
 use shared::domain::ticket::{CheckInWindow, Door, TicketCode, TicketNonce};
 use shared::domain::{Id, Instant};
-use shared::http::fields::{checked, raw_string};
+use shared::http::bodies::CheckInBody;
 use shared::http::links::BaseUrl;
-use shared::http::{ApiError, Caller, Fields, JsonObject, access, respond};
+use shared::http::{ApiError, Caller, JsonObject, access, respond};
 use shared::records::{EventRecord, RegistrationRecord, RegistrationStatus};
 use shared::store::tickets::CheckIn;
 use shared::views::{CheckInView, TicketView};
@@ -103,13 +103,11 @@ pub async fn check_in(
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
     let event = access::event_for(&state, &caller, &id, EventAction::CheckIn).await?;
-    let mut fields = Fields::new(body, &["code"]);
-    let code = fields.required("code", raw_string);
-    fields.finish()?;
+    let CheckInBody { code } = CheckInBody::read(body)?;
     let now = Instant::now();
     door_open(&state, &event, now)?;
     let void = || ApiError::NotFound("no valid ticket of this event has this code".into());
-    let code = TicketCode::parse(&checked(code)?).ok_or_else(void)?;
+    let code = TicketCode::parse(&code).ok_or_else(void)?;
     let holder = state.store.ticket_holder(&code).await?.filter(|holder| holder.event_id == event.id);
     let Some(holder) = holder else { return Err(void()) };
     match state.store.check_in(&holder, &code, (caller.id(), &caller.0.username), now).await? {

@@ -7,13 +7,12 @@ use axum::response::Response;
 use shared::AppState;
 use shared::auth::password;
 use shared::domain::access;
-use shared::domain::{Email, Id, Instant, Password, Role, Username};
+use shared::domain::{Id, Instant, Password, Role};
 use shared::http::Caller;
-use shared::http::fields::{boolean, checked, raw_string, text};
+use shared::http::bodies::{PatchUser, ProfileEdit, SignUp};
+use shared::http::fields::checked;
 use shared::http::idempotency::{self, Idempotent};
-use shared::http::{
-    ApiError, ClientAddress, Fields, IdempotencyKey, JsonObject, PageRequest, QueryMap, respond,
-};
+use shared::http::{ApiError, ClientAddress, IdempotencyKey, JsonObject, PageRequest, QueryMap, respond};
 use shared::records::UserRecord;
 use shared::store::INLINE_CLEANUP_BUDGET;
 use shared::store::throttle::Subject;
@@ -33,11 +32,6 @@ async fn password_matches(candidate: String, hash: String) -> Result<bool, ApiEr
     tokio::task::spawn_blocking(move || password::verify(&candidate, &hash))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))
-}
-
-/// What a password must not be made of: the account's own name and address.
-fn account_words<'a>(username: Option<&'a Username>, email: Option<&'a Email>) -> Vec<&'a str> {
-    username.map(Username::as_str).into_iter().chain(email.map(Email::as_str)).collect()
 }
 
 fn taken_conflict(taken: Taken) -> ApiError {
@@ -63,21 +57,16 @@ pub async fn sign_up(
     if let Some(first) = idempotent.replay(&state).await? {
         return Ok(first);
     }
-    let mut fields = Fields::new(body, &["username", "email", "password"]);
-    let username = fields.required("username", text(Username::parse));
-    let email = fields.required("email", text(Email::parse));
-    let context = account_words(username.as_ref(), email.as_ref());
-    let password = fields.required("password", text(|raw| Password::parse_for(raw, &context)));
-    fields.finish()?;
+    let SignUp { username, email, password } = SignUp::read(body)?;
     let by_address = Subject { what: "signup-address", who: address.as_str() };
     admit(&state, by_address, &state.limits.sign_up_per_address, "sign-ups from this address").await?;
     let now = Instant::now();
     let user = UserRecord {
         id: Id::new(),
-        username: checked(username)?.as_str().to_owned(),
-        email: checked(email)?.as_str().to_owned(),
+        username: username.as_str().to_owned(),
+        email: email.as_str().to_owned(),
         role: Role::User,
-        password_hash: hash_password(checked(password)?).await?,
+        password_hash: hash_password(password).await?,
         created_at: now,
         updated_at: now,
         calendar_version: 0,
@@ -136,37 +125,24 @@ pub async fn edit(
     Path(id): Path<String>,
     JsonObject(body): JsonObject,
 ) -> Result<Json<UserView>, ApiError> {
-    let full = method == Method::PUT;
     let user = target(&state, &id).await?;
     if !caller.may_act_on_account(user.id) {
         return Err(ApiError::forbidden("only the user or an admin may change this user"));
     }
-    let mut fields =
-        Fields::new(body, &["username", "email", "password", "current_password", "email_notifications"]);
-    let (username, email) = if full {
-        (fields.required("username", text(Username::parse)), fields.required("email", text(Email::parse)))
-    } else {
-        (fields.present("username", text(Username::parse)), fields.present("email", text(Email::parse)))
+    let edit = ProfileEdit {
+        username: &user.username,
+        email: &user.email,
+        password_needs_current: access::password_change_needs_current(caller.is_admin()),
     };
-    let context = [
-        username.as_ref().map_or(user.username.as_str(), Username::as_str),
-        email.as_ref().map_or(user.email.as_str(), Email::as_str),
-    ];
-    let new_password = fields.present("password", text(|raw| Password::parse_for(raw, &context)));
-    let current_password = fields.present("current_password", raw_string);
-    let email_notifications = fields.present("email_notifications", boolean);
-    let needs_current = new_password.is_some() && access::password_change_needs_current(caller.is_admin());
-    if needs_current && current_password.is_none() {
-        fields.fail("current_password", "is required to change the password".into());
-    }
-    fields.finish()?;
-    if needs_current {
+    let PatchUser { username, email, password, current_password, email_notifications } =
+        if method == Method::PUT { edit.replace(body)?.into() } else { edit.patch(body)? };
+    if password.is_some() && edit.password_needs_current {
         let current = checked(current_password)?;
         if !password_matches(current, user.password_hash.clone()).await? {
             return Err(ApiError::forbidden("current_password does not match"));
         }
     }
-    let password_hash = match new_password {
+    let password_hash = match password {
         Some(p) => Some(hash_password(p).await?),
         None => None,
     };

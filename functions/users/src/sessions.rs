@@ -7,8 +7,8 @@ use shared::AppState;
 use shared::auth::keys::{AccessSigningKey, KeyError};
 use shared::auth::{RefreshToken, password};
 use shared::domain::{Instant, Password, Username};
-use shared::http::fields::{checked, raw_string};
-use shared::http::{ApiError, Caller, ClientAddress, EmptyBody, Fields, IdempotencyKey, JsonObject, respond};
+use shared::http::bodies::{LogIn, Refresh};
+use shared::http::{ApiError, Caller, ClientAddress, EmptyBody, IdempotencyKey, JsonObject, respond};
 use shared::records::UserRecord;
 use shared::store::sessions::{Rotation, SessionTimes};
 use shared::store::throttle::Subject;
@@ -79,11 +79,7 @@ pub async fn log_in(
     address: ClientAddress,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let mut fields = Fields::new(body, &["username", "password"]);
-    let username = fields.required("username", raw_string);
-    let secret = fields.required("password", raw_string);
-    fields.finish()?;
-    let (username, secret) = (checked(username)?, checked(secret)?);
+    let LogIn { username, password: secret } = LogIn::read(body)?;
     let account = Username::parse(&username).ok().map(|name| name.key());
     let tallies = LoginTallies::new(account.as_deref(), &address);
     let counts = tallies.count(&state).await?;
@@ -129,13 +125,11 @@ pub async fn refresh(
     resend_key: Option<IdempotencyKey>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let mut fields = Fields::new(body, &["refresh_token"]);
-    let token = fields.required("refresh_token", raw_string);
-    fields.finish()?;
+    let Refresh { refresh_token } = Refresh::read(body)?;
     let by_address = Subject { what: "refresh-address", who: address.as_str() };
     admit(&state, by_address, &state.limits.refresh_per_address, "refreshes from this address").await?;
     let refused = || ApiError::unauthorized("the refresh token is unknown, expired, revoked or already used");
-    let presented = RefreshToken::parse(&checked(token)?).ok_or_else(refused)?;
+    let presented = RefreshToken::parse(&refresh_token).ok_or_else(refused)?;
     let user = state.store.find_user(presented.user_id).await?.ok_or_else(refused)?;
     let key = signing_key(&state).await?;
     let now = Instant::now();
@@ -158,10 +152,8 @@ pub async fn log_out(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let mut fields = Fields::new(body, &["refresh_token"]);
-    let token = fields.required("refresh_token", raw_string);
-    fields.finish()?;
-    if let Some(presented) = RefreshToken::parse(&checked(token)?) {
+    let Refresh { refresh_token } = Refresh::read(body)?;
+    if let Some(presented) = RefreshToken::parse(&refresh_token) {
         state.store.end_session(&presented, Instant::now()).await?;
     }
     Ok(respond::no_content())

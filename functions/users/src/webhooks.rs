@@ -4,30 +4,18 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use serde_json::Value;
 use shared::AppState;
-use shared::domain::webhook::{WebhookUrl, parse_event_list};
 use shared::domain::{Id, Instant};
 use shared::http::Caller;
-use shared::http::fields::{checked, text};
+use shared::http::bodies::CreateWebhook;
 use shared::http::idempotency::{self, Idempotent};
-use shared::http::{ApiError, Fields, IdempotencyKey, JsonObject, Page, PageRequest, QueryMap, respond};
+use shared::http::{ApiError, IdempotencyKey, JsonObject, Page, PageRequest, QueryMap, respond};
 use shared::records::WebhookRecord;
 use shared::store::webhooks::MAX_ENDPOINTS;
 use shared::views::{DeliveryView, NewWebhookView, WebhookView};
 use shared::webhook_signature::new_secret;
 
 /// A list of strings, each as sent.
-fn strings(value: &Value) -> Result<Vec<String>, String> {
-    let Value::Array(items) = value else { return Err("must be an array of event types".to_owned()) };
-    items
-        .iter()
-        .map(|item| {
-            item.as_str().map(str::to_owned).ok_or_else(|| "must be an array of event types".to_owned())
-        })
-        .collect()
-}
-
 /// `POST /users/me/webhooks {url, events}`: 201 with the endpoint and its secret, shown once.
 /// With an `Idempotency-Key`, the same request sent again gets the same answer (and secret).
 pub async fn create(
@@ -41,16 +29,12 @@ pub async fn create(
     if let Some(first) = idempotent.replay(&state).await? {
         return Ok(first);
     }
-    let policy = state.webhook_targets;
-    let mut fields = Fields::new(body, &["url", "events"]);
-    let url = fields.required("url", text(|raw| WebhookUrl::parse(raw, policy)));
-    let events = fields.required("events", |v| strings(v).and_then(|names| parse_event_list(&names)));
-    fields.finish()?;
+    let CreateWebhook { url, events } = CreateWebhook::read(body, state.webhook_targets)?;
     let record = WebhookRecord {
         id: Id::new(),
         owner: caller.id(),
-        url: checked(url)?.as_str().to_owned(),
-        events: checked(events)?,
+        url: url.as_str().to_owned(),
+        events,
         secret: new_secret(),
         created_at: Instant::now(),
         failing_since: None,

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod address;
+pub mod bodies;
 pub mod body;
 pub mod caller;
 pub mod fields;
