@@ -21,7 +21,7 @@ use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, SchemaFormat,
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{IntoParams, IntoResponses, PartialSchema, ToResponse, ToSchema};
 
-use crate::schemas::CategorySlug;
+use shared::http::bodies::values::CategorySlug;
 
 /// The media type of every error.
 pub const PROBLEM: &str = "application/problem+json";

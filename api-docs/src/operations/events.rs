@@ -2,7 +2,7 @@
 //! (`functions/events`).
 
 use shared::domain::Category;
-use shared::http::bodies::{NewFeedback, TeamRoleBody};
+use shared::http::bodies::{NewEvent, NewFeedback, PatchEvent, ReplaceEvent, TeamRoleBody};
 use shared::views::{EventView, StatsView, TeamMemberView};
 use utoipa::{IntoResponses, OpenApi};
 
@@ -10,9 +10,7 @@ use crate::responses::{
     BadQuery, BodyErrors, EventId, IdempotencyKeyHeader, KeyReused, NotFound, OwnerErrors, PROBLEM,
     PageParams, SeriesId, TeamMemberName, Unauthorized, Unavailable, problem_example,
 };
-use crate::schemas::{
-    EventPage, Feedback, FeedbackPage, NewEvent, PatchEvent, Problem, ReplaceEvent, TeamPage,
-};
+use crate::schemas::{EventPage, Feedback, FeedbackPage, Problem, TeamPage};
 
 #[derive(OpenApi)]
 #[openapi(paths(

@@ -10,6 +10,7 @@ use shared::domain::recurrence::Recurrence;
 use shared::domain::{EventDraft, Id, Instant, category};
 use shared::http::Caller;
 use shared::http::access;
+use shared::http::bodies::{NewEvent, PatchEvent, ReplaceEvent};
 use shared::http::idempotency::{self, Idempotent};
 use shared::http::links::{BaseUrl, calendar_response};
 use shared::http::{ApiError, IdempotencyKey, JsonObject, respond};
@@ -33,7 +34,7 @@ pub async fn create(
         return Ok(first);
     }
     let now = Instant::now();
-    let (draft, recurrence) = body::new_event(body, now)?;
+    let (draft, recurrence) = NewEvent::read(body, now)?.into_parts();
     let organizer = (caller.id(), caller.0.username.as_str());
     let Some(recurrence) = recurrence else {
         let event = EventRecord::new(Id::new(), organizer, None, &draft, now);
@@ -114,9 +115,11 @@ pub async fn edit(
         let current = access::event_for(&state, &caller, &id, EventAction::Edit).await?;
         let now = Instant::now();
         let draft = if full {
-            body::draft(body.clone(), now, Some(current.starts_at))?
+            ReplaceEvent::read(body.clone(), now, current.starts_at)?.into_draft()
         } else {
-            body::patched(body.clone(), &body::stored_draft(&current)?, now)?
+            let stored = body::stored_draft(&current)?;
+            let patch = PatchEvent::read(body.clone(), &stored, now)?;
+            stored.apply(patch.into())
         };
         let next = current.edited(&draft, now);
         if !current.changes_anything(&next) {

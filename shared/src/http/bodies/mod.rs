@@ -5,20 +5,23 @@
 //! are the names its reader accepts, and a test keeps them equal to its schema's properties.
 
 mod accounts;
+mod attendance;
 mod events;
+pub mod values;
 mod webhooks;
 
 pub use accounts::{LogIn, PatchUser, ProfileEdit, Refresh, ReplaceUser, SignUp};
-pub use events::{CheckInBody, NewFeedback, TeamRoleBody};
+pub use attendance::{CheckInBody, NewFeedback, TeamRoleBody};
+pub use events::{NewEvent, PatchEvent, Recurrence, ReplaceEvent};
 pub use webhooks::CreateWebhook;
 
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
 
+    use utoipa::ToSchema;
     use utoipa::openapi::RefOr;
     use utoipa::openapi::schema::Schema;
-    use utoipa::ToSchema;
 
     use super::*;
 
@@ -55,5 +58,9 @@ mod tests {
         assert_described::<TeamRoleBody>(TeamRoleBody::FIELDS);
         assert_described::<CheckInBody>(CheckInBody::FIELDS);
         assert_described::<CreateWebhook>(CreateWebhook::FIELDS);
+        assert_described::<NewEvent>(NewEvent::FIELDS);
+        assert_described::<ReplaceEvent>(ReplaceEvent::FIELDS);
+        assert_described::<PatchEvent>(PatchEvent::FIELDS);
+        assert_described::<Recurrence>(Recurrence::FIELDS);
     }
 }
