@@ -12,8 +12,8 @@ use crate::domain::{
 use crate::http::fields::{Fields, boolean, checked, instant, integer, text};
 use crate::http::problem::ApiError;
 
-/// The fields every event body may carry.
-const WRITABLE: &[&str] = &[
+/// The fields of `POST /events`: every writable field of an event, then a series' `recurrence`.
+const NEW_EVENT_FIELDS: &[&str] = &[
     "title",
     "description",
     "starts_at",
@@ -24,7 +24,11 @@ const WRITABLE: &[&str] = &[
     "timezone",
     "waitlist_enabled",
     "visibility",
+    "recurrence",
 ];
+
+/// The writable fields of an event, which every event body may carry.
+const WRITABLE: &[&str] = NEW_EVENT_FIELDS.split_at(NEW_EVENT_FIELDS.len() - 1).0;
 
 /// `recurrence` of `POST /events`: an RFC 5545 RRULE with FREQ DAILY, WEEKLY or MONTHLY, and
 /// optionally INTERVAL, BYDAY, and COUNT or UNTIL; at most 100 occurrences within 2 years.
@@ -170,19 +174,7 @@ event_body!(
 );
 
 impl NewEvent {
-    pub const FIELDS: &[&str] = &[
-        "title",
-        "description",
-        "starts_at",
-        "ends_at",
-        "location",
-        "capacity",
-        "category",
-        "timezone",
-        "waitlist_enabled",
-        "visibility",
-        "recurrence",
-    ];
+    pub const FIELDS: &[&str] = NEW_EVENT_FIELDS;
 
     /// Reads the body as of `now` (the start must be in the future).
     pub fn read(mut body: Map<String, Value>, now: Instant) -> Result<NewEvent, ApiError> {
