@@ -24,19 +24,8 @@ pub async fn users(state: &AppState, prefix: &str, count: usize) -> Result<Vec<U
     let now = Instant::now();
     let make = (0..count).map(|i| async move {
         let username = format!("{prefix}{i}");
-        let record = UserRecord {
-            id: Id::new(),
-            username: username.clone(),
-            email: format!("{username}@example.com"),
-            role: Role::User,
-            password_hash: "$argon2id$not-a-real-hash".into(),
-            created_at: now,
-            updated_at: now,
-            calendar_version: 0,
-            session_version: 0,
-            username_pending: false,
-            email_notifications: true,
-        };
+        let email = format!("{username}@example.com");
+        let record = UserRecord::new(username.clone(), email, "$argon2id$not-a-real-hash".into(), now);
         let token = state
             .tokens
             .issue_access(record.id, &username, Role::User, record.session_version, now)

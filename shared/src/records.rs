@@ -41,6 +41,25 @@ fn emails_on() -> bool {
     true
 }
 
+impl UserRecord {
+    /// A new account as sign-up makes it: a plain user, email on, nothing bumped yet.
+    pub fn new(username: String, email: String, password_hash: String, now: Instant) -> UserRecord {
+        UserRecord {
+            id: Id::new(),
+            username,
+            email,
+            role: Role::User,
+            password_hash,
+            created_at: now,
+            updated_at: now,
+            calendar_version: 0,
+            session_version: 0,
+            username_pending: false,
+            email_notifications: emails_on(),
+        }
+    }
+}
+
 /// An event, as stored under `EVENT#<id>` / `EVENT` and copied into the organizer, time, category
 /// and series indexes. Its live counters are read with it but stored apart, on the event's
 /// seat shard items: a registration or a rating then rewrites one small item that no index

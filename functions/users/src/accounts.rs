@@ -7,7 +7,7 @@ use axum::response::Response;
 use shared::AppState;
 use shared::auth::password;
 use shared::domain::access;
-use shared::domain::{Id, Instant, Password, Role};
+use shared::domain::{Id, Instant, Password};
 use shared::http::Caller;
 use shared::http::bodies::{PatchUser, ProfileEdit, SignUp};
 use shared::http::fields::checked;
@@ -61,19 +61,8 @@ pub async fn sign_up(
     let by_address = Subject { what: "signup-address", who: address.as_str() };
     admit(&state, by_address, &state.limits.sign_up_per_address, "sign-ups from this address").await?;
     let now = Instant::now();
-    let user = UserRecord {
-        id: Id::new(),
-        username: username.as_str().to_owned(),
-        email: email.as_str().to_owned(),
-        role: Role::User,
-        password_hash: hash_password(password).await?,
-        created_at: now,
-        updated_at: now,
-        calendar_version: 0,
-        session_version: 0,
-        username_pending: false,
-        email_notifications: true,
-    };
+    let (username, email) = (username.as_str().to_owned(), email.as_str().to_owned());
+    let user = UserRecord::new(username, email, hash_password(password).await?, now);
     let answer =
         idempotency::created(format!("/users/{}", user.id), &UserView::new(user.clone(), true), vec![])?;
     let created = state.store.create_user(&user, idempotent.remember(&answer, now)?).await;

@@ -23,7 +23,6 @@ use super::deadline;
 use super::error::StoreError;
 use super::items::UserRecord;
 use super::keys;
-use super::query;
 use super::tx::{Write, from_item, put_record};
 use super::users::marker_delete;
 use crate::domain::user::email_key;
@@ -109,9 +108,7 @@ impl Store {
 
     /// Deleted users whose cleanup is not confirmed finished.
     pub async fn pending_cleanups(&self) -> Result<Vec<PendingCleanup>, StoreError> {
-        let users = self.partition(None, keys::CLEANUPS_PK, Some(keys::USER_CLEANUP_PREFIX));
-        let items = query::all(users.consistent_read(true)).await?;
-        items.into_iter().map(from_item).collect()
+        self.unfinished(keys::USER_CLEANUP_PREFIX).await?.into_iter().map(from_item).collect()
     }
 
     /// Drops the record of a cleanup once a complete pass has shown nothing is left.

@@ -15,7 +15,6 @@ use super::error::StoreError;
 use super::events::event_keys;
 use super::items::{EventRecord, NotificationKind};
 use super::keys;
-use super::query;
 use super::tx::{Write, from_item, n, put_record};
 use super::unix_millis_now;
 use crate::domain::{Id, Instant};
@@ -126,8 +125,7 @@ impl Store {
 
     /// Event deletions committed but not confirmed finished.
     pub async fn pending_event_deletions(&self) -> Result<Vec<PendingEventDeletion>, StoreError> {
-        let events = self.partition(None, keys::CLEANUPS_PK, Some(keys::EVENT_CLEANUP_PREFIX));
-        query::all(events.consistent_read(true)).await?.into_iter().map(from_item).collect()
+        self.unfinished(keys::EVENT_CLEANUP_PREFIX).await?.into_iter().map(from_item).collect()
     }
 
     /// Finishes the deletion `pending` records: the event as stored, marked, or nothing left of it

@@ -11,7 +11,6 @@ use super::Store;
 use super::error::StoreError;
 use super::items::{EventRecord, NotificationKind};
 use super::keys;
-use super::query;
 use super::tx::{Write, from_item, put_record};
 use super::unix_millis_now;
 use crate::domain::{Id, Instant};
@@ -81,8 +80,7 @@ impl Store {
 
     /// Edits whose follow-up is not confirmed done.
     pub async fn pending_edits(&self) -> Result<Vec<PendingEdit>, StoreError> {
-        let edits = self.partition(None, keys::CLEANUPS_PK, Some(keys::EDIT_FOLLOW_UP_PREFIX));
-        query::all(edits.consistent_read(true)).await?.into_iter().map(from_item).collect()
+        self.unfinished(keys::EDIT_FOLLOW_UP_PREFIX).await?.into_iter().map(from_item).collect()
     }
 
     async fn forget_edit(&self, pending: &PendingEdit) -> Result<(), StoreError> {

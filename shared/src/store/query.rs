@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use super::Store;
 use super::cursor::StartKey;
 use super::error::{StoreError, classify};
+use super::keys;
 use super::page::{Page, PageRequest};
 use super::table;
 use super::tx::{Item, from_item, s};
@@ -132,4 +133,16 @@ impl Store {
 /// Every item `query` matches, following DynamoDB's pages to the end.
 pub(crate) async fn all(query: QueryFluentBuilder) -> Result<Vec<Item>, StoreError> {
     query.into_paginator().items().send().try_collect().await.map_err(classify)
+}
+
+impl Store {
+    /// Every record of unfinished work whose sort key begins with `prefix`, from every partition
+    /// of it ([`keys::cleanup_partitions`]), read consistently: a record is written in the same
+    /// transaction as the change it follows up.
+    pub(crate) async fn unfinished(&self, prefix: &str) -> Result<Vec<Item>, StoreError> {
+        let reads = keys::cleanup_partitions()
+            .map(|pk| all(self.partition(None, pk, Some(prefix)).consistent_read(true)));
+        let partitions = futures::future::try_join_all(reads).await?;
+        Ok(partitions.into_iter().flatten().collect())
+    }
 }
