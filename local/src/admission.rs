@@ -15,16 +15,21 @@
 //!
 //! The wait for a turn is part of the request's deadline ([`shared::store::deadline`]): a request
 //! that cannot start in time is answered 503 with `Retry-After`, as a storage too busy to answer.
+//! A request keeps its turn until its body is sent: a streamed body (the attendee export) still
+//! reads DynamoDB after its status line.
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use axum::Router;
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use shared::http::ApiError;
 use shared::store::deadline;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// How many requests a server works on at once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,17 +55,45 @@ pub fn admitting<S: Clone + Send + Sync + 'static>(routes: Router<S>, admission:
     let turns = Arc::new(Semaphore::new(at_once.max(1)));
     routes.layer(axum::middleware::from_fn(move |request: Request, next: Next| {
         let turns = turns.clone();
-        async move { in_turn(&turns, request, next).await }
+        async move { in_turn(turns, request, next).await }
     }))
 }
 
-/// Runs `request` once a turn is free, or answers 503 if the deadline passes first.
-async fn in_turn(turns: &Semaphore, request: Request, next: Next) -> Response {
-    match deadline::bounded("waiting for a turn", turns.acquire()).await {
-        Ok(Ok(_turn)) => next.run(request).await,
+/// Runs `request` once a turn is free, or answers 503 if the deadline passes first. The turn is
+/// given back once the response's body is sent (or dropped).
+async fn in_turn(turns: Arc<Semaphore>, request: Request, next: Next) -> Response {
+    match deadline::bounded("waiting for a turn", turns.acquire_owned()).await {
+        Ok(Ok(turn)) => next.run(request).await.map(|body| Body::new(HoldingTurn { body, _turn: turn })),
         // The semaphore is never closed; answer as unavailable rather than panic if it were.
         Ok(Err(_closed)) => ApiError::Unavailable.into_response(),
         Err(too_late) => ApiError::from(too_late).into_response(),
+    }
+}
+
+/// A response body that holds its request's turn until it is sent or dropped. Its size is the
+/// body's, so a response keeps its `Content-Length`.
+struct HoldingTurn {
+    body: Body,
+    _turn: OwnedSemaphorePermit,
+}
+
+impl HttpBody for HoldingTurn {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
     }
 }
 
@@ -98,6 +131,11 @@ mod tests {
     }
 
     fn app(seen: Arc<Seen>, admission: Admission, budget: Duration) -> Router {
+        app_with(seen, admission, budget, Router::new())
+    }
+
+    /// [`app`] with `more` routes, admitted alike.
+    fn app_with(seen: Arc<Seen>, admission: Admission, budget: Duration, more: Router) -> Router {
         let handler = move |request: Request| {
             let seen = seen.clone();
             async move {
@@ -110,9 +148,11 @@ mod tests {
                 "done"
             }
         };
-        admitting(Router::new().route("/", get(handler)), admission).layer(axum::middleware::from_fn(
-            move |request: Request, next: Next| deadline::within(budget, next.run(request)),
-        ))
+        admitting(Router::new().route("/", get(handler)).merge(more), admission).layer(
+            axum::middleware::from_fn(move |request: Request, next: Next| {
+                deadline::within(budget, next.run(request))
+            }),
+        )
     }
 
     fn call(app: &Router, name: &str) -> tokio::task::JoinHandle<Response> {
@@ -170,6 +210,44 @@ mod tests {
             assert_eq!(call.await.unwrap().status(), StatusCode::OK);
         }
         assert_eq!(*seen.began.lock().unwrap(), ["first", "second", "third", "fourth"]);
+        assert_eq!(seen.most.load(Ordering::SeqCst), 1, "one at a time");
+    }
+
+    #[tokio::test]
+    async fn a_streamed_body_keeps_its_turn_until_it_is_sent() {
+        use http_body_util::BodyExt;
+
+        let seen = Seen::new();
+        let streaming = {
+            let seen = seen.clone();
+            move || async move {
+                let rest = futures::stream::once(async move {
+                    seen.finish.acquire().await.unwrap().forget();
+                    Ok::<_, std::convert::Infallible>(Bytes::from_static(b"the rest"))
+                });
+                Body::from_stream(rest)
+            }
+        };
+        let streams = Router::new().route("/stream", get(streaming));
+        let app = app_with(seen.clone(), Admission::AtMost(1), Duration::from_secs(60), streams);
+        let request = Request::builder().uri("/stream").body(Body::empty()).unwrap();
+        let streamed = app.clone().oneshot(request).await.unwrap();
+        assert_eq!(streamed.status(), StatusCode::OK, "the status line is out, the body is not");
+        let waiting = call(&app, "waiting");
+        settle().await;
+        assert!(seen.began.lock().unwrap().is_empty(), "the next request waits for the body");
+        seen.finish.add_permits(2);
+        let body = streamed.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(&body[..], b"the rest");
+        assert_eq!(waiting.await.unwrap().status(), StatusCode::OK);
+        assert_eq!(*seen.began.lock().unwrap(), ["waiting"]);
+    }
+
+    #[tokio::test]
+    async fn a_response_keeps_its_length() {
+        let app = admitting(Router::new().route("/", get(|| async { "twelve bytes" })), Admission::AtMost(1));
+        let response = app.oneshot(Request::builder().uri("/").body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(axum::body::HttpBody::size_hint(response.body()).exact(), Some(12));
     }
 
     #[tokio::test(start_paused = true)]

@@ -5,7 +5,7 @@
 //! - a registration made (its item inserted): its user is told, by email;
 //! - a notification delivered (its item inserted, exactly once, by promotions, edits, deletions
 //!   and reminders): its user is told by email too;
-//! - work recorded beside a change (an edit's follow-up, an event deletion, under `CLEANUPS`):
+//! - work recorded beside a change (an edit's follow-up, an event deletion, under `CLEANUPS#<shard>`):
 //!   it is finished;
 //! - feedback posted (its item inserted): the organizer's webhooks hear of it;
 //! - a registration removed (a cancellation, or its account deleted): the organizer's webhooks

@@ -1,6 +1,6 @@
 //! Deleting an event, in two parts. The deletion is committed by one transaction that marks the
 //! event and every seat shard as being deleted (which hides the event and closes registrations)
-//! and records the deletion under `CLEANUPS`. What follows (notices to registrants, the
+//! and records the deletion under `CLEANUPS#<shard>`. What follows (notices to registrants, the
 //! registrations, the event's other items, the event itself, the record) is finished by the
 //! request, and, if that is cut short, by a repeated `DELETE` or by the scheduled function. Every
 //! step is idempotent: the notices take their ids from when the deletion began, so finishing it

@@ -1,6 +1,6 @@
 //! What follows a saved edit of an event: a moved start re-files its registrations, seats added
 //! (or a waitlist turned on) go to the waitlist, and every registrant is told. The edit's own
-//! transaction records this work ([`PendingEdit`], under `CLEANUPS`), the request then does it,
+//! transaction records this work ([`PendingEdit`], under `CLEANUPS#<shard>`), the request then does it,
 //! and whatever the request does not finish the scheduled function does. Each step is
 //! idempotent (the notices' ids come from when the edit was saved), so doing it twice tells
 //! nobody twice.

@@ -19,7 +19,7 @@
 //! | reminder marker | `REGS#<event>#<group>` | `REMINDED#<user>` | | | | |
 //! | time bucket | `BUCKETS` | `ALL#<yyyy-mm>` / `CAT#<category>#<yyyy-mm>` | | | | |
 //! | attempt tally | `THROTTLE#<what>#<subject>` | `THROTTLE` | | | | |
-//! | work still to finish | `CLEANUPS` | `USER#<id>` / `EVENT#<id>` / `EDIT#<event>#<version>` | | | | |
+//! | work still to finish | `CLEANUPS#<shard>` | `USER#<id>` / `EVENT#<id>` / `EDIT#<event>#<version>` | | | | |
 //! | delivery (an email sent, or being sent) | `DELIVERY#<cause>` | `DELIVERY` | | | | |
 //! | webhook endpoint | `USER#<owner>` | `WEBHOOK#<id>` | | | | |
 //! | webhook endpoint count | `USER#<owner>` | `WEBHOOKS` | | | | |

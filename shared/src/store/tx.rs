@@ -32,7 +32,7 @@ pub fn n(value: impl ToString) -> AttributeValue {
 
 /// Serialises a record (with its keys) into an item.
 /// The put of `record` under `key`, with its `type` and no index keys: the records of work still
-/// to finish (under `CLEANUPS`), each written in the transaction of the change that owes it.
+/// to finish (under `CLEANUPS#<shard>`), each written in the transaction of the change that owes it.
 pub(crate) fn put_record<T: Serialize>(
     key: &Key,
     kind: &'static str,
