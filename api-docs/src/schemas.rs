@@ -1,15 +1,16 @@
-//! Response bodies private to their handlers, mirrored here for the document;
-//! `tests/api/openapi.rs` checks each mirror against a real response. Request bodies are the types
-//! their handlers read (`shared::http::bodies`), and the views of `shared::views` carry their own
-//! schemas.
+//! The response bodies the document cannot derive from the types that make them, mirrored here;
+//! `tests/api/openapi.rs` checks each mirror against a real response. A problem is written from a
+//! borrowed, flattened struct private to `shared::http::problem`; the JWK Set is built as JSON by
+//! the key ring; a page is the generic `Page<T>`, whose schema utoipa would name `Page_EventView`
+//! and the like, renaming the document's page components. Request bodies are the types their
+//! handlers read (`shared::http::bodies`), and every other response is a view of `shared::views`,
+//! with its own schema.
 
 // Nothing here is ever constructed: the types exist for their `ToSchema` derives.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
 
-use shared::domain::{Id, Instant};
-use shared::views::UserRef;
 use utoipa::ToSchema;
 
 // --- Response bodies ------------------------------------------------------------------------------
@@ -42,30 +43,6 @@ pub struct Problem {
     errors: Option<BTreeMap<String, Vec<String>>>,
 }
 
-/// The single token type issued.
-#[derive(ToSchema)]
-pub enum TokenType {
-    Bearer,
-}
-
-/// An access token with the refresh token that renews it.
-#[derive(ToSchema)]
-#[schema(examples(json!({
-    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMUpROFozTjVWN0tYVzJNNFA2UjhUMFkxQSJ9.c2lnbmF0dXJl",
-    "token_type": "Bearer",
-    "expires_in": 900,
-    "refresh_token": "01JQ8Z3N5V7KXW2M4P6R8T0Y1A.3q2-7wEjvYpUQk1vF0aXnR0kq9s"
-})))]
-pub struct TokenPair {
-    /// A JWT: send it as `Authorization: Bearer <access_token>`.
-    access_token: String,
-    token_type: TokenType,
-    /// Seconds until the access token expires.
-    expires_in: u64,
-    /// Renews the pair once through `POST /auth/refresh`.
-    refresh_token: String,
-}
-
 /// A JWK Set: the public keys that verify access tokens.
 #[derive(ToSchema)]
 pub struct Jwks {
@@ -89,26 +66,6 @@ pub struct Jwk {
     /// Always `sig`.
     #[serde(rename = "use")]
     key_use: String,
-}
-
-/// The caller's personal calendar feed, readable without a header.
-#[derive(ToSchema)]
-#[schema(examples(json!({"url": "https://abc123defg.execute-api.eu-west-1.amazonaws.com/calendar/AbCdEf123/feed.ics"})))]
-pub struct FeedUrl {
-    #[schema(format = "uri")]
-    url: String,
-}
-
-/// Feedback on an event by one of its confirmed attendees.
-#[derive(ToSchema)]
-pub struct Feedback {
-    id: Id,
-    user: UserRef,
-    #[schema(minimum = 1, maximum = 5)]
-    rating: u8,
-    #[schema(required = true)]
-    comment: Option<String>,
-    created_at: Instant,
 }
 
 /// One page of a list: pass `next_cursor` back as `?cursor=` for the next one.
@@ -161,7 +118,7 @@ page!(
 /// A page of an event's feedback, with the rating over all of it.
 #[derive(ToSchema)]
 pub struct FeedbackPage {
-    results: Vec<Feedback>,
+    results: Vec<shared::views::FeedbackView>,
     #[schema(required = true)]
     next_cursor: Option<String>,
     /// The mean rating (not rounded); `null` before the first feedback.

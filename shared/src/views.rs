@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use crate::domain::access::TeamRole;
 use crate::domain::webhook::WebhookEvent;
 use crate::domain::{Id, Instant, Role, Visibility};
-use crate::records::{DeliveryRecord, DeliveryState, WebhookRecord};
+use crate::records::{DeliveryRecord, DeliveryState, FeedbackRecord, WebhookRecord};
 use crate::records::{
     EventRecord, NotificationKind, NotificationRecord, RegistrationRecord, RegistrationStatus,
     TeamMemberRecord, UserRecord,
@@ -53,6 +53,65 @@ impl UserView {
 pub struct UserRef {
     pub id: Id,
     pub username: String,
+}
+
+/// Feedback on an event by one of its confirmed attendees.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Feedback)]
+pub struct FeedbackView {
+    pub id: Id,
+    pub user: UserRef,
+    #[schema(minimum = 1, maximum = 5)]
+    pub rating: u8,
+    #[schema(required = true)]
+    pub comment: Option<String>,
+    pub created_at: Instant,
+}
+
+impl From<FeedbackRecord> for FeedbackView {
+    fn from(f: FeedbackRecord) -> Self {
+        FeedbackView {
+            id: f.id,
+            user: UserRef { id: f.user_id, username: f.username },
+            rating: f.rating,
+            comment: f.comment,
+            created_at: f.created_at,
+        }
+    }
+}
+
+/// The single token type issued.
+#[derive(Debug, Serialize, ToSchema)]
+pub enum TokenType {
+    Bearer,
+}
+
+/// An access token with the refresh token that renews it.
+// No `Debug`: it holds both secrets.
+#[derive(Serialize, ToSchema)]
+#[schema(examples(json!({
+    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMUpROFozTjVWN0tYVzJNNFA2UjhUMFkxQSJ9.c2lnbmF0dXJl",
+    "token_type": "Bearer",
+    "expires_in": 900,
+    "refresh_token": "01JQ8Z3N5V7KXW2M4P6R8T0Y1A.3q2-7wEjvYpUQk1vF0aXnR0kq9s"
+})))]
+pub struct TokenPair {
+    /// A JWT: send it as `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    pub token_type: TokenType,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Renews the pair once through `POST /auth/refresh`.
+    pub refresh_token: String,
+}
+
+/// The caller's personal calendar feed, readable without a header.
+// No `Debug`: its URL is the credential.
+#[derive(Serialize, ToSchema)]
+#[schema(examples(json!({"url": "https://abc123defg.execute-api.eu-west-1.amazonaws.com/calendar/AbCdEf123/feed.ics"})))]
+pub struct FeedUrl {
+    #[schema(format = "uri")]
+    pub url: String,
 }
 
 /// An event with its live counters.

@@ -3,14 +3,14 @@
 
 use shared::domain::Category;
 use shared::http::bodies::{NewEvent, NewFeedback, PatchEvent, ReplaceEvent, TeamRoleBody};
-use shared::views::{EventView, StatsView, TeamMemberView};
+use shared::views::{EventView, FeedbackView, StatsView, TeamMemberView};
 use utoipa::{IntoResponses, OpenApi};
 
 use crate::responses::{
     BadQuery, BodyErrors, EventId, IdempotencyKeyHeader, KeyReused, NotFound, OwnerErrors, PROBLEM,
     PageParams, SeriesId, TeamMemberName, Unauthorized, Unavailable, problem_example,
 };
-use crate::schemas::{EventPage, Feedback, FeedbackPage, Problem, TeamPage};
+use crate::schemas::{EventPage, FeedbackPage, Problem, TeamPage};
 
 #[derive(OpenApi)]
 #[openapi(paths(
@@ -180,7 +180,7 @@ fn list_feedback() {}
     request_body = NewFeedback,
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "The feedback.", body = Feedback,
+        (status = 201, description = "The feedback.", body = FeedbackView,
             headers(
                 ("Location" = String, description = "`/events/{id}/feedback`."),
                 ("Idempotent-Replayed" = String, description = "`true` when this is the answer to an earlier request with the same `Idempotency-Key`."),

@@ -2,7 +2,7 @@
 //! (`functions/users`).
 
 use shared::http::bodies::{LogIn, PatchUser, Refresh, ReplaceUser, SignUp};
-use shared::views::UserView;
+use shared::views::{FeedUrl, TokenPair, UserView};
 use utoipa::{IntoResponses, OpenApi};
 
 use crate::responses::{
@@ -10,7 +10,7 @@ use crate::responses::{
     PROBLEM, PageParams, TooManyRequests, Unauthorized, Unavailable, UnsubscribeToken, UserId,
     problem_example,
 };
-use crate::schemas::{FeedUrl, Jwks, NotificationPage, Problem, TokenPair, UserPage};
+use crate::schemas::{Jwks, NotificationPage, Problem, UserPage};
 
 #[derive(OpenApi)]
 #[openapi(paths(

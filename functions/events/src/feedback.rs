@@ -12,28 +12,7 @@ use shared::http::idempotency::{self, Idempotent};
 use shared::http::{ApiError, IdempotencyKey, JsonObject, PageRequest, QueryMap};
 use shared::records::FeedbackRecord;
 use shared::store::feedback::FeedbackRefused;
-use shared::views::UserRef;
-
-#[derive(Serialize)]
-pub struct FeedbackView {
-    id: Id,
-    user: UserRef,
-    rating: u8,
-    comment: Option<String>,
-    created_at: Instant,
-}
-
-impl From<FeedbackRecord> for FeedbackView {
-    fn from(f: FeedbackRecord) -> Self {
-        FeedbackView {
-            id: f.id,
-            user: UserRef { id: f.user_id, username: f.username },
-            rating: f.rating,
-            comment: f.comment,
-            created_at: f.created_at,
-        }
-    }
-}
+use shared::views::FeedbackView;
 
 #[derive(Serialize)]
 struct Summary {

@@ -3,18 +3,13 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use serde::Serialize;
 use shared::AppState;
 use shared::auth::feed::{feed_token, open_feed_token};
 use shared::domain::Instant;
 use shared::http::Caller;
 use shared::http::links::{BaseUrl, calendar_response};
 use shared::http::{ApiError, EmptyBody, respond};
-
-#[derive(Serialize)]
-pub struct FeedUrl {
-    url: String,
-}
+use shared::views::FeedUrl;
 
 fn feed_url(state: &AppState, base: &str, user: shared::domain::Id, version: u32) -> FeedUrl {
     let token = feed_token(&state.tokens.calendar_key, user, version);

@@ -2,7 +2,6 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use serde::Serialize;
 use shared::AppState;
 use shared::auth::keys::{AccessSigningKey, KeyError};
 use shared::auth::{RefreshToken, password};
@@ -13,16 +12,9 @@ use shared::records::UserRecord;
 use shared::store::sessions::{Rotation, SessionTimes};
 use shared::store::throttle::Subject;
 use shared::telemetry::metrics;
+use shared::views::{TokenPair, TokenType};
 
 use crate::throttle::{LoginTallies, admit};
-
-#[derive(Serialize)]
-pub struct TokenPair {
-    access_token: String,
-    token_type: &'static str,
-    expires_in: u64,
-    refresh_token: String,
-}
 
 const BAD_CREDENTIALS: &str = "the username or password is incorrect";
 
@@ -52,7 +44,7 @@ fn issue(
         .ok_or_else(|| ApiError::Internal("the access token could not be signed".into()))?;
     Ok(TokenPair {
         access_token,
-        token_type: "Bearer",
+        token_type: TokenType::Bearer,
         expires_in: state.tokens.access_ttl.as_secs(),
         refresh_token: refresh.expose(),
     })
