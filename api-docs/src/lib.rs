@@ -3,20 +3,21 @@
 //! The users function mounts them (see `functions/users/src/lib.rs`).
 //!
 //! - `operations`: every operation, grouped by the function that serves it;
-//! - [`schemas`]: request bodies (read field by field, so described here) and the response
-//!   bodies that have no public Rust type; the views of `shared::views` carry their own schemas;
+//! - every schema is derived from the type the server reads or answers with: request bodies from
+//!   `shared::http::bodies`, responses from `shared::views`, the problem document from
+//!   `shared::http::problem` and the JWK Set from `shared::auth`;
 //! - [`responses`]: the error responses and parameters many operations share;
 //! - `page`: the routes, and Swagger UI embedded from the npm package `swagger-ui-dist`.
 
 mod operations;
 mod page;
 pub mod responses;
-pub mod schemas;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use serde_json::{Value, json};
+use shared::http::problem::Problem;
 use utoipa::OpenApi;
 use utoipa::openapi as oa;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -50,7 +51,7 @@ from one client or at one account, or API Gateway throttling.";
     ),
     servers((url = "/", description = "This API: the origin that served this document.")),
     components(
-        schemas(schemas::Problem, responses::DateBound),
+        schemas(Problem, responses::DateBound),
         responses(
             responses::BadBody,
             responses::BadQuery,

@@ -5,7 +5,8 @@
 
 use futures::StreamExt;
 use shared::AppState;
-use shared::domain::{Id, Instant, Role};
+use shared::auth::Holder;
+use shared::domain::{Id, Instant};
 use shared::records::UserRecord;
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -28,7 +29,7 @@ pub async fn users(state: &AppState, prefix: &str, count: usize) -> Result<Vec<U
         let record = UserRecord::new(username.clone(), email, "$argon2id$not-a-real-hash".into(), now);
         let token = state
             .tokens
-            .issue_access(record.id, &username, Role::User, record.session_version, now)
+            .issue_access(Holder::from(&record), now)
             .await
             .ok_or("this process holds no access-token signing key")?;
         state.store.create_user(&record, None).await?.map_err(|taken| format!("{username}: {taken:?}"))?;

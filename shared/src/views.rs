@@ -15,6 +15,13 @@ use crate::records::{
 use crate::store::registrations::Placed;
 use crate::store::stats::EventStats;
 
+mod pages;
+
+pub use pages::{
+    DeliveryPage, EventPage, FeedbackPage, Listed, NotificationPage, RegistrationPage, TeamPage, UserPage,
+    WebhookPage,
+};
+
 /// A user. `email` is shown only to the user and to admins.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = User)]

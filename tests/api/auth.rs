@@ -4,6 +4,7 @@ use api_tests::{PASSWORD, spawn_app};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
+use shared::auth::Holder;
 use shared::domain::{Id, Instant, Role};
 
 #[tokio::test]
@@ -153,7 +154,10 @@ async fn forged_expired_and_malformed_access_tokens_are_401() {
     let expired = app
         .state
         .tokens
-        .issue_access(id, "alice", Role::User, 0, Instant::now().plus_seconds(-3600))
+        .issue_access(
+            Holder { id, username: "alice", role: Role::User, session_version: 0 },
+            Instant::now().plus_seconds(-3600),
+        )
         .await
         .unwrap();
     let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);

@@ -238,8 +238,8 @@ fn keys(value: &Value) -> BTreeSet<String> {
     value.as_object().unwrap_or_else(|| panic!("not an object: {value}")).keys().cloned().collect()
 }
 
-/// Real responses have exactly the fields their schemas declare: the schemas derived from the
-/// views, and the ones mirrored from handler-private types.
+/// Real responses have exactly the fields their schemas declare, for every schema the responses
+/// below use.
 #[tokio::test]
 async fn schemas_match_real_responses() {
     let app = spawn_app().await;

@@ -10,7 +10,8 @@ use crate::responses::{
     BadQuery, BodyErrors, EventId, IdempotencyKeyHeader, KeyReused, NotFound, OwnerErrors, PROBLEM,
     PageParams, SeriesId, TeamMemberName, Unauthorized, Unavailable, problem_example,
 };
-use crate::schemas::{EventPage, FeedbackPage, Problem, TeamPage};
+use shared::http::problem::Problem;
+use shared::views::{EventPage, FeedbackPage, TeamPage};
 
 #[derive(OpenApi)]
 #[openapi(paths(
@@ -44,7 +45,7 @@ pub struct Api;
         "capacity cannot go below the 12 seats already confirmed",
     )),
 )]
-struct EventConflict(Problem);
+struct EventConflict(Problem<'static>);
 
 /// Create an event
 ///

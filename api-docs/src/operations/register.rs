@@ -8,8 +8,9 @@ use crate::responses::{
     AttendeeId, BadQuery, BodyErrors, EventId, NotFound, OwnerErrors, PROBLEM, PageParams, Unauthorized,
     Unavailable, problem_example,
 };
-use crate::schemas::{Problem, RegistrationPage};
 use shared::http::bodies::CheckInBody;
+use shared::http::problem::Problem;
+use shared::views::RegistrationPage;
 
 #[derive(OpenApi)]
 #[openapi(paths(

@@ -3,7 +3,7 @@
 use utoipa::OpenApi;
 
 use crate::responses::{BadQuery, PageParams, Unavailable, UpcomingFilters};
-use crate::schemas::EventPage;
+use shared::views::EventPage;
 
 #[derive(OpenApi)]
 #[openapi(paths(list_upcoming_events))]

@@ -10,7 +10,9 @@ use crate::responses::{
     PROBLEM, PageParams, TooManyRequests, Unauthorized, Unavailable, UnsubscribeToken, UserId,
     problem_example,
 };
-use crate::schemas::{Jwks, NotificationPage, Problem, UserPage};
+use shared::auth::Jwks;
+use shared::http::problem::Problem;
+use shared::views::{NotificationPage, UserPage};
 
 #[derive(OpenApi)]
 #[openapi(paths(
@@ -54,7 +56,7 @@ enum ProfileRefusals {
             )))),
         ),
     )]
-    Forbidden(Problem),
+    Forbidden(Problem<'static>),
     #[response(
         status = 409,
         description = "The username or email is taken, or the user changed meanwhile.",
@@ -68,7 +70,7 @@ enum ProfileRefusals {
             )))),
         ),
     )]
-    Conflict(Problem),
+    Conflict(Problem<'static>),
 }
 
 /// Sign up

@@ -8,8 +8,9 @@ use crate::responses::{
     BadQuery, BodyErrors, IdempotencyKeyHeader, KeyReused, NotFound, PROBLEM, PageParams, Unauthorized,
     Unavailable, WebhookId, problem_example,
 };
-use crate::schemas::{DeliveryPage, Problem, WebhookPage};
 use shared::http::bodies::CreateWebhook;
+use shared::http::problem::Problem;
+use shared::views::{DeliveryPage, WebhookPage};
 
 #[derive(OpenApi)]
 #[openapi(paths(create_webhook, list_webhooks, get_webhook, delete_webhook, list_webhook_deliveries))]

@@ -1,8 +1,8 @@
 //! `POST /events/{id}/feedback` and `GET /events/{id}/feedback`.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use serde::Serialize;
 use shared::AppState;
 use shared::domain::{Id, Instant};
 use shared::http::Caller;
@@ -12,13 +12,7 @@ use shared::http::idempotency::{self, Idempotent};
 use shared::http::{ApiError, IdempotencyKey, JsonObject, PageRequest, QueryMap};
 use shared::records::FeedbackRecord;
 use shared::store::feedback::FeedbackRefused;
-use shared::views::FeedbackView;
-
-#[derive(Serialize)]
-struct Summary {
-    average_rating: Option<f64>,
-    count: u64,
-}
+use shared::views::{FeedbackPage, FeedbackView};
 
 /// With an `Idempotency-Key`, the same feedback sent again gets the same answer.
 pub async fn give(
@@ -74,15 +68,17 @@ pub async fn list(
     State(state): State<AppState>,
     Path(id): Path<String>,
     query: QueryMap,
-) -> Result<Response, ApiError> {
+) -> Result<Json<FeedbackPage>, ApiError> {
     let scope = format!("feedback/{id}");
     let page = PageRequest::parse(&query, &state.tokens.cursor_key, &scope)?;
     let event = find(&state, &id).await?;
     let feedback = state.store.feedback(event.id, &page).await?;
-    let summary = Summary {
+    let (results, next_cursor) = feedback.map(FeedbackView::from).seal(&state.tokens.cursor_key, &scope);
+    Ok(Json(FeedbackPage {
+        results,
+        next_cursor,
         // The exact mean: rounding is for whoever displays it.
         average_rating: event.average_rating(),
         count: event.rating_count,
-    };
-    Ok(feedback.map(FeedbackView::from).respond_with(&state.tokens.cursor_key, &scope, summary))
+    }))
 }

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::response::Response;
 use shared::AppState;
 use shared::auth::keys::{AccessSigningKey, KeyError};
-use shared::auth::{RefreshToken, password};
+use shared::auth::{Holder, RefreshToken, password};
 use shared::domain::{Instant, Password, Username};
 use shared::http::bodies::{LogIn, Refresh};
 use shared::http::{ApiError, Caller, ClientAddress, EmptyBody, IdempotencyKey, JsonObject, respond};
@@ -40,7 +40,7 @@ fn issue(
 ) -> Result<TokenPair, ApiError> {
     let access_token = state
         .tokens
-        .sign_access(key, user.id, &user.username, user.role, user.session_version, now)
+        .sign_access(key, Holder::from(user), now)
         .ok_or_else(|| ApiError::Internal("the access token could not be signed".into()))?;
     Ok(TokenPair {
         access_token,

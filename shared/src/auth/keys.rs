@@ -9,13 +9,11 @@
 //! public key, switch signing to the new private key, and retire the old public key once the
 //! tokens it signed have expired (see the README).
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{DecodingKey, EncodingKey};
-use serde_json::{Value, json};
 
 use std::time::Duration;
 
+use super::jwks::{Jwk, Jwks};
 pub use crate::config::NamedKey;
 use crate::config::SigningKeySource;
 use crate::store::error::StoreError;
@@ -174,28 +172,17 @@ impl KeyRing {
         self.verifying.iter().find(|(key, _)| key.kid == kid).map(|(_, decoding)| decoding)
     }
 
-    /// The public keys as a JWK Set (RFC 7517 section 5; OKP keys, RFC 8037).
-    pub fn jwks(&self) -> Value {
-        let keys: Vec<Value> = self
-            .verifying
-            .iter()
-            .map(|(key, _)| {
-                json!({
-                    "kty": "OKP",
-                    "crv": "Ed25519",
-                    "x": URL_SAFE_NO_PAD.encode(key.bytes),
-                    "kid": key.kid,
-                    "alg": "EdDSA",
-                    "use": "sig",
-                })
-            })
-            .collect();
-        json!({ "keys": keys })
+    /// The public keys as a JWK Set.
+    pub fn jwks(&self) -> Jwks {
+        Jwks { keys: self.verifying.iter().map(|(key, _)| Jwk::public(key)).collect() }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
     use super::*;
 
     fn given(private: &NamedKey) -> SigningKeySource {
@@ -225,17 +212,16 @@ mod tests {
         let ring =
             KeyRing::new(Some(&given(&private)), std::slice::from_ref(&old_public), Duration::ZERO, unused);
         let jwks = ring.jwks();
-        let kids: Vec<&str> =
-            jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
+        let kids: Vec<&str> = jwks.keys.iter().map(|k| k.kid.as_str()).collect();
         assert_eq!(kids, ["old", "new"]);
-        assert!(!jwks.to_string().contains(&URL_SAFE_NO_PAD.encode(private.bytes)));
+        assert!(!serde_json::to_string(&jwks).unwrap().contains(&URL_SAFE_NO_PAD.encode(private.bytes)));
         assert!(ring.verifying("old").is_some() && ring.verifying("gone").is_none());
         assert!(KeyRing::new(None, &[old_public], Duration::ZERO, unused).signer.is_none());
         // A listed key under the signing key's id gives way to the signing key's own.
         let (_, impostor) = generate("new");
         let ring =
             KeyRing::new(Some(&given(&private)), std::slice::from_ref(&impostor), Duration::ZERO, unused);
-        assert_eq!(ring.jwks()["keys"].as_array().unwrap().len(), 1);
-        assert_ne!(ring.jwks()["keys"][0]["x"], URL_SAFE_NO_PAD.encode(impostor.bytes));
+        assert_eq!(ring.jwks().keys.len(), 1);
+        assert_ne!(ring.jwks().keys[0].x, URL_SAFE_NO_PAD.encode(impostor.bytes));
     }
 }

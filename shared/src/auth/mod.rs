@@ -3,9 +3,11 @@
 //! tokens are plain values ([`crate::domain::refresh_token`]) that the store keeps hashed.
 
 pub mod feed;
+pub mod jwks;
 pub mod keys;
 pub mod password;
 pub mod tokens;
 
 pub use crate::domain::refresh_token::RefreshToken;
-pub use tokens::{AccessClaims, Tokens};
+pub use jwks::{Jwk, Jwks};
+pub use tokens::{AccessClaims, Holder, Tokens};

@@ -7,14 +7,37 @@ use std::time::Duration;
 use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use super::jwks::Jwks;
 use super::keys::{AccessSigningKey, KeyError, KeyRing};
 use crate::config::Config;
 use crate::domain::ticket::{TicketCode, TicketNonce};
 use crate::domain::{Id, Instant, Role};
+use crate::records::UserRecord;
 use crate::signing::SigningKey;
 use crate::store::secrets::Secrets;
 
 const ISSUER: &str = "events-api";
+
+/// Who an access token speaks for.
+#[derive(Clone, Copy, Debug)]
+pub struct Holder<'a> {
+    pub id: Id,
+    pub username: &'a str,
+    pub role: Role,
+    /// The user's session version: raising it revokes every token issued before.
+    pub session_version: u32,
+}
+
+impl<'a> From<&'a UserRecord> for Holder<'a> {
+    fn from(user: &'a UserRecord) -> Self {
+        Holder {
+            id: user.id,
+            username: &user.username,
+            role: user.role,
+            session_version: user.session_version,
+        }
+    }
+}
 
 /// The claims of an access token.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -98,21 +121,13 @@ impl Tokens {
         self.keys.signing().await
     }
 
-    /// Signs an access token with `key` for a user whose sessions are at `session_version`.
-    pub fn sign_access(
-        &self,
-        key: &AccessSigningKey,
-        user_id: Id,
-        username: &str,
-        role: Role,
-        session_version: u32,
-        now: Instant,
-    ) -> Option<String> {
+    /// Signs an access token with `key` for `holder`.
+    pub fn sign_access(&self, key: &AccessSigningKey, holder: Holder<'_>, now: Instant) -> Option<String> {
         let claims = AccessClaims {
-            sv: session_version,
-            sub: user_id.to_string(),
-            name: username.to_owned(),
-            role,
+            sv: holder.session_version,
+            sub: holder.id.to_string(),
+            name: holder.username.to_owned(),
+            role: holder.role,
             iat: now.unix(),
             exp: now.unix() + self.access_ttl.as_secs() as i64,
             iss: ISSUER.to_owned(),
@@ -123,16 +138,9 @@ impl Tokens {
     }
 
     /// [`Tokens::signing_key`] then [`Tokens::sign_access`]: `None` when no key can sign now.
-    pub async fn issue_access(
-        &self,
-        user_id: Id,
-        username: &str,
-        role: Role,
-        session_version: u32,
-        now: Instant,
-    ) -> Option<String> {
+    pub async fn issue_access(&self, holder: Holder<'_>, now: Instant) -> Option<String> {
         let key = self.signing_key().await.ok()??;
-        self.sign_access(&key, user_id, username, role, session_version, now)
+        self.sign_access(&key, holder, now)
     }
 
     /// Verifies the key (by `kid`, among the public keys held), signature, algorithm, issuer and
@@ -179,7 +187,7 @@ impl Tokens {
     }
 
     /// The public keys that verify access tokens, as a JWK Set.
-    pub fn jwks(&self) -> serde_json::Value {
+    pub fn jwks(&self) -> Jwks {
         self.keys.jwks()
     }
 }
@@ -187,6 +195,10 @@ impl Tokens {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn holder(id: Id, username: &str, role: Role, session_version: u32) -> Holder<'_> {
+        Holder { id, username, role, session_version }
+    }
     use crate::auth::keys::{NamedKey, generate};
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -231,7 +243,7 @@ mod tests {
         let (private, _) = generate("k1");
         let t = tokens(Some(&private), &[]);
         let id = Id::new();
-        let jwt = t.issue_access(id, "alice", Role::Admin, 3, Instant::now()).await.unwrap();
+        let jwt = t.issue_access(holder(id, "alice", Role::Admin, 3), Instant::now()).await.unwrap();
         assert_eq!(header(&jwt)["alg"], "EdDSA");
         assert_eq!(header(&jwt)["kid"], "k1");
         let claims = t.verify_access(&jwt).unwrap();
@@ -243,10 +255,15 @@ mod tests {
     async fn a_process_without_the_private_key_verifies_but_cannot_mint() {
         let (private, public) = generate("k1");
         let minted = tokens(Some(&private), &[])
-            .issue_access(Id::new(), "alice", Role::Admin, 0, Instant::now())
+            .issue_access(holder(Id::new(), "alice", Role::Admin, 0), Instant::now())
             .await;
         let verifier = tokens(None, &[&public]);
-        assert!(verifier.issue_access(Id::new(), "mallory", Role::Admin, 0, Instant::now()).await.is_none());
+        assert!(
+            verifier
+                .issue_access(holder(Id::new(), "mallory", Role::Admin, 0), Instant::now())
+                .await
+                .is_none()
+        );
         assert!(verifier.verify_access(&minted.unwrap()).is_some());
     }
 
@@ -254,13 +271,15 @@ mod tests {
     async fn a_key_rotates_without_signing_anyone_out() {
         let (old_private, old_public) = generate("2026-11");
         let (new_private, new_public) = generate("2026-12");
-        let before =
-            tokens(Some(&old_private), &[]).issue_access(Id::new(), "a", Role::User, 0, Instant::now()).await;
+        let before = tokens(Some(&old_private), &[])
+            .issue_access(holder(Id::new(), "a", Role::User, 0), Instant::now())
+            .await;
         let before = before.unwrap();
         // Step 1: every function learns the new public key. Step 2: the users function signs with
         // the new private key. Tokens of either key verify meanwhile.
         let during = tokens(Some(&new_private), &[&old_public, &new_public]);
-        let after_switch = during.issue_access(Id::new(), "b", Role::User, 0, Instant::now()).await.unwrap();
+        let after_switch =
+            during.issue_access(holder(Id::new(), "b", Role::User, 0), Instant::now()).await.unwrap();
         assert_eq!(header(&after_switch)["kid"], "2026-12");
         assert!(during.verify_access(&before).is_some());
         assert!(during.verify_access(&after_switch).is_some());
@@ -276,17 +295,18 @@ mod tests {
         let t = tokens(Some(&private), &[]);
         let old = Instant::now().plus_seconds(-901);
         assert!(
-            t.verify_access(&t.issue_access(Id::new(), "alice", Role::User, 0, old).await.unwrap()).is_none()
+            t.verify_access(&t.issue_access(holder(Id::new(), "alice", Role::User, 0), old).await.unwrap())
+                .is_none()
         );
 
         // Another key pair under the same key id.
         let (impostor, _) = generate("k1");
         let foreign = tokens(Some(&impostor), &[])
-            .issue_access(Id::new(), "alice", Role::User, 0, Instant::now())
+            .issue_access(holder(Id::new(), "alice", Role::User, 0), Instant::now())
             .await;
         assert!(t.verify_access(&foreign.unwrap()).is_none());
 
-        let jwt = t.issue_access(Id::new(), "alice", Role::User, 0, Instant::now()).await.unwrap();
+        let jwt = t.issue_access(holder(Id::new(), "alice", Role::User, 0), Instant::now()).await.unwrap();
         let mut parts: Vec<String> = jwt.split('.').map(str::to_owned).collect();
         let mut claims: serde_json::Value =
             serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts[1]).unwrap()).unwrap();

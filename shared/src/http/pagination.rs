@@ -3,7 +3,6 @@
 
 use axum::Json;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 
 use super::problem::ApiError;
 use super::query::QueryMap;
@@ -11,6 +10,7 @@ use crate::domain::Limit;
 use crate::signing::SigningKey;
 use crate::store::cursor;
 pub use crate::store::page::{Page, PageRequest};
+use crate::views::Listed;
 
 impl PageRequest {
     /// Reads `limit` and `cursor`. `scope` names the list; a cursor made for another list, or
@@ -30,23 +30,18 @@ impl PageRequest {
     }
 }
 
-#[derive(Serialize)]
-struct PageBody<T, E: Serialize> {
-    results: Vec<T>,
-    next_cursor: Option<String>,
-    #[serde(flatten)]
-    extra: E,
+impl<T> Page<T> {
+    /// The items, and the cursor of the next page sealed for `scope`.
+    pub fn seal(self, key: &SigningKey, scope: &str) -> (Vec<T>, Option<String>) {
+        let next_cursor = self.next.as_ref().map(|start| cursor::encode(start, scope, key));
+        (self.results, next_cursor)
+    }
 }
 
-impl<T: Serialize> Page<T> {
-    /// The response body, with the cursor sealed for `scope`.
+impl<T: Listed> Page<T> {
+    /// The response body: the item's page type, with the cursor sealed for `scope`.
     pub fn respond(self, key: &SigningKey, scope: &str) -> Response {
-        self.respond_with(key, scope, serde_json::Map::new())
-    }
-
-    /// The response body with extra top-level fields (such as `average_rating`).
-    pub fn respond_with<E: Serialize>(self, key: &SigningKey, scope: &str, extra: E) -> Response {
-        let next_cursor = self.next.as_ref().map(|start| cursor::encode(start, scope, key));
-        Json(PageBody { results: self.results, next_cursor, extra }).into_response()
+        let (results, next_cursor) = self.seal(key, scope);
+        Json(T::page(results, next_cursor)).into_response()
     }
 }

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::domain::event::FieldErrors;
 use crate::store::StoreError;
@@ -47,16 +48,36 @@ pub enum ApiError {
     Internal(String),
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// An RFC 9457 problem details document, `application/problem+json`: the shape of every error.
+/// A problem may carry members of its own beside these (`already-checked-in` says when and by
+/// whom: `checked_in_at`, `checked_in_by`).
+#[derive(Serialize, ToSchema)]
+#[schema(examples(json!({
+    "type": "https://events-api.example.com/problems/validation-error",
+    "title": "Bad Request",
+    "status": 400,
+    "detail": "invalid fields: capacity",
+    "errors": {"capacity": ["must be a whole number from 1 to 100000"]}
+})))]
+pub struct Problem<'a> {
+    /// `https://events-api.example.com/problems/<slug>`; the slug names the problem.
     #[serde(rename = "type")]
+    #[schema(format = "uri", pattern = r"^https://events-api\.example\.com/problems/[a-z-]+$")]
     kind: String,
+    /// The reason phrase of `status`.
     title: &'a str,
+    /// The HTTP status code.
+    #[schema(minimum = 400, maximum = 599)]
     status: u16,
+    /// What went wrong.
     detail: String,
+    /// Validation failures only: one entry per offending field, with its messages.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<BTreeMap<String, Vec<String>>>, nullable = false)]
     errors: Option<&'a FieldErrors>,
+    /// A problem's own members, named in its description.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    #[schema(ignore)]
     members: Option<&'a serde_json::Map<String, serde_json::Value>>,
 }
 
