@@ -42,9 +42,9 @@ struct EventLines {
     url: String,
 }
 
-#[derive(Template)]
-#[template(path = "mail/message.txt", escape = "none")]
-struct TextPart<'a> {
+/// What both parts of an email show.
+struct Message<'a> {
+    subject: &'a str,
     username: &'a str,
     paragraphs: &'a [String],
     event: Option<&'a EventLines>,
@@ -52,15 +52,18 @@ struct TextPart<'a> {
     unsubscribe_url: &'a str,
 }
 
+/// The plain-text part.
+#[derive(Template)]
+#[template(path = "mail/message.txt", escape = "none")]
+struct TextPart<'a> {
+    message: &'a Message<'a>,
+}
+
+/// The HTML part, escaped.
 #[derive(Template)]
 #[template(path = "mail/message.html")]
 struct HtmlPart<'a> {
-    subject: &'a str,
-    username: &'a str,
-    paragraphs: &'a [String],
-    event: Option<&'a EventLines>,
-    attached_calendar: bool,
-    unsubscribe_url: &'a str,
+    message: &'a Message<'a>,
 }
 
 /// The event's start in its own time zone, as a person reads it.
@@ -86,42 +89,46 @@ fn one_line(text: &str, limit: usize) -> String {
     }
 }
 
-/// The subject and paragraphs of `notice`, and the event it is about, if it takes place.
-fn wording<'a>(notice: &Notice<'a>) -> (String, Vec<String>, Option<&'a EventRecord>) {
-    match notice {
-        Notice::Confirmed(event) => (
-            format!("You're registered: {}", event.title),
-            vec!["Your registration is confirmed: you have a seat.".into()],
-            Some(event),
-        ),
-        Notice::Waitlisted(event) => (
-            format!("You're on the waitlist: {}", event.title),
-            vec![
-                "The event is full, so you are on its waitlist.".into(),
-                "If a seat comes free, it is yours in the order people joined, and we will email you.".into(),
+impl<'a> Notice<'a> {
+    /// The event the email is about, if it still takes place.
+    fn event(&self) -> Option<&'a EventRecord> {
+        match *self {
+            Notice::Confirmed(event)
+            | Notice::Waitlisted(event)
+            | Notice::Promoted(event)
+            | Notice::Reminder(event)
+            | Notice::Changed(event, _) => Some(event),
+            Notice::Cancelled(_) => None,
+        }
+    }
+
+    fn subject(&self) -> String {
+        match self {
+            Notice::Confirmed(event) => format!("You're registered: {}", event.title),
+            Notice::Waitlisted(event) => format!("You're on the waitlist: {}", event.title),
+            Notice::Promoted(event) => format!("A seat came free: you're registered for {}", event.title),
+            Notice::Reminder(event) => format!("Reminder: {} starts soon", event.title),
+            Notice::Changed(event, _) => format!("Changed: {}", event.title),
+            Notice::Cancelled(_) => "An event you registered for is cancelled".to_owned(),
+        }
+    }
+
+    /// What the email says, before the event's details.
+    fn paragraphs(&self) -> Vec<String> {
+        let fixed: &[&str] = match self {
+            Notice::Confirmed(_) => &["Your registration is confirmed: you have a seat."],
+            Notice::Waitlisted(_) => &[
+                "The event is full, so you are on its waitlist.",
+                "If a seat comes free, it is yours in the order people joined, and we will email you.",
             ],
-            Some(event),
-        ),
-        Notice::Promoted(event) => (
-            format!("A seat came free: you're registered for {}", event.title),
-            vec!["A seat came free and it is now yours: your registration is confirmed.".into()],
-            Some(event),
-        ),
-        Notice::Reminder(event) => (
-            format!("Reminder: {} starts soon", event.title),
-            vec!["This is a reminder that an event you registered for starts within a day.".into()],
-            Some(event),
-        ),
-        Notice::Changed(event, what) => (
-            format!("Changed: {}", event.title),
-            vec![(*what).to_owned(), "The details below are the event as it is now.".into()],
-            Some(event),
-        ),
-        Notice::Cancelled(what) => (
-            "An event you registered for is cancelled".into(),
-            vec![(*what).to_owned(), "It was cancelled by its organizer.".into()],
-            None,
-        ),
+            Notice::Promoted(_) => &["A seat came free and it is now yours: your registration is confirmed."],
+            Notice::Reminder(_) => {
+                &["This is a reminder that an event you registered for starts within a day."]
+            }
+            Notice::Changed(_, what) => &[what, "The details below are the event as it is now."],
+            Notice::Cancelled(what) => &[what, "It was cancelled by its organizer."],
+        };
+        fixed.iter().map(|line| (*line).to_owned()).collect()
     }
 }
 
@@ -132,7 +139,7 @@ pub fn compose(
     api_url: &str,
     now: Instant,
 ) -> Result<OutgoingEmail, askama::Error> {
-    let (subject, paragraphs, event) = wording(notice);
+    let (subject, paragraphs, event) = (notice.subject(), notice.paragraphs(), notice.event());
     let subject = one_line(&subject, 150);
     let lines = event.map(|event| EventLines {
         title: event.title.clone(),
@@ -140,24 +147,16 @@ pub fn compose(
         location: event.location.clone(),
         url: format!("{api_url}/events/{}", event.id),
     });
-    let attached_calendar = event.is_some();
-    let text = TextPart {
-        username: to.username,
-        paragraphs: &paragraphs,
-        event: lines.as_ref(),
-        attached_calendar,
-        unsubscribe_url: to.unsubscribe_url,
-    }
-    .render()?;
-    let html = HtmlPart {
+    let message = Message {
         subject: &subject,
         username: to.username,
         paragraphs: &paragraphs,
         event: lines.as_ref(),
-        attached_calendar,
+        attached_calendar: event.is_some(),
         unsubscribe_url: to.unsubscribe_url,
-    }
-    .render()?;
+    };
+    let text = TextPart { message: &message }.render()?;
+    let html = HtmlPart { message: &message }.render()?;
     let attachments = event
         .map(|event| EmailAttachment {
             file_name: "event.ics".into(),

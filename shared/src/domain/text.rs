@@ -37,6 +37,28 @@ pub fn is_deceptive(c: char) -> bool {
     matches!(c, '\u{180E}' | '\u{200B}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
+/// A character [`bounded`] keeps, as a regular-expression class: no control character but tab,
+/// line feed and carriage return, and nothing [`is_deceptive`].
+const KEPT_CHAR: &str =
+    r"[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u180E\u200B\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]";
+
+/// A kept character that is not whitespace either: text of `min` 1 holds one.
+const VISIBLE_CHAR: &str =
+    r"[^\s\x00-\x1F\x7F-\x9F\u180E\u200B\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]";
+
+/// The OpenAPI schema of the strings [`bounded`] accepts with these bounds: the lengths, and a
+/// pattern refusing the characters it refuses.
+pub fn schema(min: usize, max: usize) -> utoipa::openapi::schema::ObjectBuilder {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    let pattern =
+        if min > 0 { format!("^{KEPT_CHAR}*{VISIBLE_CHAR}{KEPT_CHAR}*$") } else { format!("^{KEPT_CHAR}*$") };
+    ObjectBuilder::new()
+        .schema_type(SchemaType::new(Type::String))
+        .min_length((min > 0).then_some(min))
+        .max_length(Some(max))
+        .pattern(Some(pattern))
+}
+
 /// The form stored beside a searchable field: Unicode lower case, so that a filter matches
 /// "Café" with "CAFÉ" and "café".
 pub fn search_key(value: &str) -> String {
@@ -69,6 +91,27 @@ mod tests {
         }
         for fine in ["👨\u{200D}👩\u{200D}👧", "می\u{200C}خواهم", "abc\u{200F}"] {
             assert!(bounded(fine, 1, 10).is_ok(), "{fine:?}");
+        }
+    }
+
+    /// The documented pattern says of every character what [`bounded`] says.
+    #[test]
+    fn the_schema_pattern_refuses_what_bounded_refuses() {
+        let pattern = |min| {
+            let schema = schema(min, 10).build();
+            regex::Regex::new(schema.pattern.as_deref().unwrap()).unwrap()
+        };
+        let (one_line, any) = (pattern(1), pattern(0));
+        let samples =
+            (0..0x3100).chain([0x180E, 0x200B, 0x200C, 0x200D, 0x202E, 0x2062, 0x2068, 0xFEFF, 0x1F600]);
+        for c in samples.filter_map(char::from_u32) {
+            let inside = format!("a{c}b");
+            let kept = bounded(&inside, 1, 10).is_ok();
+            assert_eq!(one_line.is_match(&inside), kept, "{c:?}");
+            assert_eq!(any.is_match(&inside), kept, "{c:?}");
+            // Text of nothing but `c`: blank when `c` is whitespace.
+            let alone = c.to_string().repeat(3);
+            assert_eq!(one_line.is_match(&alone), bounded(&alone, 1, 10).is_ok(), "{c:?} alone");
         }
     }
 

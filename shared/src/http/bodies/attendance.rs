@@ -18,11 +18,7 @@ pub const MAX_COMMENT_CHARS: usize = 2000;
 pub struct NewFeedback {
     #[schema(value_type = i64, minimum = 1, maximum = 5)]
     pub rating: u8,
-    /// Up to 2000 characters; empty or `null` means none.
-    #[schema(
-        max_length = 2000,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u180E\u200B\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]*$"
-    )]
+    #[schema(schema_with = comment_schema)]
     pub comment: Option<String>,
 }
 
@@ -40,6 +36,10 @@ impl NewFeedback {
 
 fn rating(n: i64) -> Result<u8, String> {
     if (1..=5).contains(&n) { Ok(n as u8) } else { Err("must be a whole number from 1 to 5".into()) }
+}
+
+fn comment_schema() -> utoipa::openapi::schema::Object {
+    super::values::nullable_text(MAX_COMMENT_CHARS, "Up to 2000 characters; empty or `null` means none.")
 }
 
 fn comment(raw: &str) -> Result<Option<String>, String> {

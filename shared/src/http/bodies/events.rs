@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use super::values::{CategorySlug, EndsAt, TimezoneName};
+use super::values::{self, CategorySlug, EndsAt, TimezoneName};
 use crate::domain::recurrence::Recurrence as Rule;
 use crate::domain::{
     Capacity, Category, Description, EventDraft, EventPatch, Instant, Location, Timezone, Title, Visibility,
@@ -73,19 +73,16 @@ macro_rules! event_body {
         #[serde(deny_unknown_fields)]
         $(#[$meta])*
         pub struct $name {
-            /// 1 to 200 characters once surrounding whitespace is trimmed.
-            #[schema(value_type = String, min_length = 1, max_length = 200, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u180E\u200B\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]*[^\s\x00-\x1F\x7F-\x9F\u180E\u200B\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u180E\u200B\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]*$")]
+            #[schema(schema_with = values::one_line)]
             pub title: Title,
-            /// Up to 5000 characters; empty or `null` means none.
-            #[schema(value_type = Option<String>, max_length = 5000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u180E\u200B\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]*$")]
+            #[schema(schema_with = values::description)]
             pub description: Option<Description>,
             $(#[$starts_at])*
             pub starts_at: Instant,
             /// RFC 3339 with an offset; after `starts_at`.
             #[schema(value_type = Option<EndsAt>)]
             pub ends_at: Option<Instant>,
-            /// 1 to 200 characters once surrounding whitespace is trimmed.
-            #[schema(value_type = String, min_length = 1, max_length = 200, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u180E\u200B\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]*[^\s\x00-\x1F\x7F-\x9F\u180E\u200B\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u180E\u200B\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]*$")]
+            #[schema(schema_with = values::one_line)]
             pub location: Location,
             $(#[$capacity])*
             #[schema(value_type = i64, minimum = 1, maximum = 100000)]
@@ -260,19 +257,9 @@ fn draft(
 #[serde(deny_unknown_fields)]
 #[schema(examples(json!({"capacity": 80, "description": null})))]
 pub struct PatchEvent {
-    #[schema(
-        value_type = Option<String>,
-        nullable = false,
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u180E\u200B\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]*[^\s\x00-\x1F\x7F-\x9F\u180E\u200B\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u180E\u200B\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]*$"
-    )]
+    #[schema(schema_with = values::one_line)]
     pub title: Option<Title>,
-    #[schema(
-        value_type = Option<String>,
-        max_length = 5000,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u180E\u200B\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]*$"
-    )]
+    #[schema(schema_with = values::description)]
     pub description: Option<Option<Description>>,
     /// A new start must be in the future.
     #[schema(nullable = false)]
@@ -280,13 +267,7 @@ pub struct PatchEvent {
     /// After `starts_at` (the new one, or the event's).
     #[schema(value_type = Option<EndsAt>)]
     pub ends_at: Option<Option<Instant>>,
-    #[schema(
-        value_type = Option<String>,
-        nullable = false,
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u180E\u200B\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]*[^\s\x00-\x1F\x7F-\x9F\u180E\u200B\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u180E\u200B\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]*$"
-    )]
+    #[schema(schema_with = values::one_line)]
     pub location: Option<Location>,
     /// Below the confirmed count is a 409; raising it promotes from the waitlist.
     #[schema(value_type = Option<i64>, nullable = false, minimum = 1, maximum = 100000)]

@@ -5,10 +5,12 @@ use std::borrow::Cow;
 
 use utoipa::openapi::RefOr;
 use utoipa::openapi::extensions::ExtensionsBuilder;
-use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::schema::{Object, ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::{PartialSchema, ToSchema};
 
 use crate::domain::Instant;
+use crate::domain::event::{Description, Title};
+use crate::domain::text;
 
 /// An IANA time zone name, such as `Europe/Lisbon`.
 pub struct TimezoneName;
@@ -93,6 +95,26 @@ impl ToSchema for CategorySlug {
     fn name() -> Cow<'static, str> {
         Cow::Borrowed("CategorySlug")
     }
+}
+
+/// An event's title or place (`schema_with` of a body's field).
+pub fn one_line() -> Object {
+    text::schema(1, Title::MAX_CHARS)
+        .description(Some("1 to 200 characters once surrounding whitespace is trimmed."))
+        .build()
+}
+
+/// An event's description (`schema_with` of a body's field).
+pub fn description() -> Object {
+    nullable_text(Description::MAX_CHARS, "Up to 5000 characters; empty or `null` means none.")
+}
+
+/// Free text of up to `max` characters that `null` or an empty string leaves out.
+pub fn nullable_text(max: usize, description: &str) -> Object {
+    text::schema(0, max)
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .description(Some(description))
+        .build()
 }
 
 #[cfg(test)]
