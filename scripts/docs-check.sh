@@ -28,16 +28,11 @@ started=$SECONDS
 profile=$(mktemp -d)
 chromium_pid=""
 cleanup() {
-  if [ -n "$chromium_pid" ]; then
-    kill "$chromium_pid" 2>/dev/null || true
-    wait "$chromium_pid" 2>/dev/null || true
-  fi
+  stop_processes "$chromium_pid"
   stop_ephemeral_api
   rm -rf "$profile"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
 rm -rf "$LOG_DIR"
 start_ephemeral_api "$LOG_DIR" docs-check

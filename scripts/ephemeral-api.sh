@@ -2,7 +2,7 @@
 # local-server, each on a free 127.0.0.1 port, with a throwaway table and secret.
 #
 #   source scripts/ephemeral-api.sh
-#   trap stop_ephemeral_api EXIT
+#   on_exit stop_ephemeral_api
 #   start_ephemeral_api <log dir> <table>   # sets API_URL and TARGET_DIR, exports
 #                                           # DYNAMODB_ENDPOINT and TABLE_NAME (for eventsctl)
 #
@@ -14,13 +14,7 @@ ephemeral_ddb_pid=""
 ephemeral_server_pid=""
 
 stop_ephemeral_api() {
-  local pid
-  for pid in "$ephemeral_server_pid" "$ephemeral_ddb_pid"; do
-    if [ -n "$pid" ]; then
-      kill "$pid" 2>/dev/null || true
-      wait "$pid" 2>/dev/null || true
-    fi
-  done
+  stop_processes "$ephemeral_server_pid" "$ephemeral_ddb_pid"
   ephemeral_server_pid=""
   ephemeral_ddb_pid=""
 }

@@ -49,15 +49,10 @@ cleanup() {
     kill -KILL -- "-$watch_pid" 2>/dev/null || true
     wait "$watch_pid" 2>/dev/null || true
   fi
-  for pid in $ddb_pid $secrets_pid; do
-    kill "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
+  stop_processes "$ddb_pid" "$secrets_pid"
   rm -f "$LOG_DIR/function.env"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
 # --- Which payloads go to which function -------------------------------------------------------
 

@@ -18,9 +18,7 @@ if [ ! -x "$GENERATOR" ]; then
 fi
 
 source scripts/ephemeral-api.sh
-trap stop_ephemeral_api EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit stop_ephemeral_api
 
 rm -rf "$LOG_DIR"
 start_ephemeral_api "$LOG_DIR" pyclient

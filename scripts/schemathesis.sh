@@ -29,9 +29,7 @@ fi
 
 source scripts/ephemeral-api.sh
 started=$SECONDS
-trap stop_ephemeral_api EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit stop_ephemeral_api
 
 rm -rf "$LOG_DIR"
 start_ephemeral_api "$LOG_DIR" fuzz

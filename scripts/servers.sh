@@ -1,4 +1,23 @@
-# Sourced by the scripts that start servers on loopback: free ports, waiting for one, DynamoDB Local.
+# Sourced by the scripts that start servers on loopback: stopping them, free ports, waiting for
+# one, DynamoDB Local.
+
+# Stops each process named by pid (empty ones are skipped), and waits for it to go.
+stop_processes() {
+  local pid
+  for pid in "$@"; do
+    [ -n "$pid" ] || continue
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+}
+
+# Runs the command $1 when the script exits, however it ends: an interrupt or a termination
+# exits with the usual status (130, 143), which runs it too.
+on_exit() {
+  trap "$1" EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
 
 # Prints a TCP port on 127.0.0.1 that nothing listens on now.
 free_port() {
