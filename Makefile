@@ -11,12 +11,13 @@ VENV := .venv
 VENV_TOOLS := $(VENV)/.requirements-installed
 NODE_DEPS := node_modules/.package-lock.json
 
-.PHONY: help run test lint lambda-check docs-check client-check fuzz remind fmt promote bench clean
+.PHONY: help run test lint deploy-check lambda-check docs-check client-check fuzz remind fmt promote bench clean
 
 help:
 	@echo "make run    serve the whole API on http://127.0.0.1:$${PORT:-3000} with DynamoDB Local"
 	@echo "make test   run every test (starts and stops DynamoDB Local and the Secrets Manager and SES stand-ins by itself)"
 	@echo "make lint   rustfmt, clippy and cfn-lint"
+	@echo "make deploy-check   sam validate --lint and sam build; each bootstrap an aarch64 ELF within 5 MB zipped"
 	@echo "make lambda-check   invoke each function binary with the payloads in events/ through cargo lambda"
 	@echo "make docs-check   load the API reference page (/docs) in headless Chromium and try it out"
 	@echo "make client-check   generate a Python client from the OpenAPI document and drive a session with it"
@@ -56,6 +57,11 @@ lint: $(VENV_TOOLS) $(NODE_DEPS)
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	$(VENV)/bin/cfn-lint template.yaml
+
+# The users function embeds Swagger UI from node_modules, hence NODE_DEPS.
+deploy-check: $(VENV_TOOLS) $(NODE_DEPS)
+	@scripts/prerequisites.sh rust node python
+	@scripts/deploy-check.sh
 
 lambda-check: $(VENV_TOOLS) $(NODE_DEPS)
 	@scripts/prerequisites.sh rust java node python
