@@ -6,7 +6,7 @@ use axum::response::Response;
 use shared::AppState;
 use shared::domain::{Id, Instant};
 use shared::http::Caller;
-use shared::http::access::find_event as find;
+use shared::http::access::{self, find_event as find};
 use shared::http::bodies::NewFeedback;
 use shared::http::idempotency::{self, Idempotent};
 use shared::http::{ApiError, IdempotencyKey, JsonObject, PageRequest, QueryMap};
@@ -27,7 +27,7 @@ pub async fn give(
     if let Some(first) = idempotent.replay(&state).await? {
         return Ok(first);
     }
-    let event_id = Id::parse(&id).ok_or_else(|| ApiError::not_found("event"))?;
+    let event_id = access::event_id(&id)?;
     let NewFeedback { rating, comment } = NewFeedback::read(body)?;
     let now = Instant::now();
     let record = FeedbackRecord {

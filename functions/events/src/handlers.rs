@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{Method, header};
+use axum::http::header;
 use axum::response::Response;
 use shared::AppState;
 use shared::domain::access::EventAction;
@@ -13,7 +13,7 @@ use shared::http::access;
 use shared::http::bodies::{NewEvent, PatchEvent, ReplaceEvent};
 use shared::http::idempotency::{self, Idempotent};
 use shared::http::links::{BaseUrl, calendar_response};
-use shared::http::{ApiError, IdempotencyKey, JsonObject, respond};
+use shared::http::{ApiError, Edit, IdempotencyKey, JsonObject, respond};
 use shared::records::EventRecord;
 use shared::store::deadline;
 use shared::store::events::EditRefused;
@@ -102,24 +102,23 @@ pub async fn read(
 /// all get through). An edit still losing near the deadline is a 409: the client should look at
 /// the event as it is now before trying again.
 pub async fn edit(
-    method: Method,
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    JsonObject(body): JsonObject,
+    edit: Edit,
 ) -> Result<Json<EventView>, ApiError> {
-    let full = method == Method::PUT;
     let mut attempt = 0;
     loop {
         attempt += 1;
         let current = access::event_for(&state, &caller, &id, EventAction::Edit).await?;
         let now = Instant::now();
-        let draft = if full {
-            ReplaceEvent::read(body.clone(), now, current.starts_at)?.into_draft()
-        } else {
-            let stored = body::stored_draft(&current)?;
-            let patch = PatchEvent::read(body.clone(), &stored, now)?;
-            stored.apply(patch.into())
+        let draft = match &edit {
+            Edit::Replace(body) => ReplaceEvent::read(body.clone(), now, current.starts_at)?.into_draft(),
+            Edit::Patch(body) => {
+                let stored = body::stored_draft(&current)?;
+                let patch = PatchEvent::read(body.clone(), &stored, now)?;
+                stored.apply(patch.into())
+            }
         };
         let next = current.edited(&draft, now);
         if !current.changes_anything(&next) {
@@ -159,10 +158,7 @@ pub async fn delete(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    // A deletion cut short left the event hidden but still there: deleting it again finishes it.
-    let id = Id::parse(&id).ok_or_else(|| ApiError::not_found("event"))?;
-    let event = state.store.find_event_as_stored(id).await?.ok_or_else(|| ApiError::not_found("event"))?;
-    access::authorize(&state, &caller, &event, EventAction::Delete).await?;
+    let event = access::event_to_delete(&state, &caller, &id).await?;
     state.store.delete_event(event.id).await?;
     Ok(respond::no_content())
 }

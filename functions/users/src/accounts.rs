@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::Method;
 use axum::response::Response;
 use shared::AppState;
 use shared::auth::password;
@@ -12,7 +11,9 @@ use shared::http::Caller;
 use shared::http::bodies::{PatchUser, ProfileEdit, SignUp};
 use shared::http::fields::checked;
 use shared::http::idempotency::{self, Idempotent};
-use shared::http::{ApiError, ClientAddress, IdempotencyKey, JsonObject, PageRequest, QueryMap, respond};
+use shared::http::{
+    ApiError, ClientAddress, Edit, IdempotencyKey, JsonObject, PageRequest, QueryMap, respond,
+};
 use shared::records::UserRecord;
 use shared::store::INLINE_CLEANUP_BUDGET;
 use shared::store::throttle::Subject;
@@ -108,11 +109,10 @@ pub async fn read(
 /// PUT (username and email required) and PATCH. A new password needs the current one, unless an
 /// admin sets it.
 pub async fn edit(
-    method: Method,
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    JsonObject(body): JsonObject,
+    body: Edit,
 ) -> Result<Json<UserView>, ApiError> {
     let user = target(&state, &id).await?;
     if !caller.may_act_on_account(user.id) {
@@ -123,8 +123,10 @@ pub async fn edit(
         email: &user.email,
         password_needs_current: access::password_change_needs_current(caller.is_admin()),
     };
-    let PatchUser { username, email, password, current_password, email_notifications } =
-        if method == Method::PUT { edit.replace(body)?.into() } else { edit.patch(body)? };
+    let PatchUser { username, email, password, current_password, email_notifications } = match body {
+        Edit::Replace(fields) => edit.replace(fields)?.into(),
+        Edit::Patch(fields) => edit.patch(fields)?,
+    };
     if password.is_some() && edit.password_needs_current {
         let current = checked(current_password)?;
         if !password_matches(current, user.password_hash.clone()).await? {

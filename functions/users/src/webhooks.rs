@@ -15,7 +15,6 @@ use shared::store::webhooks::MAX_ENDPOINTS;
 use shared::views::{DeliveryView, NewWebhookView, WebhookView};
 use shared::webhook_signature::new_secret;
 
-/// A list of strings, each as sent.
 /// `POST /users/me/webhooks {url, events}`: 201 with the endpoint and its secret, shown once.
 /// With an `Idempotency-Key`, the same request sent again gets the same answer (and secret).
 pub async fn create(

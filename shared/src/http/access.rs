@@ -22,8 +22,28 @@ pub async fn event_for(
 
 /// The event `raw_id` names; a 404 when there is none (or the id is not one).
 pub async fn find_event(state: &AppState, raw_id: &str) -> Result<EventRecord, ApiError> {
-    let id = Id::parse(raw_id).ok_or_else(|| ApiError::not_found("event"))?;
-    state.store.find_event(id).await?.ok_or_else(|| ApiError::not_found("event"))
+    state.store.find_event(event_id(raw_id)?).await?.ok_or_else(|| ApiError::not_found("event"))
+}
+
+/// The event `raw_id` names if the caller may delete it, found even while a deletion of it is
+/// unfinished (hidden but still there), so that deleting it again finishes what was cut short.
+pub async fn event_to_delete(
+    state: &AppState,
+    caller: &Caller,
+    raw_id: &str,
+) -> Result<EventRecord, ApiError> {
+    let event = state
+        .store
+        .find_event_as_stored(event_id(raw_id)?)
+        .await?
+        .ok_or_else(|| ApiError::not_found("event"))?;
+    authorize(state, caller, &event, EventAction::Delete).await?;
+    Ok(event)
+}
+
+/// An event id from a path; one that is not an id names no event (404).
+pub fn event_id(raw_id: &str) -> Result<Id, ApiError> {
+    Id::parse(raw_id).ok_or_else(|| ApiError::not_found("event"))
 }
 
 /// A 403 unless the caller may do `action` to `event`.

@@ -3,7 +3,7 @@
 //! is checked by [`super::Fields`].
 
 use axum::extract::{FromRequest, Request};
-use axum::http::header;
+use axum::http::{Method, header};
 use serde_json::{Map, Value};
 
 use super::problem::ApiError;
@@ -43,6 +43,25 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
             .await
             .map_err(|_| ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES })?;
         parse_object(&bytes).map(JsonObject)
+    }
+}
+
+/// The body of a PUT or a PATCH on one resource, read as its method says: a PUT replaces every
+/// writable field (one it leaves out is refused or takes its default), a PATCH changes only the
+/// fields it names. The routes that take both answer both from one handler.
+#[derive(Debug)]
+pub enum Edit {
+    Replace(Map<String, Value>),
+    Patch(Map<String, Value>),
+}
+
+impl<S: Send + Sync> FromRequest<S> for Edit {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let replace = req.method() == Method::PUT;
+        let JsonObject(body) = JsonObject::from_request(req, state).await?;
+        Ok(if replace { Edit::Replace(body) } else { Edit::Patch(body) })
     }
 }
 
@@ -107,5 +126,28 @@ mod tests {
         assert!(matches!(parse_object(b""), Err(ApiError::BadRequest(_))));
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         assert!(matches!(parse_object(deep.as_bytes()), Err(ApiError::BadRequest(_))));
+    }
+
+    async fn edit_sent_with(method: Method, body: &'static str) -> Result<Edit, ApiError> {
+        let request = Request::builder()
+            .method(method)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(axum::body::Body::from(body))
+            .expect("a request");
+        Edit::from_request(request, &()).await
+    }
+
+    #[tokio::test]
+    async fn a_put_replaces_and_a_patch_changes_what_it_names() {
+        let Ok(Edit::Replace(fields)) = edit_sent_with(Method::PUT, r#"{"title":"A"}"#).await else {
+            panic!("a PUT is a replacement");
+        };
+        assert_eq!(fields.get("title"), Some(&Value::from("A")));
+        let Ok(Edit::Patch(fields)) = edit_sent_with(Method::PATCH, r#"{"title":"B"}"#).await else {
+            panic!("a PATCH is a patch");
+        };
+        assert_eq!(fields.get("title"), Some(&Value::from("B")));
+        // Either is read by the strict reader: not an object is a 400.
+        assert!(matches!(edit_sent_with(Method::PATCH, "[]").await, Err(ApiError::BadRequest(_))));
     }
 }

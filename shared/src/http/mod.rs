@@ -17,7 +17,7 @@ pub mod respond;
 pub mod router;
 
 pub use address::ClientAddress;
-pub use body::{EmptyBody, JsonObject};
+pub use body::{Edit, EmptyBody, JsonObject};
 pub use caller::{Caller, Claims};
 pub use fields::Fields;
 pub use idempotency::IdempotencyKey;
