@@ -8,8 +8,8 @@ use shared::domain::{Id, Instant};
 use shared::http::Caller;
 use shared::http::access::{self, find_event as find};
 use shared::http::bodies::NewFeedback;
-use shared::http::idempotency::{self, Idempotent};
-use shared::http::{ApiError, IdempotencyKey, JsonObject, PageRequest, QueryMap};
+use shared::http::idempotency::{self, Create};
+use shared::http::{ApiError, PageRequest, QueryMap};
 use shared::records::FeedbackRecord;
 use shared::store::feedback::FeedbackRefused;
 use shared::views::{FeedbackPage, FeedbackView};
@@ -19,14 +19,8 @@ pub async fn give(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    key: Option<IdempotencyKey>,
-    JsonObject(body): JsonObject,
+    Create { body, idempotent }: Create,
 ) -> Result<Response, ApiError> {
-    let route = format!("POST /events/{id}/feedback");
-    let idempotent = Idempotent::new(&state, key, format!("user:{}", caller.id()), &route, &body);
-    if let Some(first) = idempotent.replay(&state).await? {
-        return Ok(first);
-    }
     let event_id = access::event_id(&id)?;
     let NewFeedback { rating, comment } = NewFeedback::read(body)?;
     let now = Instant::now();

@@ -11,9 +11,9 @@ use shared::domain::{EventDraft, Id, Instant, category};
 use shared::http::Caller;
 use shared::http::access;
 use shared::http::bodies::{NewEvent, PatchEvent, ReplaceEvent};
-use shared::http::idempotency::{self, Idempotent};
+use shared::http::idempotency::{self, Create};
 use shared::http::links::{BaseUrl, calendar_response};
-use shared::http::{ApiError, Edit, IdempotencyKey, JsonObject, respond};
+use shared::http::{ApiError, Edit, respond};
 use shared::records::EventRecord;
 use shared::store::deadline;
 use shared::store::events::EditRefused;
@@ -26,13 +26,8 @@ use crate::body;
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    key: Option<IdempotencyKey>,
-    JsonObject(body): JsonObject,
+    Create { body, idempotent }: Create,
 ) -> Result<Response, ApiError> {
-    let idempotent = Idempotent::new(&state, key, format!("user:{}", caller.id()), "POST /events", &body);
-    if let Some(first) = idempotent.replay(&state).await? {
-        return Ok(first);
-    }
     let now = Instant::now();
     let (draft, recurrence) = NewEvent::read(body, now)?.into_parts();
     let organizer = (caller.id(), caller.0.username.as_str());

@@ -10,10 +10,8 @@ use shared::domain::{Id, Instant, Password};
 use shared::http::Caller;
 use shared::http::bodies::{PatchUser, ProfileEdit, SignUp};
 use shared::http::fields::checked;
-use shared::http::idempotency::{self, Idempotent};
-use shared::http::{
-    ApiError, ClientAddress, Edit, IdempotencyKey, JsonObject, PageRequest, QueryMap, respond,
-};
+use shared::http::idempotency::{self, Create};
+use shared::http::{ApiError, ClientAddress, Edit, PageRequest, QueryMap, respond};
 use shared::records::UserRecord;
 use shared::store::INLINE_CLEANUP_BUDGET;
 use shared::store::throttle::Subject;
@@ -51,13 +49,8 @@ fn taken_conflict(taken: Taken) -> ApiError {
 pub async fn sign_up(
     State(state): State<AppState>,
     address: ClientAddress,
-    key: Option<IdempotencyKey>,
-    JsonObject(body): JsonObject,
+    Create { body, idempotent }: Create,
 ) -> Result<Response, ApiError> {
-    let idempotent = Idempotent::new(&state, key, "anonymous".to_owned(), "POST /users", &body);
-    if let Some(first) = idempotent.replay(&state).await? {
-        return Ok(first);
-    }
     let SignUp { username, email, password } = SignUp::read(body)?;
     let by_address = Subject { what: "signup-address", who: address.as_str() };
     admit(&state, by_address, &state.limits.sign_up_per_address, "sign-ups from this address").await?;

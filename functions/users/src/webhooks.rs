@@ -8,8 +8,8 @@ use shared::AppState;
 use shared::domain::{Id, Instant};
 use shared::http::Caller;
 use shared::http::bodies::CreateWebhook;
-use shared::http::idempotency::{self, Idempotent};
-use shared::http::{ApiError, IdempotencyKey, JsonObject, Page, PageRequest, QueryMap, respond};
+use shared::http::idempotency::{self, Create};
+use shared::http::{ApiError, Page, PageRequest, QueryMap, respond};
 use shared::records::WebhookRecord;
 use shared::store::webhooks::MAX_ENDPOINTS;
 use shared::views::{DeliveryView, NewWebhookView, WebhookView};
@@ -20,14 +20,8 @@ use shared::webhook_signature::new_secret;
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    key: Option<IdempotencyKey>,
-    JsonObject(body): JsonObject,
+    Create { body, idempotent }: Create,
 ) -> Result<Response, ApiError> {
-    let scope = format!("user:{}", caller.id());
-    let idempotent = Idempotent::new(&state, key, scope, "POST /users/me/webhooks", &body);
-    if let Some(first) = idempotent.replay(&state).await? {
-        return Ok(first);
-    }
     let CreateWebhook { url, events } = CreateWebhook::read(body, state.webhook_targets)?;
     let record = WebhookRecord {
         id: Id::new(),

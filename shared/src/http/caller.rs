@@ -35,6 +35,12 @@ impl Caller {
     }
 }
 
+/// The id of a caller whose access token has been verified, left in the request's extensions by
+/// [`Claims`] (and so by [`Caller`]) for what reads the request after them: a create's
+/// idempotency scope ([`super::idempotency::Create`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Verified(pub Id);
+
 /// The verified claims of the access token, without reading storage.
 #[derive(Debug, Clone)]
 pub struct Claims {
@@ -62,6 +68,7 @@ impl FromRequestParts<AppState> for Claims {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let claims = state.tokens.verify_access(bearer(parts)?).ok_or_else(ApiError::invalid_token)?;
         let user_id = claims.user_id().ok_or_else(ApiError::invalid_token)?;
+        parts.extensions.insert(Verified(user_id));
         Ok(Claims { user_id, claims })
     }
 }

@@ -1,19 +1,20 @@
 //! The `Idempotency-Key` request header: a client's name for one operation, so that the same
 //! request sent again after a lost answer is recognised as the same operation
 //! (<https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/>). Creates that
-//! take it ([`Idempotent`]) answer a repeat with the first answer, and a key reused for another
+//! take it ([`Create`], [`Idempotent`]) answer a repeat with the first answer, and a key reused for another
 //! request with 422; see `store::idempotency` for how the answer is kept with the create.
 
-use axum::extract::OptionalFromRequestParts;
+use axum::extract::{FromRequest, OptionalFromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::domain::Instant;
-use crate::http::ApiError;
+use crate::http::caller::Verified;
+use crate::http::{ApiError, JsonObject};
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::idempotency::{Answer, Keyed, Prior, Remember};
@@ -44,8 +45,8 @@ impl IdempotencyKey {
     }
 }
 
-fn from_parts(parts: &Parts) -> Result<Option<IdempotencyKey>, ApiError> {
-    let Some(value) = parts.headers.get(HEADER) else {
+fn key_in(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(value) = headers.get(HEADER) else {
         return Ok(None);
     };
     let refused = |why: String| ApiError::BadRequest(format!("the Idempotency-Key header {why}"));
@@ -57,7 +58,38 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for IdempotencyKey {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
-        from_parts(parts)
+        key_in(&parts.headers)
+    }
+}
+
+/// A create's request as its handler reads it: the JSON body (read as [`JsonObject`] reads it)
+/// and its idempotency, for the method and path as sent, within the caller's scope (`user:<id>`
+/// once [`super::Caller`] or [`super::Claims`] has verified them, else `anonymous`). A request
+/// answered before gets its first answer here, and a key used for another request its 422, before
+/// the handler runs: no create can forget to look.
+pub struct Create {
+    pub body: Map<String, Value>,
+    pub idempotent: Idempotent,
+}
+
+impl FromRequest<AppState> for Create {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let key = key_in(req.headers()).map_err(IntoResponse::into_response)?;
+        let scope = match req.extensions().get::<Verified>() {
+            Some(Verified(caller)) => format!("user:{caller}"),
+            None => "anonymous".to_owned(),
+        };
+        let route = format!("{} {}", req.method(), req.uri().path());
+        let JsonObject(body) =
+            JsonObject::from_request(req, state).await.map_err(IntoResponse::into_response)?;
+        let idempotent = Idempotent::new(state, key, scope, &route, &body);
+        match idempotent.replay(state).await {
+            Ok(None) => Ok(Create { body, idempotent }),
+            Ok(Some(first)) => Err(first),
+            Err(refused) => Err(refused.into_response()),
+        }
     }
 }
 
@@ -66,11 +98,12 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for IdempotencyKey {
 pub struct Idempotent(Option<Keyed>);
 
 impl Idempotent {
-    /// `scope` is whose keys these are (`user:<id>`, or `address:<address>` for an anonymous
-    /// request); `route` is the method and path as sent, and `body` the request's JSON. The
-    /// request's fingerprint is keyed with a server secret: a body may hold a password, and a
-    /// plain hash of it in the table could be searched offline.
-    pub fn new(
+    /// `scope` is whose keys these are (`user:<id>`, or `anonymous`: the same sign-up sent again
+    /// is the same request from whatever address, as it holds a password only its sender knows);
+    /// `route` is the method and path as sent, and `body` the request's JSON. The request's
+    /// fingerprint is keyed with a server secret: a body may hold a password, and a plain hash of
+    /// it in the table could be searched offline.
+    fn new(
         state: &AppState,
         key: Option<IdempotencyKey>,
         scope: String,
