@@ -14,7 +14,7 @@ use shared::domain::Instant as Moment;
 use crate::fixtures::{self, EventSpec, Result, User};
 use crate::report::{Report, heading};
 use crate::runtime_api::{FakeRuntimeApi, Seen};
-use crate::stats::{Bound, Summary, mib, ms, ratio};
+use crate::stats::{Bound, Summary, mib, ratio};
 
 /// The yardstick for init: axum under lambda_http, nothing else.
 pub const HELLO: &str = "hello";
@@ -419,11 +419,9 @@ pub async fn bench(dir: &Path, endpoint: &str, runs: usize, report: &mut Report)
             "cold start",
             f.binary.clone(),
             format!(
-                "init {} (p99 {}) = {init_ratio} hello; first response {} (p99 {}) = {first_ratio} hello, {getitem_ratio} getitem",
-                ms(init.p50),
-                ms(init.p99),
-                ms(first.p50),
-                ms(first.p99)
+                "init {} = {init_ratio} hello; first response {} = {first_ratio} hello, {getitem_ratio} getitem",
+                init.median_and_tail(),
+                first.median_and_tail()
             ),
         );
     }
@@ -433,13 +431,7 @@ pub async fn bench(dir: &Path, endpoint: &str, runs: usize, report: &mut Report)
         report.add(
             "cold start",
             HELLO,
-            format!(
-                "init {} (p99 {}); first response {} (p99 {})",
-                ms(init.p50),
-                ms(init.p99),
-                ms(first.p50),
-                ms(first.p99)
-            ),
+            format!("init {}; first response {}", init.median_and_tail(), first.median_and_tail()),
         );
     }
     if failures.iter().all(Vec::is_empty) {

@@ -55,6 +55,11 @@ impl Summary {
         })
     }
 
+    /// `1.23 ms (p99 4.56 ms)`: the median, with the tail beside it.
+    pub fn median_and_tail(&self) -> String {
+        format!("{} (p99 {})", ms(self.p50), ms(self.p99))
+    }
+
     /// `p50 1.23 ms  p90 …  p99 …  min …  max …  (n=…)`
     pub fn line(&self) -> String {
         format!(

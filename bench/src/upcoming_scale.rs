@@ -16,7 +16,7 @@ use crate::floor;
 use crate::overhead::Context;
 use crate::proxy::Counts;
 use crate::report::{Report, heading};
-use crate::stats::{Bound, Summary, ms, ratio, round_trips, timed};
+use crate::stats::{Bound, Summary, ratio, round_trips, timed};
 
 const ADJECTIVES: &[&str] = &[
     "Advanced",
@@ -274,9 +274,8 @@ pub async fn bench(ctx: &Context<'_>, count: usize, report: &mut Report) -> Resu
             "upcoming",
             case.name,
             format!(
-                "{} p50 (p99 {}) = {} bare, {} store; {returned} events, {}, {} items read ({per_event}/event)",
-                ms(a.p50),
-                ms(a.p99),
+                "p50 {} = {} bare, {} store; {returned} events, {}, {} items read ({per_event}/event)",
+                a.median_and_tail(),
                 ratio(a.p50, b.p50),
                 ratio(a.p50, d.p50),
                 round_trips(read.round_trips),
