@@ -152,16 +152,11 @@ impl Dispatcher {
         record: &StreamRecord,
         first_attempts: &mut Vec<DeliveryRecord>,
     ) -> Result<(), DispatchError> {
-        let image = |image: &serde_dynamo::Item| (!image.is_empty()).then(|| image.clone().into());
         let changed_ms = u64::try_from(record.change.approximate_creation_date_time.timestamp_millis())
             .ok()
             .filter(|ms| *ms > 0)
             .unwrap_or_else(unix_millis_now);
-        let change = match Change::of(
-            &record.event_name,
-            image(&record.change.new_image),
-            image(&record.change.old_image),
-        ) {
+        let change = match Change::of_stream_record(record) {
             Ok(change) => change,
             Err(e) => {
                 // Retrying cannot make it readable.

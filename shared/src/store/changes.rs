@@ -19,6 +19,8 @@
 //! template's event source mapping filters the stream to the same records, so the function is
 //! not invoked for the rest.
 
+use aws_lambda_events::event::dynamodb::EventRecord as StreamRecord;
+
 use super::error::StoreError;
 use super::event_deletion::PendingEventDeletion;
 use super::event_edits::PendingEdit;
@@ -54,6 +56,13 @@ pub enum Change {
 }
 
 impl Change {
+    /// The change one record of the table's stream reports, as Lambda's event source mapping
+    /// hands it over (an image the record does not carry arrives empty).
+    pub fn of_stream_record(record: &StreamRecord) -> Result<Change, StoreError> {
+        let image = |image: &serde_dynamo::Item| (!image.is_empty()).then(|| Item::from(image.clone()));
+        Change::of(&record.event_name, image(&record.change.new_image), image(&record.change.old_image))
+    }
+
     /// The change a stream record reports: `event_name` (`INSERT`, `MODIFY`, `REMOVE`) and the
     /// item as it is after it and as it was before.
     pub fn of(
