@@ -294,16 +294,17 @@ pub enum NotificationKind {
     EventDeleted,
 }
 
-/// An in-app notification, under `USER#<user>` / `NOTIF#<id>`; expires through the table's TTL.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct NotificationRecord {
+/// An in-app notification, under `USER#<user>` / `NOTIF#<id>`, stored and served in the same
+/// shape. It is written with the table's TTL attribute beside these fields (see
+/// [`crate::store::notifications`]), which reading leaves out.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Notification {
     pub id: Id,
     pub kind: NotificationKind,
     pub event_id: Id,
     pub message: String,
     pub created_at: Instant,
     pub read: bool,
-    pub expires_at: i64,
 }
 
 /// Feedback on an event, under `EVENT#<event>` / `FEEDBACK#<user>`: one per user.

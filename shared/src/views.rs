@@ -8,10 +8,7 @@ use crate::domain::access::TeamRole;
 use crate::domain::webhook::WebhookEvent;
 use crate::domain::{Id, Instant, Role, Visibility};
 use crate::records::{DeliveryRecord, DeliveryState, FeedbackRecord, WebhookRecord};
-use crate::records::{
-    EventRecord, NotificationKind, NotificationRecord, RegistrationRecord, RegistrationStatus,
-    TeamMemberRecord, UserRecord,
-};
+use crate::records::{EventRecord, RegistrationRecord, RegistrationStatus, TeamMemberRecord, UserRecord};
 use crate::store::registrations::Placed;
 use crate::store::stats::EventStats;
 
@@ -483,31 +480,6 @@ impl From<DeliveryRecord> for DeliveryView {
                 .collect(),
             next_attempt_at,
             created_at: record.created_at,
-        }
-    }
-}
-
-/// An in-app notification.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = Notification)]
-pub struct NotificationView {
-    pub id: Id,
-    pub kind: NotificationKind,
-    pub event_id: Id,
-    pub message: String,
-    pub created_at: Instant,
-    pub read: bool,
-}
-
-impl From<NotificationRecord> for NotificationView {
-    fn from(n: NotificationRecord) -> Self {
-        NotificationView {
-            id: n.id,
-            kind: n.kind,
-            event_id: n.event_id,
-            message: n.message,
-            created_at: n.created_at,
-            read: n.read,
         }
     }
 }

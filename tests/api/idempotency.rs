@@ -155,3 +155,32 @@ async fn feedback_sent_again_with_its_key_gets_the_first_answer() {
     // Without the key, a second feedback is refused as before.
     app.post(&path, Some(&alice.token), json!({"rating": 5})).await.problem(409);
 }
+
+/// A create whose handler takes no `Caller` still keys its requests by the caller: without an
+/// access token it is refused, not taken as anonymous.
+#[tokio::test]
+async fn a_signed_in_create_verifies_its_caller_by_itself() {
+    use axum::routing::post;
+    use shared::http::idempotency::Create;
+    use tower::ServiceExt;
+
+    async fn created(Create { body, .. }: Create) -> String {
+        body.len().to_string()
+    }
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let router = axum::Router::new().route("/things", post(created)).with_state(app.state.clone());
+    let request = |token: Option<&str>| {
+        let mut request = http::Request::post("/things")
+            .header("content-type", "application/json")
+            .header("idempotency-key", "k-1");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        request.body(axum::body::Body::from(r#"{"a": 1}"#)).unwrap()
+    };
+    let anonymous = router.clone().oneshot(request(None)).await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let signed_in = router.oneshot(request(Some(&alice.token))).await.unwrap();
+    assert_eq!(signed_in.status(), 200);
+}

@@ -73,6 +73,29 @@ async fn notifications_are_marked_read_by_their_owner_only() {
 }
 
 #[tokio::test]
+async fn a_notification_is_stored_with_its_expiry_and_served_without_it() {
+    let app = spawn_app_with_index_lag().await;
+    let organizer = app.user("org").await;
+    let alice = app.user("alice").await;
+    let event = app.event(&organizer, json!({})).await;
+    let id = event["id"].as_str().unwrap();
+    app.post(format!("/events/{id}/registrations"), Some(&alice.token), json!({})).await.ok(201);
+    app.patch(format!("/events/{id}"), Some(&organizer.token), json!({"title": "Renamed"})).await.ok(200);
+
+    let served = app.notifications(&alice).await.remove(0);
+    let fields: Vec<&str> = served.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(fields, ["created_at", "event_id", "id", "kind", "message", "read"]);
+
+    let user = Id::parse(&alice.id).unwrap();
+    let notice = Id::parse(served["id"].as_str().unwrap()).unwrap();
+    let stored = app.item(shared::store::keys::notification(user, notice)).await.expect("stored");
+    let created = Instant::parse(served["created_at"].as_str().unwrap()).unwrap();
+    // Kept ninety days, then DynamoDB's TTL may delete it.
+    let expiry = created.plus_seconds(90 * 86_400).unix();
+    assert_eq!(stored[shared::store::table::TTL_ATTRIBUTE], AttributeValue::N(expiry.to_string()));
+}
+
+#[tokio::test]
 async fn reminders_reach_each_confirmed_attendee_exactly_once() {
     let app = spawn_app_with_index_lag().await;
     let organizer = app.user("org").await;

@@ -562,9 +562,16 @@ impl TestApp {
         &self,
         token: &str,
     ) -> Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
-        use aws_sdk_dynamodb::types::AttributeValue;
         let parsed = shared::auth::RefreshToken::parse(token).expect("a refresh token");
-        let key = shared::store::keys::refresh_token(parsed.user_id, parsed.token_id);
+        self.item(shared::store::keys::refresh_token(parsed.user_id, parsed.token_id)).await
+    }
+
+    /// The stored attributes of the item under `key`, if there is one (a strongly consistent read).
+    pub async fn item(
+        &self,
+        key: shared::store::keys::Key,
+    ) -> Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        use aws_sdk_dynamodb::types::AttributeValue;
         let out = self
             .state
             .store

@@ -19,7 +19,7 @@ pub async fn give(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Create { body, idempotent }: Create,
+    Create { body, idempotent, .. }: Create,
 ) -> Result<Response, ApiError> {
     let event_id = access::event_id(&id)?;
     let NewFeedback { rating, comment } = NewFeedback::read(body)?;

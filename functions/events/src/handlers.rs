@@ -26,7 +26,7 @@ use crate::body;
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    Create { body, idempotent }: Create,
+    Create { body, idempotent, .. }: Create,
 ) -> Result<Response, ApiError> {
     let now = Instant::now();
     let (draft, recurrence) = NewEvent::read(body, now)?.into_parts();

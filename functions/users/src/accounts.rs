@@ -10,7 +10,7 @@ use shared::domain::{Id, Instant, Password};
 use shared::http::Caller;
 use shared::http::bodies::{PatchUser, ProfileEdit, SignUp};
 use shared::http::fields::checked;
-use shared::http::idempotency::{self, Create};
+use shared::http::idempotency::{self, Anonymous, Create};
 use shared::http::{ApiError, ClientAddress, Edit, PageRequest, QueryMap, respond};
 use shared::records::UserRecord;
 use shared::store::INLINE_CLEANUP_BUDGET;
@@ -49,7 +49,7 @@ fn taken_conflict(taken: Taken) -> ApiError {
 pub async fn sign_up(
     State(state): State<AppState>,
     address: ClientAddress,
-    Create { body, idempotent }: Create,
+    Create { body, idempotent, .. }: Create<Anonymous>,
 ) -> Result<Response, ApiError> {
     let SignUp { username, email, password } = SignUp::read(body)?;
     let by_address = Subject { what: "signup-address", who: address.as_str() };

@@ -6,7 +6,6 @@ use shared::AppState;
 use shared::domain::Id;
 use shared::http::Caller;
 use shared::http::{ApiError, EmptyBody, PageRequest, QueryMap, respond};
-use shared::views::NotificationView;
 
 pub async fn list(
     State(state): State<AppState>,
@@ -16,7 +15,7 @@ pub async fn list(
     let scope = format!("notifications/{}", caller.id());
     let page = PageRequest::parse(&query, &state.tokens.cursor_key, &scope)?;
     let notifications = state.store.notifications(caller.id(), &page).await?;
-    Ok(notifications.map(NotificationView::from).respond(&state.tokens.cursor_key, &scope))
+    Ok(notifications.respond(&state.tokens.cursor_key, &scope))
 }
 
 pub async fn mark_read(

@@ -20,7 +20,7 @@ use shared::webhook_signature::new_secret;
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    Create { body, idempotent }: Create,
+    Create { body, idempotent, .. }: Create,
 ) -> Result<Response, ApiError> {
     let CreateWebhook { url, events } = CreateWebhook::read(body, state.webhook_targets)?;
     let record = WebhookRecord {

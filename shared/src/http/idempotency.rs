@@ -1,10 +1,13 @@
 //! The `Idempotency-Key` request header: a client's name for one operation, so that the same
 //! request sent again after a lost answer is recognised as the same operation
 //! (<https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/>). Creates that
-//! take it ([`Create`], [`Idempotent`]) answer a repeat with the first answer, and a key reused for another
-//! request with 422; see `store::idempotency` for how the answer is kept with the create.
+//! take it ([`Create`], [`Idempotent`]) answer a repeat with the first answer, and a key reused
+//! for another request with 422; see `store::idempotency` for how the answer is kept with the
+//! create.
 
-use axum::extract::{FromRequest, OptionalFromRequestParts, Request};
+use std::marker::PhantomData;
+
+use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -14,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::Instant;
 use crate::http::caller::Verified;
-use crate::http::{ApiError, JsonObject};
+use crate::http::{ApiError, Claims, JsonObject};
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::idempotency::{Answer, Keyed, Prior, Remember};
@@ -63,30 +66,64 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for IdempotencyKey {
 }
 
 /// A create's request as its handler reads it: the JSON body (read as [`JsonObject`] reads it)
-/// and its idempotency, for the method and path as sent, within the caller's scope (`user:<id>`
-/// once [`super::Caller`] or [`super::Claims`] has verified them, else `anonymous`). A request
-/// answered before gets its first answer here, and a key used for another request its 422, before
-/// the handler runs: no create can forget to look.
-pub struct Create {
+/// and its idempotency, for the method and path as sent, within the scope `Who` names (the
+/// signed-in caller's by default). A request answered before gets its first answer here, and a
+/// key used for another request its 422, before the handler runs: no create can forget to look.
+pub struct Create<Who = SignedIn> {
     pub body: Map<String, Value>,
     pub idempotent: Idempotent,
+    who: PhantomData<Who>,
 }
 
-impl FromRequest<AppState> for Create {
+/// Whose keys a create's `Idempotency-Key` is among.
+pub trait KeyScope {
+    /// Whether the key belongs to the verified caller (`user:<id>`) rather than to everyone.
+    const SIGNED_IN: bool;
+}
+
+/// Keys belong to the caller whose access token the request carries: a create without one is
+/// refused (401), whatever other extractors its handler takes.
+pub struct SignedIn;
+
+impl KeyScope for SignedIn {
+    const SIGNED_IN: bool = true;
+}
+
+/// Keys belong to no one (`anonymous`): the sign-up, which has no caller yet.
+pub struct Anonymous;
+
+impl KeyScope for Anonymous {
+    const SIGNED_IN: bool = false;
+}
+
+/// The scope of a create's key. The caller's id is the one [`super::Claims`] (or
+/// [`super::Caller`]) left when the handler takes it, as every signed-in create does; the token is
+/// verified here otherwise.
+async fn scope_of<Who: KeyScope>(parts: &mut Parts, state: &AppState) -> Result<String, ApiError> {
+    if !Who::SIGNED_IN {
+        return Ok("anonymous".to_owned());
+    }
+    let caller = match parts.extensions.get::<Verified>() {
+        Some(Verified(caller)) => *caller,
+        None => Claims::from_request_parts(parts, state).await?.user_id,
+    };
+    Ok(format!("user:{caller}"))
+}
+
+impl<Who: KeyScope + Send> FromRequest<AppState> for Create<Who> {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let key = key_in(req.headers()).map_err(IntoResponse::into_response)?;
-        let scope = match req.extensions().get::<Verified>() {
-            Some(Verified(caller)) => format!("user:{caller}"),
-            None => "anonymous".to_owned(),
-        };
-        let route = format!("{} {}", req.method(), req.uri().path());
+        let (mut parts, body) = req.into_parts();
+        let scope = scope_of::<Who>(&mut parts, state).await.map_err(IntoResponse::into_response)?;
+        let route = format!("{} {}", parts.method, parts.uri.path());
+        let req = Request::from_parts(parts, body);
         let JsonObject(body) =
             JsonObject::from_request(req, state).await.map_err(IntoResponse::into_response)?;
         let idempotent = Idempotent::new(state, key, scope, &route, &body);
         match idempotent.replay(state).await {
-            Ok(None) => Ok(Create { body, idempotent }),
+            Ok(None) => Ok(Create { body, idempotent, who: PhantomData }),
             Ok(Some(first)) => Err(first),
             Err(refused) => Err(refused.into_response()),
         }

@@ -24,7 +24,7 @@ use aws_lambda_events::event::dynamodb::EventRecord as StreamRecord;
 use super::error::StoreError;
 use super::event_deletion::PendingEventDeletion;
 use super::event_edits::PendingEdit;
-use super::items::{FeedbackRecord, NotificationRecord, RegistrationRecord};
+use super::items::{FeedbackRecord, Notification, RegistrationRecord};
 use super::keys;
 use super::tx::{Item, from_item};
 use super::webhooks::DeliveryRecord;
@@ -43,7 +43,7 @@ pub enum Change {
     Registered(RegistrationRecord),
     Notified {
         user: Id,
-        notification: NotificationRecord,
+        notification: Notification,
     },
     EditSaved(PendingEdit),
     DeletionBegun(PendingEventDeletion),
@@ -65,11 +65,7 @@ impl Change {
 
     /// The change a stream record reports: `event_name` (`INSERT`, `MODIFY`, `REMOVE`) and the
     /// item as it is after it and as it was before.
-    pub fn of(
-        event_name: &str,
-        new_image: Option<Item>,
-        old_image: Option<Item>,
-    ) -> Result<Change, StoreError> {
+    fn of(event_name: &str, new_image: Option<Item>, old_image: Option<Item>) -> Result<Change, StoreError> {
         if event_name == "REMOVE" {
             let Some(old) = old_image else { return Ok(Change::Nothing) };
             return Ok(match type_of(&old) {

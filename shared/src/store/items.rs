@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{Id, Instant};
 pub use crate::records::{
-    EventRecord, FeedbackRecord, NotificationKind, NotificationRecord, RegistrationRecord,
-    RegistrationStatus, TeamMemberRecord, UserRecord,
+    EventRecord, FeedbackRecord, Notification, NotificationKind, RegistrationRecord, RegistrationStatus,
+    TeamMemberRecord, UserRecord,
 };
 
 /// One shard of an event's seats and counters, under `EVENT#<id>` / `EVENT#SEATS#<nn>`, with no

@@ -4,12 +4,13 @@
 use std::collections::HashSet;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use serde::Serialize;
 
 use super::Store;
 use super::batch;
 use super::conditions;
 use super::error::StoreError;
-use super::items::{IndexKeys, NotificationKind, NotificationRecord, Stored};
+use super::items::{IndexKeys, Notification, NotificationKind, Stored};
 use super::keys;
 use super::page::{Page, PageRequest};
 use super::query;
@@ -20,25 +21,28 @@ use crate::domain::{Id, Instant};
 pub const RETENTION_DAYS: i64 = 90;
 
 /// A notification for `user`, ready to write.
-pub fn notification(kind: NotificationKind, event: Id, message: String, now: Instant) -> NotificationRecord {
-    NotificationRecord {
-        id: Id::new(),
-        kind,
-        event_id: event,
-        message,
-        created_at: now,
-        read: false,
-        expires_at: now.plus_seconds(RETENTION_DAYS * 86_400).unix(),
-    }
+pub fn notification(kind: NotificationKind, event: Id, message: String, now: Instant) -> Notification {
+    Notification { id: Id::new(), kind, event_id: event, message, created_at: now, read: false }
 }
 
-pub(crate) fn notification_item(user: Id, record: &NotificationRecord) -> Result<Item, StoreError> {
+/// A notification as the table holds it: its fields, and when DynamoDB's TTL may delete it.
+#[derive(Serialize)]
+struct Expiring<'a> {
+    #[serde(flatten)]
+    notification: &'a Notification,
+    /// Unix seconds, [`RETENTION_DAYS`] after the notification was made.
+    expires_at: i64,
+}
+
+pub(crate) fn notification_item(user: Id, record: &Notification) -> Result<Item, StoreError> {
     let key = keys::notification(user, record.id);
+    let expires_at = record.created_at.plus_seconds(RETENTION_DAYS * 86_400).unix();
+    let record = &Expiring { notification: record, expires_at };
     to_item(&Stored { pk: &key.pk, sk: &key.sk, kind: "notification", index: &IndexKeys::default(), record })
 }
 
 /// The write that delivers a notification inside a transaction.
-pub(crate) fn notification_write(user: Id, record: &NotificationRecord) -> Result<Write, StoreError> {
+pub(crate) fn notification_write(user: Id, record: &Notification) -> Result<Write, StoreError> {
     Ok(Write::put(notification_item(user, record)?).when(conditions::absent()))
 }
 
@@ -70,18 +74,14 @@ impl Store {
             .collect();
         let missing: Vec<Id> =
             users.iter().copied().filter(|user| !delivered.contains(&keys::user_pk(*user))).collect();
-        self.deliver(&missing, |user| NotificationRecord {
+        self.deliver(&missing, |user| Notification {
             id: id_for(user),
             ..notification(kind, event, message.to_owned(), at)
         })
         .await
     }
 
-    async fn deliver(
-        &self,
-        users: &[Id],
-        notice_for: impl Fn(Id) -> NotificationRecord,
-    ) -> Result<(), StoreError> {
+    async fn deliver(&self, users: &[Id], notice_for: impl Fn(Id) -> Notification) -> Result<(), StoreError> {
         let requests = users
             .iter()
             .map(|user| batch::put(notification_item(*user, &notice_for(*user))?))
@@ -94,7 +94,7 @@ impl Store {
         &self,
         user: Id,
         page: &PageRequest,
-    ) -> Result<Page<NotificationRecord>, StoreError> {
+    ) -> Result<Page<Notification>, StoreError> {
         let newest_first = self
             .partition(None, keys::user_pk(user), Some(keys::NOTIFICATION_PREFIX))
             .scan_index_forward(false)

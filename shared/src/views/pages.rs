@@ -5,10 +5,8 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{
-    DeliveryView, EventView, FeedbackView, NotificationView, RegistrationView, TeamMemberView, UserView,
-    WebhookView,
-};
+use super::{DeliveryView, EventView, FeedbackView, RegistrationView, TeamMemberView, UserView, WebhookView};
+use crate::records::Notification;
 
 /// An item of a list, with the page type that carries it.
 pub trait Listed: Sized {
@@ -60,7 +58,7 @@ page!(
 );
 page!(
     /// A page of notifications, newest first.
-    NotificationPage of NotificationView
+    NotificationPage of Notification
 );
 page!(
     /// The caller's webhook endpoints, oldest first: all of them (at most ten), so `next_cursor`
