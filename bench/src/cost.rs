@@ -159,7 +159,7 @@ pub async fn bench(ctx: &Context<'_>, report: &mut Report) -> Result<()> {
     .await?;
     compare("POST /events", &api, &floor_units, report);
 
-    // GET /events/{id}, beside one consistent GetItem of the event.
+    // GET /events/{id}, beside the bare reads of the event and its seat shards.
     let event = created[0].clone();
     let api = metered(&fidelity, |_| {
         let request = http.get(served.url(&format!("/events/{event}")));
@@ -167,8 +167,10 @@ pub async fn bench(ctx: &Context<'_>, report: &mut Report) -> Result<()> {
     })
     .await?;
     let event_id = Id::parse(&event).ok_or("an event id")?;
+    let shards = shared::records::shards_for(SAMPLES as u32);
     let floor_units =
-        metered(&fidelity, |_| async { floor::get_event(&bare, &table, event_id).await.map(|_| ()) }).await?;
+        metered(&fidelity, |_| async { floor::get_event(&bare, &table, event_id, shards).await.map(|_| ()) })
+            .await?;
     compare("GET /events/{id}", &api, &floor_units, report);
 
     // POST /events/{id}/registrations for a seat, beside the minimal registration transaction.

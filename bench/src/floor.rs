@@ -2,7 +2,7 @@
 //! (no router, no HTTP, no (de)serialisation of records).
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnConsumedCapacity, TransactWriteItem};
 use shared::domain::upcoming::UpcomingFilter;
 use shared::domain::{Id, Instant};
 use shared::records::{EventRecord, RegistrationRecord, RegistrationStatus};
@@ -19,16 +19,31 @@ fn event_key(event: Id) -> std::collections::HashMap<String, AttributeValue> {
     [("pk".to_owned(), s(key.pk)), ("sk".to_owned(), s(key.sk))].into()
 }
 
-/// `GET /events/{id}` needs one consistent GetItem. Returns whether the item was found.
-pub async fn get_event(client: &Client, table: &str, event: Id) -> Result<bool> {
+/// `GET /events/{id}` needs the event with every seat shard's counters, read consistently: one
+/// Query of the event's partition (the event and its first shard), then, for an event of more
+/// shards, one BatchGetItem of the others, which live in partitions of their own. Returns whether
+/// the event was found.
+pub async fn get_event(client: &Client, table: &str, event: Id, seat_shards: u8) -> Result<bool> {
     let out = client
-        .get_item()
+        .query()
         .table_name(table)
-        .set_key(Some(event_key(event)))
+        .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+        .expression_attribute_values(":pk", s(keys::event_pk(event)))
+        .expression_attribute_values(":prefix", s(keys::EVENT_ITEMS_PREFIX))
         .consistent_read(true)
         .send()
         .await?;
-    Ok(out.item.is_some())
+    if seat_shards > 1 {
+        let others = (1..seat_shards)
+            .map(|shard| {
+                let key = keys::seat_shard(event, shard);
+                [("pk".to_owned(), s(key.pk)), ("sk".to_owned(), s(key.sk))].into()
+            })
+            .collect();
+        let keys = KeysAndAttributes::builder().set_keys(Some(others)).consistent_read(true).build()?;
+        client.batch_get_item().request_items(table, keys).send().await?;
+    }
+    Ok(out.count() > 0)
 }
 
 /// The capacity units DynamoDB reports for that GetItem.

@@ -170,16 +170,16 @@ pub async fn bench(ctx: &Context<'_>, samples: usize, report: &mut Report) -> Re
     let bound = Bound::new(samples, 90);
     let http = ctx.http;
     let table = table.as_str();
-    let event_id = event.id;
+    let (event_id, seat_shards) = (event.id, event.seat_shards);
 
     // GET /events/{id}
     let url = served.url(&format!("/events/{}", event.id));
     measure(
-        Plan { name: "GET /events/{id}", floor: "GetItem (consistent)", warmup, bound },
+        Plan { name: "GET /events/{id}", floor: "event Query + shards BatchGetItem", warmup, bound },
         ctx.proxy,
         |_| get(http, url.clone()),
         move |_| async move {
-            floor::get_event(client, table, event_id).await?;
+            floor::get_event(client, table, event_id, seat_shards).await?;
             Ok(())
         },
         report,
