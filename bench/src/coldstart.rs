@@ -172,7 +172,9 @@ fn signing_key_settings(binary: &str) -> Vec<(&'static str, &'static str)> {
 fn describe(binary: &str) -> &'static str {
     match binary {
         "users" => "GET /users/me (token check + GetItem of the user)",
-        "events" => "GET /events/{id} (one GetItem)",
+        "events" => {
+            "GET /events/{id} (Query of the event's partition + BatchGetItem of its other seat shards)"
+        }
         "upcoming" => "GET /events/upcoming (Query of the month directory + gsi2 Query)",
         "register" => {
             "POST /events/{id}/registrations, a new user each run (GetItem of the event + TransactWriteItems)"

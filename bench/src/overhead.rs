@@ -178,10 +178,7 @@ pub async fn bench(ctx: &Context<'_>, samples: usize, report: &mut Report) -> Re
         Plan { name: "GET /events/{id}", floor: "event Query + shards BatchGetItem", warmup, bound },
         ctx.proxy,
         |_| get(http, url.clone()),
-        move |_| async move {
-            floor::get_event(client, table, event_id, seat_shards).await?;
-            Ok(())
-        },
+        move |_| floor::get_event(client, table, event_id, seat_shards),
         report,
     )
     .await?;
@@ -233,13 +230,11 @@ pub async fn bench(ctx: &Context<'_>, samples: usize, report: &mut Report) -> Re
     .await?;
 
     // Consumed capacity of the floor calls, as DynamoDB Local reports it.
-    let get = floor::get_event_capacity(client, table, event.id).await?;
     let tx = floor::register(client, capacity_sample, true).await?;
     let query = floor::upcoming(client, table, &unfiltered, 20, &last_month, Instant::now()).await?;
     let units = |u: Option<f64>| u.map_or("not reported".to_owned(), |u| format!("{u:.1}"));
     let line = format!(
-        "GetItem {}, registration TransactWriteItems {}, upcoming Query {}",
-        units(get),
+        "registration TransactWriteItems {}, upcoming Query {}",
         units(tx),
         units((query.capacity > 0.0).then_some(query.capacity))
     );

@@ -1,7 +1,7 @@
-//! The registration invariants of API.md, checked against what the table holds rather than against
-//! what the API answered: an answer can claim a seat that was never stored, or hide one that was.
-//! The tests assert them after each scenario and the bench reports them after its rush, so both
-//! hold the API to exactly the same rules.
+//! The registration invariants the API promises, checked against what the table holds rather
+//! than against what the API answered: an answer can claim a seat that was never stored, or hide
+//! one that was. The tests assert them after each scenario and the bench reports them after its
+//! rush, so both hold the API to exactly the same rules.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

@@ -294,9 +294,9 @@ pub enum NotificationKind {
     EventDeleted,
 }
 
-/// An in-app notification, under `USER#<user>` / `NOTIF#<id>`, stored and served in the same
-/// shape. It is written with the table's TTL attribute beside these fields (see
-/// [`crate::store::notifications`]), which reading leaves out.
+// Stored under `USER#<user>` / `NOTIF#<id>` in the shape it is served in; the store writes the
+// table's TTL attribute beside these fields, which reading leaves out.
+/// An in-app notification.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Notification {
     pub id: Id,

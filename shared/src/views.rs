@@ -1,5 +1,6 @@
-//! The JSON representations of stored records, as API.md defines them. Their OpenAPI schemas
-//! are derived here (`ToSchema`), so the document the API serves describes these very types.
+//! The JSON representations of stored records, as the API defines them. Their OpenAPI schemas
+//! are derived here (`ToSchema`), so the document the API serves describes these very types; a
+//! record served exactly as stored (a notification) derives its schema in [`crate::records`].
 
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -15,7 +15,7 @@ impl TestApp {
         stored
     }
 
-    /// Asserts every invariant of API.md for one event, and returns what is stored.
+    /// Asserts every registration invariant the API promises for one event, and returns what is stored.
     pub async fn assert_invariants(&self, event_id: &str) -> Stored {
         let stored = self.stored(event_id).await;
         for (invariant, holds) in stored.invariants() {

@@ -30,8 +30,8 @@ pub struct Answer {
     pub body: String,
 }
 
-/// A request made with a key: the key within its scope (the caller, or for anonymous requests
-/// the client address), and a fingerprint of the request itself.
+/// A request made with a key: the key within its scope (`user:<id>` for a signed-in caller,
+/// `anonymous` for a sign-up), and a fingerprint of the request itself.
 #[derive(Clone, Debug)]
 pub struct Keyed {
     scope: String,
