@@ -8,7 +8,7 @@ use shared::domain::{Id, Instant};
 use shared::records::{EventRecord, RegistrationRecord, RegistrationStatus};
 use shared::store::items::{IndexKeys, Stored};
 use shared::store::tx::Item;
-use shared::store::tx::{Write, n, s, to_item};
+use shared::store::tx::{Write, key_item, n, s, to_item};
 use shared::store::upcoming::{Bounds, ReadBudget, batch_size, month_partitions, upcoming_shard_query};
 use shared::store::{conditions, keys};
 
@@ -29,12 +29,7 @@ pub async fn get_event(client: &Client, table: &str, event: Id, seat_shards: u8)
         .send()
         .await?;
     if seat_shards > 1 {
-        let others = (1..seat_shards)
-            .map(|shard| {
-                let key = keys::seat_shard(event, shard);
-                [("pk".to_owned(), s(key.pk)), ("sk".to_owned(), s(key.sk))].into()
-            })
-            .collect();
+        let others = (1..seat_shards).map(|shard| key_item(&keys::seat_shard(event, shard))).collect();
         let keys = KeysAndAttributes::builder().set_keys(Some(others)).consistent_read(true).build()?;
         client.batch_get_item().request_items(table, keys).send().await?;
     }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use api_tests::spawn_app_with_index_lag;
+use api_tests::{TestApp, TestUser, spawn_app_with_index_lag};
 use futures::future::join_all;
 use serde_json::json;
 use shared::domain::{Id, Instant};
@@ -52,15 +52,22 @@ async fn promotion_change_and_deletion_are_notified() {
     assert!(app.notifications(&alice).await.is_empty());
 }
 
-#[tokio::test]
-async fn notifications_are_marked_read_by_their_owner_only() {
-    let app = spawn_app_with_index_lag().await;
+/// An organizer and Alice, registered for the organizer's event, which was then renamed: Alice
+/// has one notification, of the change.
+async fn alice_told_of_a_rename(app: &TestApp) -> (TestUser, TestUser) {
     let organizer = app.user("org").await;
     let alice = app.user("alice").await;
     let event = app.event(&organizer, json!({})).await;
     let id = event["id"].as_str().unwrap();
-    app.post(format!("/events/{id}/registrations"), Some(&alice.token), json!({})).await;
+    app.post(format!("/events/{id}/registrations"), Some(&alice.token), json!({})).await.ok(201);
     app.patch(format!("/events/{id}"), Some(&organizer.token), json!({"title": "Renamed"})).await.ok(200);
+    (organizer, alice)
+}
+
+#[tokio::test]
+async fn notifications_are_marked_read_by_their_owner_only() {
+    let app = spawn_app_with_index_lag().await;
+    let (organizer, alice) = alice_told_of_a_rename(&app).await;
     let notice = app.notifications(&alice).await[0]["id"].as_str().unwrap().to_owned();
     let path = format!("/users/me/notifications/{notice}/read");
     app.post(&path, Some(&organizer.token), json!({})).await.problem(404);
@@ -75,13 +82,7 @@ async fn notifications_are_marked_read_by_their_owner_only() {
 #[tokio::test]
 async fn a_notification_is_stored_with_its_expiry_and_served_without_it() {
     let app = spawn_app_with_index_lag().await;
-    let organizer = app.user("org").await;
-    let alice = app.user("alice").await;
-    let event = app.event(&organizer, json!({})).await;
-    let id = event["id"].as_str().unwrap();
-    app.post(format!("/events/{id}/registrations"), Some(&alice.token), json!({})).await.ok(201);
-    app.patch(format!("/events/{id}"), Some(&organizer.token), json!({"title": "Renamed"})).await.ok(200);
-
+    let (_, alice) = alice_told_of_a_rename(&app).await;
     let served = app.notifications(&alice).await.remove(0);
     let fields: Vec<&str> = served.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(fields, ["created_at", "event_id", "id", "kind", "message", "read"]);

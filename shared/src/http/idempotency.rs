@@ -158,7 +158,7 @@ impl Idempotent {
 
     /// The answer to give without doing anything: the remembered one when this request was
     /// answered before, 422 when its key was used for another request.
-    pub async fn replay(&self, state: &AppState) -> Result<Option<Response>, ApiError> {
+    async fn replay(&self, state: &AppState) -> Result<Option<Response>, ApiError> {
         let Some(keyed) = &self.0 else {
             return Ok(None);
         };
